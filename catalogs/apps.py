@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CatalogsConfig(AppConfig):
+    name = "catalogs"
+    verbose_name = "catalogs"

@@ -1,0 +1,33 @@
+"""Portal pages: the collections a user can see, a collection, the viewer of an image."""
+
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, render
+
+from portal import permissions
+from portal.models import Collection, Image
+
+
+def home(request):
+    collections = (
+        Collection.objects.visible_to(request.user)
+        .select_related("owner")
+        .annotate(image_count=Count("images"))
+    )
+    return render(request, "frontend/home.html", {"collections": collections})
+
+
+def collection_page(request, slug):
+    collection = get_object_or_404(Collection.objects.visible_to(request.user), slug=slug)
+    context = {
+        "collection": collection,
+        "images": collection.images.all(),
+        "can_contribute": permissions.can_contribute(request.user, collection),
+    }
+    return render(request, "frontend/collection.html", context)
+
+
+def image_page(request, pk):
+    image = get_object_or_404(
+        Image.objects.visible_to(request.user).select_related("collection"), pk=pk
+    )
+    return render(request, "frontend/image.html", {"image": image})

@@ -1,0 +1,100 @@
+"""Admin: collections with their grants (guardian), images with a FITS upload form."""
+
+from django import forms
+from django.contrib import admin
+from guardian.admin import GuardedModelAdmin
+
+from portal import permissions
+from portal.models import Collection, Image
+from portal.registration import RegistrationError, register_upload
+
+
+@admin.register(Collection)
+class CollectionAdmin(GuardedModelAdmin):
+    list_display = ["name", "slug", "owner", "visibility", "created"]
+    list_filter = ["visibility"]
+    search_fields = ["name", "slug", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(permissions.collections_q(request.user, permissions.MANAGE))
+        )
+
+
+class ImageUploadForm(forms.ModelForm):
+    """Add an image by uploading a FITS file; the row exists only if the file is valid."""
+
+    upload = forms.FileField(label="FITS file", help_text="A FITS image, cube or mosaic.")
+
+    class Meta:
+        model = Image
+        fields = ["collection", "title"]
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["title"].required = False
+        self.fields["collection"].queryset = Collection.objects.filter(
+            permissions.collections_q(user, permissions.CONTRIBUTE)
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        collection, upload = cleaned.get("collection"), cleaned.get("upload")
+        if collection is None or upload is None or self.errors:
+            return cleaned
+        try:
+            self.instance = register_upload(collection, upload, self.user, cleaned.get("title"))
+        except RegistrationError as exc:
+            raise forms.ValidationError(exc.message) from exc
+        return cleaned
+
+
+@admin.register(Image)
+class ImageAdmin(admin.ModelAdmin):
+    list_display = ["title", "collection", "name", "width", "height", "channels", "state"]
+    list_filter = ["state", "collection"]
+    search_fields = ["title", "name", "checksum"]
+    readonly_fields = [
+        "collection", "name", "path", "owns_file", "checksum", "size", "kind", "width",
+        "height", "channels", "channel_names", "hdus", "header", "stats", "uploaded_by",
+        "state", "state_reason", "progress", "version", "last_run", "created", "updated",
+    ]  # fmt: skip
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(
+                collection__in=Collection.objects.filter(
+                    permissions.collections_q(request.user, permissions.MANAGE)
+                )
+            )
+        )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None:
+            return super().get_form(request, obj, change=change, **kwargs)
+        form = ImageUploadForm
+
+        class BoundUploadForm(form):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, user=request.user, **kw)
+
+        return BoundUploadForm
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else []
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["collection", "upload", "title"]
+        return ["title", *self.readonly_fields]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+        # On add, the upload form registered the image already.

@@ -1,0 +1,38 @@
+"""One mapping from failures to JSON responses: every API error is ``{"detail": ...}``."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from portal.registration import RegistrationError
+
+
+def json_exception_handler(exc, context):
+    if isinstance(exc, RegistrationError):
+        return Response({"detail": exc.message}, status=exc.status)
+    if isinstance(exc, Http404):
+        message = str(exc) if str(exc) and "matches the given query" not in str(exc) else None
+        return Response({"detail": message or "Not found."}, status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, DjangoPermissionDenied):
+        return Response({"detail": str(exc) or "Permission denied."}, status=403)
+    response = exception_handler(exc, context)
+    if response is not None and not (isinstance(response.data, dict) and "detail" in response.data):
+        # Field validation errors: keep the per-field messages, add one readable line.
+        response.data = {"detail": _summary(response.data), "errors": response.data}
+    return response
+
+
+def _summary(errors):
+    if isinstance(errors, dict):
+        parts = []
+        for field, messages in errors.items():
+            text = (
+                " ".join(str(m) for m in messages) if isinstance(messages, list) else str(messages)
+            )
+            parts.append(text if field == "non_field_errors" else f"{field}: {text}")
+        return " ".join(parts)
+    if isinstance(errors, list):
+        return " ".join(str(e) for e in errors)
+    return str(errors)

@@ -1,0 +1,64 @@
+"""The shape of collections and images in the REST API, and upload validation."""
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from portal import permissions
+from portal.models import Collection, Image
+
+
+class CollectionSerializer(serializers.ModelSerializer):
+    owner = serializers.CharField(source="owner.username", read_only=True)
+    image_count = serializers.IntegerField(read_only=True)
+    can_contribute = serializers.SerializerMethodField()
+    can_manage = serializers.SerializerMethodField()
+    images_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Collection
+        fields = [
+            "slug", "name", "description", "owner", "visibility", "image_count",
+            "can_contribute", "can_manage", "images_url", "created", "updated",
+        ]  # fmt: skip
+        read_only_fields = ["created", "updated"]
+
+    def _user(self):
+        request = self.context.get("request")
+        return getattr(request, "user", None)
+
+    def get_can_contribute(self, obj) -> bool:
+        return permissions.can_contribute(self._user(), obj)
+
+    def get_can_manage(self, obj) -> bool:
+        return permissions.can_manage(self._user(), obj)
+
+    def get_images_url(self, obj) -> str:
+        return reverse("collection-images", args=[obj.slug])
+
+
+class ImageSerializer(serializers.ModelSerializer):
+    collection = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Image
+        fields = [
+            "id", "url", "collection", "title", "name", "kind", "size", "checksum",
+            "width", "height", "channels", "channel_names", "state", "state_reason",
+            "progress", "version", "created", "updated",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_url(self, obj) -> str:
+        return reverse("image-detail", args=[obj.pk])
+
+
+class ImageDetailSerializer(ImageSerializer):
+    class Meta(ImageSerializer.Meta):
+        fields = ImageSerializer.Meta.fields + ["hdus", "stats", "header"]
+        read_only_fields = fields
+
+
+class ImageUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True, help_text="A FITS file")
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True)

@@ -1,0 +1,17 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from portal.api.views import CollectionViewSet, ImageViewSet
+
+router = DefaultRouter()
+router.register("collections", CollectionViewSet, basename="collection")
+router.register("images", ImageViewSet, basename="image")
+
+urlpatterns = [
+    path("", include(router.urls)),
+    path("token/", obtain_auth_token, name="api-token"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]

@@ -1,0 +1,92 @@
+"""REST endpoints for collections and images: thin adapters over the domain."""
+
+from django.db.models import Count
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotAuthenticated, PermissionDenied
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticatedOrReadOnly
+from rest_framework.response import Response
+
+from portal import permissions
+from portal.api.serializers import (
+    CollectionSerializer,
+    ImageDetailSerializer,
+    ImageSerializer,
+    ImageUploadSerializer,
+)
+from portal.models import Collection, Image
+from portal.registration import RegistrationError, register_upload
+
+
+class CollectionViewSet(
+    mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+):
+    """Collections the user may see; signed-in users create their own."""
+
+    serializer_class = CollectionSerializer
+    lookup_field = "slug"
+    permission_classes = [IsAuthenticatedOrReadOnly]
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    def get_queryset(self):
+        return (
+            Collection.objects.visible_to(self.request.user)
+            .select_related("owner")
+            .annotate(image_count=Count("images"))
+        )
+
+    def perform_create(self, serializer):
+        serializer.save(owner=self.request.user)
+
+    def perform_update(self, serializer):
+        if not permissions.can_manage(self.request.user, serializer.instance):
+            raise PermissionDenied("You may not change this collection.")
+        serializer.save()
+
+    @extend_schema(responses=ImageSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="images", url_name="images")
+    def images(self, request, slug=None):
+        collection = self.get_object()
+        queryset = Image.objects.filter(collection=collection).select_related("collection")
+        page = self.paginate_queryset(queryset)
+        data = ImageSerializer(page, many=True, context={"request": request}).data
+        return self.get_paginated_response(data)
+
+    @extend_schema(request=ImageUploadSerializer, responses={201: ImageDetailSerializer})
+    @images.mapping.post
+    def upload(self, request, slug=None):
+        """Upload a FITS file (multipart field ``file``) into the collection."""
+        collection = self.get_object()
+        refused = getattr(request._request, "upload_refused", None)
+        if refused:
+            raise RegistrationError(refused, status=413)
+        if not permissions.can_contribute(request.user, collection):
+            if not request.user.is_authenticated:
+                raise NotAuthenticated()
+            raise PermissionDenied("You may not add images to this collection.")
+        form = ImageUploadSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        image = register_upload(
+            collection,
+            form.validated_data["file"],
+            request.user,
+            form.validated_data.get("title", ""),
+        )
+        body = ImageDetailSerializer(image, context={"request": request}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ImageViewSet(viewsets.ReadOnlyModelViewSet):
+    """Images the user may see, across collections."""
+
+    def get_queryset(self):
+        queryset = Image.objects.visible_to(self.request.user).select_related("collection")
+        collection = self.request.query_params.get("collection")
+        if collection:
+            queryset = queryset.filter(collection__slug=collection)
+        return queryset
+
+    def get_serializer_class(self):
+        return ImageDetailSerializer if self.action == "retrieve" else ImageSerializer

@@ -1,0 +1,84 @@
+"""Who may see what: the one place that answers it.
+
+Every endpoint (REST, IIP, websocket, cutouts, catalogs, pages) asks these functions.
+Power levels on a collection, each implying the ones before it:
+
+    VIEW < CONTRIBUTE (add images/catalogs) < MANAGE (edit, delete, grant)
+
+A user holds a level on a collection when they own it, are a superuser, hold the
+matching object permission themselves or through a group, or (for VIEW only) when the
+collection's visibility lets them: ``public`` for everyone, ``team`` for signed-in users.
+
+Objects a user may not view are reported as missing (404), never as forbidden, so their
+existence does not leak: views look objects up through ``visible_to(user)`` querysets.
+"""
+
+from django.db.models import Q
+
+VIEW, CONTRIBUTE, MANAGE = "view", "contribute", "manage"
+LEVELS = (VIEW, CONTRIBUTE, MANAGE)
+CODENAMES = {
+    VIEW: ("view_collection", "contribute_collection", "manage_collection"),
+    CONTRIBUTE: ("contribute_collection", "manage_collection"),
+    MANAGE: ("manage_collection",),
+}
+
+
+def _granted_ids(user, level):
+    """Subqueries of collection ids where ``user`` holds ``level`` by an explicit grant."""
+    from portal.models import CollectionGroupPermission, CollectionUserPermission
+
+    codenames = CODENAMES[level]
+    by_user = CollectionUserPermission.objects.filter(
+        user=user, permission__codename__in=codenames
+    ).values("content_object_id")
+    by_group = CollectionGroupPermission.objects.filter(
+        group__user=user, permission__codename__in=codenames
+    ).values("content_object_id")
+    return by_user, by_group
+
+
+def collections_q(user, level=VIEW):
+    """A ``Q`` over Collection selecting those where ``user`` holds ``level``."""
+    from portal.models import Collection
+
+    if user is not None and user.is_authenticated and user.is_superuser:
+        return Q()
+    q = Q(visibility=Collection.PUBLIC) if level == VIEW else Q(pk__in=[])
+    if user is None or not user.is_authenticated:
+        return q
+    if level == VIEW:
+        q |= Q(visibility=Collection.TEAM)
+    by_user, by_group = _granted_ids(user, level)
+    return q | Q(owner=user) | Q(pk__in=by_user) | Q(pk__in=by_group)
+
+
+def visible_collections_q(user):
+    return collections_q(user, VIEW)
+
+
+def has_level(user, collection, level):
+    """Whether ``user`` holds ``level`` (VIEW/CONTRIBUTE/MANAGE) on ``collection``."""
+    from portal.models import Collection
+
+    if level == VIEW and collection.visibility == Collection.PUBLIC:
+        return True
+    if user is None or not user.is_authenticated:
+        return False
+    if user.is_superuser or collection.owner_id == user.pk:
+        return True
+    if level == VIEW and collection.visibility == Collection.TEAM:
+        return True
+    return Collection.objects.filter(collections_q(user, level), pk=collection.pk).exists()
+
+
+def can_view(user, collection):
+    return has_level(user, collection, VIEW)
+
+
+def can_contribute(user, collection):
+    return has_level(user, collection, CONTRIBUTE)
+
+
+def can_manage(user, collection):
+    return has_level(user, collection, MANAGE)
