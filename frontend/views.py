@@ -12,6 +12,7 @@ def home(request):
         Collection.objects.visible_to(request.user)
         .select_related("owner")
         .annotate(image_count=Count("images"))
+        .order_by("name", "pk")
     )
     return render(request, "frontend/home.html", {"collections": collections})
 

@@ -8,6 +8,6 @@ class PortalConfig(AppConfig):
     def ready(self):
         from django.conf import settings
 
-        for directory in (settings.UPLOAD_ROOT, settings.CACHE_ROOT):
+        for directory in (settings.UPLOAD_ROOT, settings.CACHE_ROOT, settings.STATIC_ROOT):
             directory.mkdir(parents=True, exist_ok=True)
         (settings.UPLOAD_ROOT / ".incoming").mkdir(exist_ok=True)

@@ -82,3 +82,10 @@ def can_contribute(user, collection):
 
 def can_manage(user, collection):
     return has_level(user, collection, MANAGE)
+
+
+def viewable_image(user, image_id):
+    """The Image ``image_id`` (with its collection) if ``user`` may view it, else None."""
+    from portal.models import Image
+
+    return Image.objects.visible_to(user).select_related("collection").filter(pk=image_id).first()

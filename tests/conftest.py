@@ -90,3 +90,22 @@ def snapshot():
 def _no_background_warm(settings):
     """Registration tests stay synchronous; warming tests turn this back on."""
     settings.WARM_ON_REGISTER = False
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_storage(request, settings, tmp_path):
+    """Each test gets its own upload root and cache, unless it shares them with a worker
+    process (marker ``shared_storage``)."""
+    if request.node.get_closest_marker("shared_storage"):
+        return
+    settings.UPLOAD_ROOT = tmp_path / "var" / "data"
+    settings.CACHE_ROOT = tmp_path / "var" / "cache"
+    settings.DATA_ROOTS = [settings.UPLOAD_ROOT]
+    settings.FILE_UPLOAD_TEMP_DIR = str(settings.UPLOAD_ROOT / ".incoming")
+    for directory in (settings.UPLOAD_ROOT / ".incoming", settings.CACHE_ROOT):
+        directory.mkdir(parents=True)

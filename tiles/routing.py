@@ -1,5 +1,7 @@
 from django.urls import path
 
+from tiles.consumers import ImageProgressConsumer
+
 websocket_urlpatterns = [
-    # /ws/images/<id>/ : progress of an image (tiles/consumers.py), see the warming issue.
+    path("ws/images/<int:image_id>/", ImageProgressConsumer.as_asgi()),
 ]

@@ -3,6 +3,8 @@
 ``schedule_warm`` chains ``ingest_image`` (statistics, default cuts) and
 ``warm_pyramid`` (the pyramid, level by level) after a registration commits.
 Both are idempotent: a second run finds the work done and only records the state.
+A worker killed mid-task loses nothing: tasks are acknowledged late (the broker hands
+them out again), and the engine never publishes a half-written pyramid.
 """
 
 import logging
@@ -13,61 +15,75 @@ from django.conf import settings
 from portal import jobs
 from portal.models import Image
 from tiles import engine
+from tiles import progress as progress_events
 
 log = logging.getLogger("fitsportal.tasks")
 
+RETRY = dict(bind=True, max_retries=3, retry_backoff=2, retry_backoff_max=60, acks_late=True)
 
-def schedule_warm(image):
+
+def warm_signature(image_id):
+    return chain(ingest_image.si(image_id), warm_pyramid.si(image_id))
+
+
+def schedule_warm(image, force=False):
     """Queue ingest + warm of ``image`` once the current transaction commits."""
-    if not settings.WARM_ON_REGISTER:
-        return
-    jobs.submit_on_commit(chain(ingest_image.si(image.pk), warm_pyramid.si(image.pk)))
+    if force or settings.WARM_ON_REGISTER:
+        jobs.submit_on_commit(warm_signature(image.pk))
 
 
-def _load(image_id):
-    return Image.objects.select_related("collection").filter(pk=image_id).first()
+def _set_state(image, state, reason="", progress=None):
+    image.set_state(state, reason, progress)
+    progress_events.publish_state(image)
 
 
-@shared_task(bind=True, max_retries=3, retry_backoff=True, acks_late=True)
+def _run(task, image_id, work, what):
+    """Run ``work(image)``; transient I/O errors retry, others mark the image failed."""
+    image = Image.objects.select_related("collection").filter(pk=image_id).first()
+    if image is None:
+        return None  # deleted meanwhile: nothing to do
+    try:
+        work(image)
+    except engine.InvalidFitsError as exc:
+        _set_state(image, Image.FAILED, f"Cannot read the file: {exc}")
+        return None
+    except OSError as exc:
+        if task.request.retries < task.max_retries:
+            raise task.retry(exc=exc) from exc
+        _set_state(image, Image.FAILED, f"Could not {what}: {exc}")
+        return None
+    except Exception as exc:
+        log.exception("%s of image %s failed", what, image_id)
+        _set_state(image, Image.FAILED, f"Could not {what}: internal error ({type(exc).__name__})")
+        raise
+    return image_id
+
+
+@shared_task(**RETRY)
 def ingest_image(self, image_id):
     """Compute per-channel statistics and default cuts of an image."""
-    image = _load(image_id)
-    if image is None:
-        return None
-    try:
+
+    def work(image):
         data = engine.open_image(image.path, cache_dir=image.cache_dir)
         try:
             image.stats = [stats.as_dict() for stats in data.stats]
         finally:
             data.close()
-    except engine.InvalidFitsError as exc:
-        image.set_state(Image.FAILED, f"Cannot read the file: {exc}")
-        raise
-    except OSError as exc:
-        if self.request.retries < self.max_retries:
-            raise self.retry(exc=exc) from exc
-        image.set_state(Image.FAILED, f"Cannot read the file: {exc}")
-        raise
-    image.save(update_fields=["stats", "updated"])
-    return image_id
+        image.save(update_fields=["stats", "updated"])
+
+    return _run(self, image_id, work, "read the statistics")
 
 
-@shared_task(bind=True, max_retries=3, retry_backoff=True, acks_late=True)
+@shared_task(**RETRY)
 def warm_pyramid(self, image_id):
     """Build the image's pyramid; the image ends ``ready`` or ``failed`` with a reason."""
-    image = _load(image_id)
-    if image is None:
-        return None
-    image.set_state(Image.WARMING, progress=0.0)
-    try:
-        engine.build_pyramid(image.path, image.cache_dir)
-    except engine.InvalidFitsError as exc:
-        image.set_state(Image.FAILED, f"Cannot read the file: {exc}")
-        raise
-    except OSError as exc:
-        if self.request.retries < self.max_retries:
-            raise self.retry(exc=exc) from exc
-        image.set_state(Image.FAILED, f"Could not build the pyramid: {exc}")
-        raise
-    image.set_state(Image.READY, progress=1.0)
-    return image_id
+
+    def work(image):
+        if image.state == Image.FAILED:
+            return  # ingest refused the file; its reason stands
+        _set_state(image, Image.WARMING, progress=0.0)
+        reporter = progress_events.ProgressReporter(image)
+        engine.build_pyramid(image.path, image.cache_dir, progress=reporter)
+        _set_state(image, Image.READY, progress=1.0)
+
+    return _run(self, image_id, work, "build the pyramid")

@@ -30,11 +30,17 @@ class CollectionViewSet(
     permission_classes = [IsAuthenticatedOrReadOnly]
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
+    def get_permissions(self):
+        if self.action == "upload":
+            return []  # asked in the action, after the collection's visibility (404 first)
+        return super().get_permissions()
+
     def get_queryset(self):
         return (
             Collection.objects.visible_to(self.request.user)
             .select_related("owner")
             .annotate(image_count=Count("images"))
+            .order_by("name", "pk")
         )
 
     def perform_create(self, serializer):
@@ -59,14 +65,15 @@ class CollectionViewSet(
     def upload(self, request, slug=None):
         """Upload a FITS file (multipart field ``file``) into the collection."""
         collection = self.get_object()
-        refused = getattr(request._request, "upload_refused", None)
-        if refused:
-            raise RegistrationError(refused, status=413)
         if not permissions.can_contribute(request.user, collection):
             if not request.user.is_authenticated:
                 raise NotAuthenticated()
             raise PermissionDenied("You may not add images to this collection.")
-        form = ImageUploadSerializer(data=request.data)
+        data = request.data  # parses the upload, streaming it to disk
+        refused = getattr(request._request, "upload_refused", None)
+        if refused:
+            raise RegistrationError(refused, status=413)
+        form = ImageUploadSerializer(data=data)
         form.is_valid(raise_exception=True)
         image = register_upload(
             collection,

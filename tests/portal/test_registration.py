@@ -118,7 +118,7 @@ def test_upload_without_a_file(owner_client, collections):
 def data_root(tmp_path, settings):
     root = tmp_path / "archive"
     root.mkdir()
-    settings.DATA_ROOTS = [settings.UPLOAD_ROOT, root]
+    settings.DATA_ROOTS = [*settings.DATA_ROOTS, root]
     return root
 
 

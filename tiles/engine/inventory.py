@@ -1,0 +1,179 @@
+"""Validating a FITS file and describing it, without reading its pixels.
+
+``inspect_fits`` is what registration calls before an image exists: it refuses files
+that are not FITS, empty, truncated (a header declaring more data than the file holds,
+however absurd the declared size), or without 2-D image data, with a message for users.
+"""
+
+import contextlib
+import gzip
+import hashlib
+import math
+import os
+import warnings
+from dataclasses import dataclass
+
+from astropy.io import fits
+from astropy.utils.exceptions import AstropyWarning
+
+from tiles.engine.errors import InvalidFitsError
+from tiles.engine.layout import mosaic_header, plan_layout
+
+BLOCK = 2880
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+@dataclass
+class FitsInventory:
+    kind: str
+    width: int
+    height: int
+    channels: int
+    channel_names: list
+    hdus: list  # JSON-ready: index, name, kind, shape, bitpix
+    header: dict  # JSON-ready keyword -> value of the (mosaic) image header
+    header_cards: str  # 80-character cards, as IIP's ``obj`` response wants them
+
+
+def file_checksum(path, chunk=4 * 1024 * 1024):
+    """SHA-256 of the file's bytes, hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def open_fits(path):
+    """``fits.open`` with every failure turned into ``InvalidFitsError``."""
+    size = os.path.getsize(path)
+    if size == 0:
+        raise InvalidFitsError("the file is empty.")
+    with open(path, "rb") as handle:
+        start = handle.read(BLOCK)
+    compressed = start[:2] == GZIP_MAGIC
+    if compressed:
+        try:
+            with gzip.open(path, "rb") as handle:
+                start = handle.read(BLOCK)
+        except (OSError, EOFError) as exc:
+            raise InvalidFitsError(f"not a FITS file (broken gzip data: {exc}).") from exc
+    if not start.startswith(b"SIMPLE  ="):
+        raise InvalidFitsError("not a FITS file (it does not start with a SIMPLE card).")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AstropyWarning)
+            hdulist = fits.open(
+                path, memmap=not compressed, lazy_load_hdus=False, ignore_missing_simple=False
+            )
+    except (OSError, ValueError, TypeError, IndexError, KeyError, UnicodeError) as exc:
+        raise InvalidFitsError(f"unreadable FITS file: {exc}") from exc
+    try:
+        if not compressed:
+            check_sizes(hdulist, size)
+        yield hdulist
+    finally:
+        hdulist.close()
+
+
+def declared_data_bytes(header):
+    """Bytes of data a header declares (before padding), from BITPIX/NAXISn/PCOUNT/GCOUNT."""
+    naxis = header.get("NAXIS", 0)
+    if naxis == 0:
+        return 0
+    bitpix = abs(int(header.get("BITPIX", 8)))
+    dims = [int(header.get(f"NAXIS{n}", 0)) for n in range(1, naxis + 1)]
+    if header.get("XTENSION") in ("BINTABLE", "TABLE") or header.get("GROUPS"):
+        if header.get("GROUPS"):
+            dims = dims[1:]
+        count = int(header.get("GCOUNT", 1)) * (int(header.get("PCOUNT", 0)) + math.prod(dims))
+    else:
+        count = math.prod(dims)
+    return bitpix // 8 * count
+
+
+def check_sizes(hdulist, file_size):
+    """Refuse a file whose headers declare more data than it holds."""
+    for index, hdu in enumerate(hdulist):
+        info = hdu.fileinfo()
+        if info is None:
+            continue
+        # A compressed image HDU is stored as a table: its header on disk tells the size.
+        header = hdu._header if isinstance(hdu, fits.CompImageHDU) else hdu.header
+        needed = info["datLoc"] + declared_data_bytes(header)
+        if needed > file_size:
+            raise InvalidFitsError(
+                f"truncated: HDU {index} declares data up to byte {needed:,}, "
+                f"but the file has {file_size:,} bytes."
+            )
+
+
+def inspect_fits(path):
+    """Validate ``path`` and describe it: a ``FitsInventory``; ``InvalidFitsError`` if unusable."""
+    with open_fits(path) as hdulist:
+        layout = plan_layout(hdulist)
+        if layout.kind == "mosaic":
+            header = mosaic_header(hdulist, layout)
+        else:
+            header = hdulist[layout.header_hdu].header
+        return FitsInventory(
+            kind=layout.kind,
+            width=layout.width,
+            height=layout.height,
+            channels=layout.channels,
+            channel_names=layout.channel_names,
+            hdus=[hdu_summary(i, hdu) for i, hdu in enumerate(hdulist)],
+            header=header_to_json(header),
+            header_cards=header_cards(header),
+        )
+
+
+def hdu_summary(index, hdu):
+    header = hdu.header
+    naxis = header.get("NAXIS", 0)
+    return {
+        "index": index,
+        "name": hdu.name,
+        "kind": type(hdu).__name__,
+        "shape": [header.get(f"NAXIS{n}", 0) for n in range(1, naxis + 1)],
+        "bitpix": header.get("BITPIX"),
+        "detsec": str(header["DETSEC"]) if "DETSEC" in header else None,
+        "datasec": str(header["DATASEC"]) if "DATASEC" in header else None,
+    }
+
+
+def json_value(value):
+    if isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if value is None or isinstance(value, fits.card.Undefined):
+        return None
+    return str(value)
+
+
+def header_to_json(header):
+    """keyword -> value (commentary cards left out; the last of repeated keywords wins)."""
+    result = {}
+    for card in header.cards:
+        keyword = card.keyword
+        if not keyword or keyword in ("COMMENT", "HISTORY"):
+            continue
+        try:
+            result[keyword] = json_value(card.value)
+        except (ValueError, UnicodeError):
+            continue  # an unparsable card is dropped, the rest of the header kept
+    return result
+
+
+def header_cards(header):
+    """The header as 80-character cards (non-ASCII replaced), without END padding."""
+    cards = []
+    for card in header.cards:
+        try:
+            image = card.image
+        except (ValueError, UnicodeError):
+            continue
+        cards.append(image.encode("ascii", "replace").decode("ascii")[:80].ljust(80))
+    return "".join(cards)

@@ -1,0 +1,57 @@
+"""Queue (or run) ingest + pyramid warm for images that need it."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from portal import jobs
+from portal.models import Image
+from tiles.tasks import warm_signature
+
+
+class Command(BaseCommand):
+    help = (
+        "Warm the pyramids of images: by default every image that is not ready; "
+        "--retry-failed for failed ones only; --all to redo ready ones too."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--collection", help="only this collection (slug)")
+        parser.add_argument("--image", type=int, action="append", help="only this image id")
+        which = parser.add_mutually_exclusive_group()
+        which.add_argument("--retry-failed", action="store_true", help="only failed images")
+        which.add_argument("--all", dest="redo_all", action="store_true", help="ready images too")
+        parser.add_argument(
+            "--wait", action="store_true", help="run here and now instead of queueing"
+        )
+
+    def handle(self, collection, image, retry_failed, redo_all, wait, **options):
+        images = Image.objects.all()
+        if collection:
+            images = images.filter(collection__slug=collection)
+        if image:
+            images = images.filter(pk__in=image)
+        if retry_failed:
+            images = images.filter(state=Image.FAILED)
+        elif not redo_all:
+            images = images.exclude(state=Image.READY)
+        ids = list(images.values_list("pk", flat=True))
+        if not ids:
+            self.stdout.write("Nothing to warm.")
+            return
+        Image.objects.filter(pk__in=ids).update(state=Image.PENDING, state_reason="", progress=0)
+        for image_id in ids:
+            signature = warm_signature(image_id)
+            if wait:
+                signature.apply()
+            else:
+                jobs.submit(signature)
+        if wait or jobs.embedded():
+            jobs.wait_idle(timeout=None)
+        done = Image.objects.filter(pk__in=ids)
+        failed = done.filter(state=Image.FAILED)
+        self.stdout.write(
+            f"{len(ids)} image(s) {'warmed' if wait or jobs.embedded() else 'queued'}."
+        )
+        for item in failed:
+            self.stderr.write(f"image {item.pk} ({item}): failed: {item.state_reason}")
+        if failed and (wait or jobs.embedded()):
+            raise CommandError(f"{failed.count()} image(s) failed.")
