@@ -1,0 +1,50 @@
+"""Encoding 8-bit pixels: JPEG through libjpeg-turbo (simplejpeg), PNG/WebP through libvips.
+
+Measured on these machines: a 256x256 JPEG costs ~0.08-0.17 ms with simplejpeg and
+~0.5 ms through pyvips' per-call path, so tiles use simplejpeg; PNG and WebP (with an
+alpha band for NaN pixels) and large images use pyvips.
+"""
+
+import numpy as np
+import pyvips
+import simplejpeg
+
+from tiles.engine.errors import ParameterError
+
+FORMATS = ("jpeg", "png", "webp")
+CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+
+
+def encode(pixels, fmt="jpeg", quality=90, alpha=None):
+    """Bytes of ``pixels`` (uint8, (h, w) grey or (h, w, 3) RGB) in ``fmt``.
+
+    ``alpha`` (uint8 (h, w), 0 = transparent) is used by PNG and WebP, ignored by JPEG.
+    """
+    if fmt == "jpeg":
+        return encode_jpeg(pixels, quality)
+    if fmt not in FORMATS:
+        raise ParameterError(f"Unknown image format '{fmt}' (one of: {', '.join(FORMATS)}).")
+    if pixels.ndim == 2:
+        pixels = pixels[:, :, None]
+    if alpha is not None:
+        pixels = np.concatenate([pixels, alpha[:, :, None]], axis=2)
+    pixels = np.ascontiguousarray(pixels)
+    height, width, bands = pixels.shape
+    image = pyvips.Image.new_from_memory(pixels.data, width, height, bands, "uchar")
+    if fmt == "png":
+        return image.pngsave_buffer(compression=3)
+    return image.webpsave_buffer(Q=max(1, int(quality)))
+
+
+def encode_jpeg(pixels, quality=90):
+    if pixels.ndim == 2:
+        pixels = pixels[:, :, None]
+    pixels = np.ascontiguousarray(pixels)
+    colorspace = "GRAY" if pixels.shape[2] == 1 else "RGB"
+    return simplejpeg.encode_jpeg(
+        pixels,
+        quality=max(1, min(int(quality), 100)),
+        colorspace=colorspace,
+        colorsubsampling="444" if colorspace == "RGB" else "Gray",
+        fastdct=True,
+    )

@@ -1,0 +1,304 @@
+"""An image as the tile server sees it: its pyramid when complete, its FITS file until then.
+
+``open_image(path, cache_dir)`` gives an ``ImageData``. Tiles and regions come out
+top-down (row 0 at the top of the displayed image) as float32 ``(n, h, w)`` arrays of the
+requested channels; science access uses FITS conventions (1-based pixels, y up).
+Before the pyramid exists, levels are binned from full-resolution reads, and the
+coarsest ones (binning of 8 and more) are strided previews: the first view of a new image
+never waits for the warm.
+"""
+
+import io
+import threading
+import time
+from collections import OrderedDict
+
+import numpy as np
+
+from tiles.engine.encode import encode
+from tiles.engine.errors import ParameterError, RegionTooLargeError
+from tiles.engine.geometry import TileGrid
+from tiles.engine.pyramid import _matches, bin2x2, open_levels, read_manifest
+from tiles.engine.reader import open_source
+from tiles.engine.render import render
+from tiles.engine.stats import channel_stats
+
+PREVIEW_LEVEL = 3  # from this level on, unwarmed tiles are strided samples
+MAX_REGION_PIXELS = 1024 * 256 * 256
+
+
+class ImageData:
+    def __init__(self, path, cache_dir=None, tile_size=256):
+        self.path = str(path)
+        self.cache_dir = cache_dir
+        self.tile_size = tile_size
+        self._source = None
+        self._source_lock = threading.Lock()
+        self._levels = None
+        self._stats = None
+        info = read_manifest(cache_dir) if cache_dir is not None else None
+        if info is not None and _matches(info, self.path, tile_size):
+            self._levels = open_levels(cache_dir, info)
+            self.width, self.height, self.channels = info.width, info.height, info.channels
+            self._stats = info.stats
+        else:
+            source = self.source
+            self.width, self.height, self.channels = source.width, source.height, source.channels
+        self.grid = TileGrid(self.width, self.height, tile_size)
+
+    # --- description --------------------------------------------------------------------
+    @property
+    def has_pyramid(self):
+        return self._levels is not None
+
+    @property
+    def source(self):
+        if self._source is None:
+            with self._source_lock:
+                if self._source is None:
+                    self._source = open_source(self.path)
+        return self._source
+
+    @property
+    def channel_names(self):
+        return self.source.channel_names
+
+    @property
+    def header(self):
+        return self.source.header
+
+    @property
+    def fits_header(self):
+        return self.source.fits_header
+
+    @property
+    def header_cards(self):
+        return self.source.header_cards
+
+    @property
+    def stats(self):
+        """``ChannelStats`` per channel (from the pyramid, or a subsample of the file)."""
+        if self._stats is None:
+            step = max(1, min(self.width, self.height) // 512)
+            self._stats = [
+                channel_stats(self._fits_region(c, 0, 0, 0, self.width, self.height, step))
+                for c in range(self.channels)
+            ]
+        return self._stats
+
+    # --- pixels -----------------------------------------------------------------------
+    def check_channels(self, channels):
+        channels = list(range(self.channels)) if channels is None else list(channels)
+        for c in channels:
+            if not 0 <= c < self.channels:
+                raise ParameterError(f"Channel {c + 1} is outside 1..{self.channels}.")
+        return channels
+
+    def tile_data(self, level, col, row, channels=None):
+        """float32 (n, h, w) of one tile, top-down; border tiles at their true size."""
+        x0, y0, x1, y1 = self.grid.tile_box(level, col, row)
+        return self.region_data(level, x0, y0, x1, y1, channels)
+
+    def region_data(self, level, x0, y0, x1, y1, channels=None):
+        """float32 (n, h, w) of level pixels [x0, x1) x [y0, y1), y counted from the top."""
+        channels = self.check_channels(channels)
+        _w, level_height = self.grid.level_size(level)
+        fy0, fy1 = level_height - y1, level_height - y0
+        planes = [self._fits_region(c, level, x0, fy0, x1, fy1)[::-1] for c in channels]
+        return np.stack(planes) if len(planes) > 1 else planes[0][None]
+
+    def _fits_region(self, channel, level, x0, y0, x1, y1, step=1):
+        """Level pixels [x0, x1) x [y0, y1) in FITS orientation (y up)."""
+        if self._levels is not None:
+            return self._levels[channel][level][y0:y1:step, x0:x1:step]
+        scale = 1 << level
+        source = self.source
+        if level == 0:
+            return source.region(channel, x0, y0, x1, y1, step)
+        if level >= PREVIEW_LEVEL:
+            return source.region(
+                channel, x0 * scale, y0 * scale, x1 * scale, y1 * scale, scale * step
+            )
+        block = source.region(channel, x0 * scale, y0 * scale, x1 * scale, y1 * scale)
+        for _ in range(level):
+            block = bin2x2(block)
+        return block[::step, ::step]
+
+    def pixel_values(self, x_fits, y_fits, channels=None):
+        """Values at the FITS pixel (x, y) (1-based, rounded to the nearest pixel);
+        None outside the image or for NaN."""
+        channels = self.check_channels(channels)
+        ix, iy = int(np.floor(x_fits + 0.5)) - 1, int(np.floor(y_fits + 0.5)) - 1
+        if not (0 <= ix < self.width and 0 <= iy < self.height):
+            return [None] * len(channels)
+        return [_value(self._fits_region(c, 0, ix, iy, ix + 1, iy + 1)) for c in channels]
+
+    def profile(self, x1, y1, x2, y2, channels=None):
+        """Values along the digital line between two FITS pixels (1-based, ends included).
+
+        Returns [{"x", "y", "values"}] with x, y 0-based, as the IIP ``PFL`` response.
+        """
+        channels = self.check_channels(channels)
+        points = bresenham(int(x1) - 1, int(y1) - 1, int(x2) - 1, int(y2) - 1)
+        xs = np.array([p[0] for p in points])
+        ys = np.array([p[1] for p in points])
+        inside = (xs >= 0) & (xs < self.width) & (ys >= 0) & (ys < self.height)
+        values = [[None] * len(channels) for _ in points]
+        if inside.any():
+            bx0, bx1 = xs[inside].min(), xs[inside].max() + 1
+            by0, by1 = ys[inside].min(), ys[inside].max() + 1
+            for k, c in enumerate(channels):
+                box = self._fits_region(c, 0, bx0, by0, bx1, by1)
+                for i in np.flatnonzero(inside):
+                    values[i][k] = _value(box[ys[i] - by0, xs[i] - bx0])
+        return [
+            {"x": int(x), "y": int(y), "values": v}
+            for (x, y), v in zip(points, values, strict=True)
+        ]
+
+    def cutout_fits(self, x0, y0, x1, y1, channels=None):
+        """A FITS file (bytes) of FITS pixels [x0..x1] x [y0..y1] (1-based, inclusive),
+        with the header's WCS moved to the cutout's pixels."""
+        from astropy.io import fits
+
+        channels = self.check_channels(channels)
+        x0, x1 = sorted((int(x0), int(x1)))
+        y0, y1 = sorted((int(y0), int(y1)))
+        x0, y0 = max(x0, 1), max(y0, 1)
+        x1, y1 = min(x1, self.width), min(y1, self.height)
+        if x0 > x1 or y0 > y1:
+            raise ParameterError("The cutout does not overlap the image.")
+        if (x1 - x0 + 1) * (y1 - y0 + 1) * len(channels) > MAX_REGION_PIXELS:
+            raise RegionTooLargeError("The cutout is too large: choose a smaller area.")
+        planes = [np.array(self._fits_region(c, 0, x0 - 1, y0 - 1, x1, y1)) for c in channels]
+        data = planes[0] if len(planes) == 1 else np.stack(planes)
+        header = cutout_header(self.fits_header, x0, y0, data)
+        buffer = io.BytesIO()
+        fits.PrimaryHDU(data=data, header=header).writeto(buffer)
+        return buffer.getvalue()
+
+    def close(self):
+        if self._source is not None:
+            self._source.close()
+            self._source = None
+        self._levels = None
+
+
+def cutout_header(header, x0, y0, data):
+    """``header`` for a cutout whose first pixel is FITS (x0, y0) of the original."""
+    from astropy.io import fits
+
+    keep = fits.Header()
+    skip = {"SIMPLE", "XTENSION", "BITPIX", "NAXIS", "EXTEND", "PCOUNT", "GCOUNT", "BZERO",
+            "BSCALE", "BLANK", "CHECKSUM", "DATASUM", "END"}  # fmt: skip
+    for card in header.cards:
+        keyword = card.keyword
+        if keyword in skip or keyword.startswith("NAXIS") or keyword.startswith("ZNAXIS"):
+            continue
+        try:
+            keep.append(card)
+        except (ValueError, UnicodeError):
+            continue
+    for axis, origin in ((1, x0), (2, y0)):
+        if f"CRPIX{axis}" in keep:
+            keep[f"CRPIX{axis}"] = keep[f"CRPIX{axis}"] - (origin - 1)
+        if f"LTV{axis}" in keep:
+            keep[f"LTV{axis}"] = keep[f"LTV{axis}"] - (origin - 1)
+    return keep
+
+
+def _value(array):
+    value = float(np.asarray(array).reshape(-1)[0])
+    return value if np.isfinite(value) else None
+
+
+def bresenham(x0, y0, x1, y1):
+    """Integer points of the digital line from (x0, y0) to (x1, y1), both included."""
+    points = []
+    dx, dy = abs(x1 - x0), -abs(y1 - y0)
+    sx, sy = (1 if x0 < x1 else -1), (1 if y0 < y1 else -1)
+    err = dx + dy
+    x, y = x0, y0
+    while True:
+        points.append((x, y))
+        if x == x1 and y == y1:
+            return points
+        e2 = 2 * err
+        if e2 >= dy:
+            err += dy
+            x += sx
+        if e2 <= dx:
+            err += dx
+            y += sy
+
+
+def open_image(path, cache_dir=None, tile_size=256):
+    return ImageData(path, cache_dir, tile_size)
+
+
+def render_tile(image, level, col, row, params):
+    """Encoded bytes of one tile."""
+    data = image.tile_data(level, col, row, params.channels_needed)
+    pixels, alpha = render(data, params)
+    return encode(pixels, params.fmt, params.quality, alpha)
+
+
+def render_region(image, level, x0, y0, x1, y1, params, max_pixels=MAX_REGION_PIXELS):
+    """Encoded bytes of level pixels [x0, x1) x [y0, y1) (top-down), clipped to the level."""
+    width, height = image.grid.level_size(level)
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
+    if x0 >= x1 or y0 >= y1:
+        raise ParameterError("The region does not overlap the image.")
+    if (x1 - x0) * (y1 - y0) > max_pixels:
+        raise RegionTooLargeError(
+            f"The region needs {(x1 - x0) * (y1 - y0):,} pixels, more than the limit of "
+            f"{max_pixels:,}: zoom in or raise the binning (BIN)."
+        )
+    data = image.region_data(level, x0, y0, x1, y1, params.channels_needed)
+    pixels, alpha = render(np.ascontiguousarray(data), params)
+    return encode(pixels, params.fmt, params.quality, alpha)
+
+
+class ImageCache:
+    """A bounded, thread-safe LRU of open images keyed by the caller (e.g. "id:checksum").
+
+    An entry opened before its pyramid existed is reopened once the pyramid is complete
+    (checked at most every ``recheck`` seconds), so warm images switch to slices.
+    """
+
+    def __init__(self, size=64, recheck=0.5):
+        self.size = size
+        self.recheck = recheck
+        self._entries = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key, path, cache_dir=None, tile_size=256):
+        now = time.monotonic()
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+                image, checked = entry
+                if image.has_pyramid or cache_dir is None or now - checked < self.recheck:
+                    return image
+                self._entries[key] = (image, now)
+        if entry is not None:
+            if read_manifest(cache_dir) is None:
+                return entry[0]
+        image = open_image(path, cache_dir, tile_size)
+        # Replaced and evicted images are not closed here: another thread may still be
+        # reading them; their files close when the last reference goes.
+        with self._lock:
+            self._entries.pop(key, None)
+            self._entries[key] = (image, now)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return image
+
+    def invalidate(self, key):
+        with self._lock:
+            self._entries.pop(key, None)
+
+    def clear(self):
+        with self._lock:
+            self._entries = OrderedDict()

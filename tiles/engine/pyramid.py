@@ -1,0 +1,198 @@
+"""Image pyramids: every level of every channel as a memory-mapped float32 array.
+
+Level ``l`` is the 2x2 box mean (NaN-aware) of level ``l - 1``; level 0 is a native
+float32 copy of the FITS pixels (FITS data are big-endian, and mosaics need assembling:
+a copy makes every tile a plain slice). Arrays are in FITS orientation (row 0 at the
+bottom). A pyramid is built in a temporary directory and renamed into place when
+complete, with ``manifest.json`` written last: a half-built pyramid is never used.
+"""
+
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tiles.engine.geometry import TileGrid
+from tiles.engine.reader import open_source
+from tiles.engine.stats import ChannelStats, channel_stats, sample_rows
+
+MANIFEST = "manifest.json"
+FORMAT_VERSION = 1
+BLOCK_ROWS = 512  # rows of the output level computed at a time
+
+
+@dataclass
+class PyramidInfo:
+    width: int
+    height: int
+    channels: int
+    tile_size: int
+    levels: int
+    stats: list  # ChannelStats per channel
+    source_size: int
+    source_mtime_ns: int
+
+    def to_json(self):
+        values = dict(self.__dict__, stats=[s.as_dict() for s in self.stats])
+        return json.dumps(dict(values, version=FORMAT_VERSION))
+
+    @classmethod
+    def from_json(cls, text):
+        values = json.loads(text)
+        values.pop("version", None)
+        values["stats"] = [ChannelStats.from_dict(s) for s in values["stats"]]
+        return cls(**values)
+
+
+def level_path(directory, channel, level):
+    return Path(directory) / f"c{channel}_l{level}.npy"
+
+
+def read_manifest(cache_dir):
+    """The ``PyramidInfo`` of a complete pyramid in ``cache_dir``, else None."""
+    try:
+        text = (Path(cache_dir) / MANIFEST).read_text()
+        info = PyramidInfo.from_json(text)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return info
+
+
+def pyramid_complete(cache_dir):
+    return read_manifest(cache_dir) is not None
+
+
+def _matches(info, path, tile_size):
+    stat = os.stat(path)
+    return (
+        info.tile_size == tile_size
+        and info.source_size == stat.st_size
+        and info.source_mtime_ns == stat.st_mtime_ns
+    )
+
+
+def open_levels(cache_dir, info):
+    """Memory maps ``[channel][level]`` of a complete pyramid (read-only)."""
+    return [
+        [np.load(level_path(cache_dir, c, level), mmap_mode="r") for level in range(info.levels)]
+        for c in range(info.channels)
+    ]
+
+
+def build_pyramid(path, cache_dir, progress=None, tile_size=256):
+    """Build (or find) the pyramid of ``path`` in ``cache_dir``; returns its ``PyramidInfo``.
+
+    Idempotent: a complete pyramid of the same file (size and mtime) is returned as is; a
+    stale one is replaced. ``progress(level, done, total)`` is called as rows are written,
+    ``done``/``total`` counting output rows of all levels and channels.
+    """
+    cache_dir = Path(cache_dir)
+    info = read_manifest(cache_dir)
+    if info is not None and _matches(info, path, tile_size):
+        return info
+    cache_dir.parent.mkdir(parents=True, exist_ok=True)
+    work = cache_dir.with_name(f".{cache_dir.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}")
+    work.mkdir()
+    try:
+        info = _build(path, work, progress, tile_size)
+        (work / MANIFEST).write_text(info.to_json())
+        _publish(work, cache_dir)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return read_manifest(cache_dir) or info
+
+
+def _publish(work, cache_dir):
+    """Move the finished pyramid into place, replacing a stale or broken one."""
+    if cache_dir.exists():
+        stale = cache_dir.with_name(f".{cache_dir.name}.stale.{uuid.uuid4().hex[:8]}")
+        try:
+            os.rename(cache_dir, stale)
+        except FileNotFoundError:
+            pass
+        shutil.rmtree(stale, ignore_errors=True)
+    try:
+        os.rename(work, cache_dir)
+    except OSError:
+        if not pyramid_complete(cache_dir):  # another builder did not win the race either
+            raise
+
+
+def _build(path, work, progress, tile_size):
+    stat = os.stat(path)
+    with open_source(path) as source:
+        grid = TileGrid(source.width, source.height, tile_size)
+        sizes = [grid.level_size(level) for level in range(grid.levels)]
+        total = source.channels * sum(h for _w, h in sizes)
+        done = 0
+        stats = []
+        for channel in range(source.channels):
+            level0 = _new_level(work, channel, 0, sizes[0])
+            for y0 in range(0, source.height, BLOCK_ROWS):
+                y1 = min(y0 + BLOCK_ROWS, source.height)
+                level0[y0:y1] = source.region(channel, 0, y0, source.width, y1)
+                done += y1 - y0
+                _report(progress, 0, done, total)
+            stats.append(channel_stats(level0[sample_rows(source.height)]))
+            previous = level0
+            for level in range(1, grid.levels):
+                current = _new_level(work, channel, level, sizes[level])
+                for row0 in range(0, current.shape[0], BLOCK_ROWS):
+                    row1 = min(row0 + BLOCK_ROWS, current.shape[0])
+                    current[row0:row1] = bin2x2(previous[2 * row0 : 2 * row1])
+                    done += row1 - row0
+                    _report(progress, level, done, total)
+                previous.flush()
+                previous = current
+            previous.flush()
+    return PyramidInfo(
+        width=grid.width,
+        height=grid.height,
+        channels=len(stats),
+        tile_size=tile_size,
+        levels=grid.levels,
+        stats=stats,
+        source_size=stat.st_size,
+        source_mtime_ns=stat.st_mtime_ns,
+    )
+
+
+def _new_level(work, channel, level, size):
+    width, height = size
+    return np.lib.format.open_memmap(
+        level_path(work, channel, level), mode="w+", dtype=np.float32, shape=(height, width)
+    )
+
+
+def _report(progress, level, done, total):
+    if progress is not None:
+        progress(level, done, total)
+
+
+def bin2x2(block):
+    """2x2 box mean of a float32 block, NaN-aware; odd edges average what exists.
+
+    An odd last row or column is padded with a copy of itself, so its mean is the mean
+    of the pixels that exist.
+    """
+    block = np.asarray(block, dtype=np.float32)
+    height, width = block.shape
+    if height % 2 or width % 2:
+        block = np.pad(block, ((0, height % 2), (0, width % 2)), mode="edge")
+    if not np.isnan(block).any():
+        rows = block[0::2] + block[1::2]
+        out = rows[:, 0::2] + rows[:, 1::2]
+        out *= np.float32(0.25)
+        return out
+    finite = ~np.isnan(block)
+    values = np.where(finite, block, np.float32(0))
+    rows = values[0::2] + values[1::2]
+    sums = rows[:, 0::2] + rows[:, 1::2]
+    counts_rows = finite[0::2].astype(np.float32) + finite[1::2]
+    counts = counts_rows[:, 0::2] + counts_rows[:, 1::2]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return sums / counts  # 0/0 -> NaN where no pixel exists

@@ -1,0 +1,187 @@
+"""Reading pixels of a FITS file, channel by channel, without loading it whole.
+
+``FitsSource(path)`` follows the ``Layout`` of ``layout.py``. ``region(c, x0, y0, x1, y1,
+step)`` returns native float32 pixels of channel ``c`` in FITS orientation (row 0 at FITS
+y = 1, the bottom), 0-based half-open bounds, NaN for blanks and for mosaic gaps.
+Uncompressed, unscaled data are read straight from the memory map; scaled integers
+(BZERO/BSCALE), tile-compressed and gzip'd files through astropy's sections.
+"""
+
+import threading
+import warnings
+
+import numpy as np
+from astropy.io import fits
+from astropy.utils.exceptions import AstropyWarning
+
+from tiles.engine.errors import InvalidFitsError
+from tiles.engine.inventory import header_cards, header_to_json, open_fits
+from tiles.engine.layout import data_slices, mosaic_header, plan_layout
+
+
+class FitsSource:
+    """Pixels and header of one FITS file, as channels of one ``width x height`` image."""
+
+    def __init__(self, path):
+        self.path = str(path)
+        self._context = open_fits(self.path)
+        self.hdulist = self._context.__enter__()
+        try:
+            self.layout = plan_layout(self.hdulist)
+        except Exception:
+            self.close()
+            raise
+        layout = self.layout
+        self.width, self.height, self.channels = layout.width, layout.height, layout.channels
+        self.channel_names = layout.channel_names
+        self._header = None
+        self._lock = threading.Lock()  # astropy sections share a file handle
+        self._planes = [self._plane_reader(c) for c in range(self.channels)]
+
+    # --- header -----------------------------------------------------------------------
+    @property
+    def fits_header(self):
+        if self._header is None:
+            if self.layout.kind == "mosaic":
+                self._header = mosaic_header(self.hdulist, self.layout)
+            else:
+                self._header = self.hdulist[self.layout.header_hdu].header
+        return self._header
+
+    @property
+    def header(self):
+        return header_to_json(self.fits_header)
+
+    @property
+    def header_cards(self):
+        return header_cards(self.fits_header)
+
+    # --- pixels -----------------------------------------------------------------------
+    def region(self, channel, x0, y0, x1, y1, step=1):
+        """float32 pixels ``[y0:y1:step, x0:x1:step]`` of ``channel`` (FITS orientation)."""
+        x0, y0 = max(x0, 0), max(y0, 0)
+        x1, y1 = min(x1, self.width), min(y1, self.height)
+        if x0 >= x1 or y0 >= y1:
+            return np.empty((0, 0), np.float32)
+        return self._planes[channel](x0, y0, x1, y1, step)
+
+    def _plane_reader(self, channel):
+        layout = self.layout
+        if layout.kind == "mosaic":
+            return self._mosaic_reader()
+        if layout.kind == "channels":
+            return self._hdu_reader(layout.hdus[channel], ())
+        hdu = self.hdulist[layout.hdus[0]]
+        naxis = hdu.header["NAXIS"]
+        # Channel c of a cube: planes in FITS order, NAXIS3 varying fastest.
+        extra = [hdu.header[f"NAXIS{n}"] for n in range(3, naxis + 1)]
+        index = tuple(reversed(np.unravel_index(channel, extra, order="F"))) if extra else ()
+        return self._hdu_reader(layout.hdus[0], tuple(int(i) for i in index))
+
+    def _hdu_reader(self, hdu_index, plane):
+        hdu = self.hdulist[hdu_index]
+        direct = self._direct_array(hdu)
+        if direct is not None:
+            array = direct[plane] if plane else direct
+
+            def read_direct(x0, y0, x1, y1, step):
+                block = array[y0:y1:step, x0:x1:step]
+                return block.astype(np.float32)  # a native copy: byte order swapped
+
+            return read_direct
+
+        section = hdu.section
+
+        def read_section(x0, y0, x1, y1, step):
+            with self._lock, warnings.catch_warnings():
+                warnings.simplefilter("ignore", AstropyWarning)
+                block = section[(*plane, slice(y0, y1, step), slice(x0, x1, step))]
+            return _to_float(np.asarray(block), hdu)
+
+        return read_section
+
+    def _direct_array(self, hdu):
+        """The memory-mapped array when its values need no scaling, else None."""
+        if isinstance(hdu, fits.CompImageHDU) or self.hdulist._file.compression:
+            return None
+        header = hdu.header
+        scaled = header.get("BZERO", 0) != 0 or header.get("BSCALE", 1) != 1
+        if scaled or header.get("BITPIX") not in (-32, -64):
+            return None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AstropyWarning)
+            return hdu.data
+
+    def _mosaic_reader(self):
+        pieces = [(p, *data_slices(p)) for p in self.layout.placements]
+
+        def read_mosaic(x0, y0, x1, y1, step):
+            ny, nx = len(range(y0, y1, step)), len(range(x0, x1, step))
+            out = np.full((ny, nx), np.nan, np.float32)
+            for placement, rows, cols in pieces:
+                _paste(self, out, placement, rows, cols, x0, y0, x1, y1, step)
+            return out
+
+        return read_mosaic
+
+    def close(self):
+        context, self._context = getattr(self, "_context", None), None
+        if context is not None:
+            context.__exit__(None, None, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _paste(source, out, placement, rows, cols, x0, y0, x1, y1, step):
+    """Copy the part of one extension that falls in the requested mosaic region."""
+    height = len(range(rows.start, -1 if rows.stop is None else rows.stop, rows.step or 1))
+    width = len(range(cols.start, -1 if cols.stop is None else cols.stop, cols.step or 1))
+    # Mosaic pixels covered by this extension: [px0, px0 + width) x [py0, py0 + height).
+    px0, py0 = placement.x0, placement.y0
+    lo_x, hi_x = max(x0, px0), min(x1, px0 + width)
+    lo_y, hi_y = max(y0, py0), min(y1, py0 + height)
+    if lo_x >= hi_x or lo_y >= hi_y:
+        return
+    # First sampled mosaic pixel at or after lo on the step grid that starts at x0/y0.
+    first_x = x0 + -(-(lo_x - x0) // step) * step
+    first_y = y0 + -(-(lo_y - y0) // step) * step
+    if first_x >= hi_x or first_y >= hi_y:
+        return
+    data = source.hdulist[placement.hdu]
+    array = source._direct_array(data)
+    if array is None:
+        with source._lock, warnings.catch_warnings():
+            warnings.simplefilter("ignore", AstropyWarning)
+            array = _to_float(np.asarray(data.data), data)
+    oriented = array[rows, cols]  # data section, flipped as the mosaic wants it
+    block = oriented[first_y - py0 : hi_y - py0 : step, first_x - px0 : hi_x - px0 : step]
+    oy, ox = (first_y - y0) // step, (first_x - x0) // step
+    out[oy : oy + block.shape[0], ox : ox + block.shape[1]] = block
+
+
+def _to_float(block, hdu):
+    if block.dtype == np.float32 and block.dtype.isnative:
+        return block
+    result = block.astype(np.float32)
+    blank = hdu.header.get("BLANK")
+    if blank is not None and block.dtype.kind in "iu" and not _was_scaled(hdu):
+        result[block == blank] = np.nan
+    return result
+
+
+def _was_scaled(hdu):
+    header = hdu.header
+    return header.get("BZERO", 0) != 0 or header.get("BSCALE", 1) != 1
+
+
+def open_source(path):
+    try:
+        return FitsSource(path)
+    except InvalidFitsError:
+        raise
+    except (OSError, ValueError) as exc:
+        raise InvalidFitsError(f"unreadable FITS file: {exc}") from exc

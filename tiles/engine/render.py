@@ -1,0 +1,311 @@
+"""Rendering float pixels to 8-bit: cuts, stretch, contrast, brightness, gamma, colour.
+
+The IIP definitions (mono channel ``c`` with cuts ``lo, hi``):
+
+    f = CNT / (hi - lo)            (a huge factor when hi <= lo)
+    v = clip((x - lo) * f + 0.01 * CNT * BRT, 0, 1),  NaN -> 0
+    out = uint8(255.49 * v ** (1 / GAM)),  INV: 255 - out, then the colormap.
+
+Colour mode scales every channel the same way (without the power), mixes them to RGB by
+a 3 x N matrix, clips to [0, 1], then applies the power, the scale and the inversion.
+
+Speed: ``v`` is quantised to a 16-bit index (``x * a + b`` then clip, two passes) and
+everything after it (power, stretch, inversion, colormap) is one lookup table, cached
+per parameter set. Scratch buffers are reused per thread: page faults cost more than
+arithmetic here.
+"""
+
+import math
+import threading
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from tiles.engine.colormaps import COLORMAPS, TABLES
+from tiles.engine.errors import ParameterError
+
+STEPS = 65535  # quantisation of v before the lookup table
+HUGE = np.float32(1e30)
+STRETCHES = ("linear", "sqrt", "log", "asinh")
+LOG_A = 1000.0
+ASINH_BETA = 0.1
+
+
+@dataclass(frozen=True)
+class RenderParams:
+    """How to turn float pixels into 8-bit ones. Channels are 0-based here.
+
+    ``channel`` set: mono mode on that channel; None: colour mode over every channel.
+    ``minmax``: (lo, hi) per channel of the image. ``mix``: per channel its (r, g, b)
+    weights (the columns of the 3 x N matrix), or None for all ones.
+    """
+
+    minmax: tuple
+    channel: int | None = 0
+    mix: tuple | None = None
+    colormap: str = "grey"
+    invert: bool = False
+    contrast: float = 1.0
+    brightness: float = 0.0
+    gamma: float = 2.2
+    stretch: str = "linear"
+    quality: int = 90
+    fmt: str = "jpeg"
+    _key: str = field(default="", compare=False, repr=False)
+
+    def __post_init__(self):
+        if self.colormap not in COLORMAPS:
+            raise ParameterError(
+                f"Unknown colormap '{self.colormap}' (one of: {', '.join(COLORMAPS)})."
+            )
+        if self.stretch not in STRETCHES:
+            raise ParameterError(
+                f"Unknown stretch '{self.stretch}' (one of: {', '.join(STRETCHES)})."
+            )
+        if not self.gamma > 0:
+            raise ParameterError("gamma must be > 0.")
+        nchannels = len(self.minmax)
+        if self.channel is not None and not 0 <= self.channel < nchannels:
+            raise ParameterError(f"Channel {self.channel + 1} is outside 1..{nchannels}.")
+        if self.mix is not None and len(self.mix) != nchannels:
+            raise ParameterError(f"The mix needs one (r, g, b) per channel ({nchannels}).")
+
+    def key(self):
+        """A short canonical string of every parameter, for caches and ETags."""
+        if not self._key:
+            mix = (
+                ""
+                if self.mix is None
+                else ";".join(",".join(f"{w:.6g}" for w in rgb) for rgb in self.mix)
+            )
+            cuts = ";".join(f"{lo:.9g},{hi:.9g}" for lo, hi in self.minmax)
+            text = (
+                f"c{self.channel}|m{mix}|k{cuts}|{self.colormap}|i{int(self.invert)}|"
+                f"{self.contrast:.6g}|{self.brightness:.6g}|{self.gamma:.6g}|{self.stretch}|"
+                f"q{self.quality}|{self.fmt}"
+            )
+            object.__setattr__(self, "_key", text)
+        return self._key
+
+    @property
+    def channels_needed(self):
+        """Channels the rendering reads (one in mono mode)."""
+        if self.channel is not None:
+            return [self.channel]
+        if self.mix is None:
+            return list(range(len(self.minmax)))
+        return [c for c, rgb in enumerate(self.mix) if any(rgb)]
+
+
+def mix_from_iip(rows, nchannels):
+    """The per-channel (r, g, b) mix of the IIP ``MIX`` rows ``{channel (0-based): rgb}``.
+
+    Each colour is interpolated linearly across channel indices between the given
+    channels (held constant beyond them) and multiplied by 3/N. No rows: None (all ones).
+    """
+    if not rows:
+        return None
+    given = sorted(rows)
+    positions = np.array(given, float)
+    values = np.array([rows[c] for c in given], float)
+    channels = np.arange(nchannels, dtype=float)
+    columns = [np.interp(channels, positions, values[:, k]) for k in range(3)]
+    scale = 3.0 / nchannels
+    return tuple(tuple(float(columns[k][c] * scale) for k in range(3)) for c in range(nchannels))
+
+
+def apply_saturation(mix, saturation):
+    """Fold a colour saturation into a mix: each channel's colour pushed away from grey."""
+    if mix is None or saturation == 1.0:
+        return mix
+    result = []
+    for r, g, b in mix:
+        grey = (r + g + b) / 3.0
+        result.append(tuple(grey + saturation * (w - grey) for w in (r, g, b)))
+    return tuple(result)
+
+
+# --- lookup tables -------------------------------------------------------------------
+
+
+def _stretch(u, name):
+    if name == "sqrt":
+        return np.sqrt(u)
+    if name == "log":
+        return np.log10(1.0 + LOG_A * u) / np.log10(1.0 + LOG_A)
+    if name == "asinh":
+        return np.arcsinh(u / ASINH_BETA) / np.arcsinh(1.0 / ASINH_BETA)
+    return u
+
+
+@lru_cache(maxsize=256)
+def _lut(stretch, contrast, brightness, gamma, invert, colormap, steps=STEPS):
+    """uint8 table from the 16-bit index to output values, (steps+1,) or (steps+1, 3).
+
+    Linear stretch: the index is already ``v``. Other stretches: the index is the cut
+    fraction ``u``, and contrast/brightness apply after the stretch.
+    """
+    index = np.arange(steps + 1, dtype=np.float64) / steps
+    if stretch == "linear":
+        v = index
+    else:
+        v = np.clip(_stretch(index, stretch) * contrast + 0.01 * contrast * brightness, 0.0, 1.0)
+    out = (255.49 * v ** (1.0 / gamma)).astype(np.uint8)
+    if invert:
+        out = 255 - out
+    if colormap != "grey":
+        out = TABLES[colormap][out]
+    out.setflags(write=False)
+    return out
+
+
+@lru_cache(maxsize=64)
+def _gamma_lut(gamma, invert, steps=STEPS):
+    out = (255.49 * (np.arange(steps + 1) / steps) ** (1.0 / gamma)).astype(np.uint8)
+    if invert:
+        out = 255 - out
+    out.setflags(write=False)
+    return out
+
+
+def affine(lo, hi, contrast, brightness, stretch, steps=STEPS):
+    """(a, b) such that ``x * a + b`` is the table index before clipping to [0, steps]."""
+    if stretch == "linear":
+        f = contrast / (hi - lo) if hi > lo else float(HUGE)
+        offset = 0.01 * contrast * brightness
+        a = f * steps
+        b = (offset - lo * f) * steps
+    else:
+        a = steps / (hi - lo) if hi > lo else float(HUGE)
+        b = -lo * a
+    if not (math.isfinite(a) and math.isfinite(b)):
+        # hi <= lo with a large |lo|: keep the step at lo without overflowing b.
+        return None
+    return np.float32(a), np.float32(b)
+
+
+# --- quantisation ----------------------------------------------------------------------
+
+
+def _nan_casts_to_zero():
+    probe = np.array([np.nan, 1.0], np.float32)
+    out = np.empty(2, np.uint16)
+    with np.errstate(invalid="ignore"):
+        np.copyto(out, probe, casting="unsafe")
+    return out[0] == 0
+
+
+# Casting NaN to an integer is undefined in C; on x86-64 it gives 0, which is what NaN
+# must render as. Where it does not, NaN is zeroed explicitly (two slower passes).
+_NAN_TO_ZERO_BY_CAST = _nan_casts_to_zero()
+
+
+def _quantise(t, high, index):
+    """``index = uint16(clip(t, 0, high))`` with NaN -> 0; ``t`` is overwritten."""
+    if _NAN_TO_ZERO_BY_CAST:
+        np.clip(t, np.float32(0), np.float32(high), out=t)
+    else:
+        np.fmax(t, np.float32(0), out=t)  # fmax turns NaN into 0
+        np.fmin(t, np.float32(high), out=t)
+    with np.errstate(invalid="ignore"):
+        np.copyto(index, t, casting="unsafe")
+    return index
+
+
+# --- scratch buffers -------------------------------------------------------------------
+
+_scratch = threading.local()
+
+
+def _buffer(name, shape, dtype):
+    """A per-thread reusable array of at least ``shape`` (returned reshaped)."""
+    size = math.prod(shape)
+    buffers = getattr(_scratch, "buffers", None)
+    if buffers is None:
+        buffers = _scratch.buffers = {}
+    key = (name, np.dtype(dtype).str)
+    buf = buffers.get(key)
+    if buf is None or buf.size < size:
+        buf = buffers[key] = np.empty(max(size, 256 * 256 * 3), dtype)
+    return buf[:size].reshape(shape)
+
+
+def _index(x, lo, hi, contrast, brightness, stretch, out_name="idx"):
+    """uint16 table indices of float pixels ``x`` (any shape); NaN gives 0."""
+    t = _buffer("t", x.shape, np.float32)
+    coefficients = affine(lo, hi, contrast, brightness, stretch)
+    if coefficients is None:
+        np.subtract(x, np.float32(lo), out=t)
+        np.multiply(t, HUGE, out=t)
+    else:
+        a, b = coefficients
+        np.multiply(x, a, out=t)
+        np.add(t, b, out=t)
+    return _quantise(t, STEPS, _buffer(out_name, x.shape, np.uint16))
+
+
+def render(data, params):
+    """8-bit pixels of ``data``: float32 (n, h, w), the planes of ``params.channels_needed``
+    in that order.
+
+    Returns (pixels, alpha): pixels uint8 (h, w) for grey mono, else (h, w, 3); alpha is
+    None for JPEG, else uint8 (h, w), 0 where every plane is NaN.
+    """
+    if params.channel is not None:
+        pixels = _render_mono(data[0], params)
+    else:
+        pixels = _render_colour(data, params)
+    alpha = None
+    if params.fmt != "jpeg":
+        alpha = np.where(np.isnan(data).all(axis=0), 0, 255).astype(np.uint8)
+    return pixels, alpha
+
+
+def _render_mono(plane, params):
+    lo, hi = params.minmax[params.channel]
+    index = _index(plane, lo, hi, params.contrast, params.brightness, params.stretch)
+    lut = _lut(params.stretch, params.contrast, params.brightness, params.gamma,
+               params.invert, params.colormap)  # fmt: skip
+    return np.take(lut, index, axis=0)
+
+
+def _render_colour(data, params):
+    """Mix every channel (scaled, unpowered) to RGB, then gamma and inversion."""
+    _n, height, width = data.shape
+    channels = params.channels_needed
+    mix = params.mix
+    scaled = _buffer("scaled", (len(channels), height * width), np.float32)
+    for row, c in enumerate(channels):
+        lo, hi = params.minmax[c]
+        _scaled_plane(data[row], lo, hi, params, scaled[row].reshape(height, width))
+    weights = np.array(
+        [mix[c] if mix is not None else (1.0, 1.0, 1.0) for c in channels], np.float32
+    )  # (n, 3)
+    rgb = _buffer("rgb", (height * width, 3), np.float32)
+    np.dot(scaled.T, weights, out=rgb)
+    np.multiply(rgb, np.float32(STEPS), out=rgb)
+    index = _quantise(rgb, STEPS, _buffer("rgb_idx", rgb.shape, np.uint16))
+    lut = _gamma_lut(params.gamma, params.invert)
+    return np.take(lut, index).reshape(height, width, 3)
+
+
+def _scaled_plane(plane, lo, hi, params, out):
+    """``clip(v, 0, 1)`` of one channel (no power), into ``out``."""
+    if params.stretch == "linear":
+        coefficients = affine(lo, hi, params.contrast, params.brightness, "linear", steps=1)
+        if coefficients is None:
+            np.subtract(plane, np.float32(lo), out=out)
+            np.multiply(out, HUGE, out=out)
+        else:
+            a, b = coefficients
+            np.multiply(plane, a, out=out)
+            np.add(out, b, out=out)
+        np.clip(out, np.float32(0), np.float32(1), out=out)
+        if np.isnan(out).any():  # NaN -> 0 before the mix (rare: one cheap test)
+            np.nan_to_num(out, copy=False, nan=0.0)
+        return
+    span = hi - lo if hi > lo else float(HUGE)
+    u = np.clip((np.nan_to_num(plane, nan=lo) - lo) / span, 0.0, 1.0)
+    s = _stretch(u, params.stretch) * params.contrast + 0.01 * params.contrast * params.brightness
+    np.clip(s, 0.0, 1.0, out=out, casting="unsafe")
