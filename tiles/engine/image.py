@@ -282,9 +282,8 @@ class ImageCache:
                 if image.has_pyramid or cache_dir is None or now - checked < self.recheck:
                     return image
                 self._entries[key] = (image, now)
-        if entry is not None:
-            if read_manifest(cache_dir) is None:
-                return entry[0]
+        if entry is not None and read_manifest(cache_dir) is None:
+            return entry[0]
         image = open_image(path, cache_dir, tile_size)
         # Replaced and evicted images are not closed here: another thread may still be
         # reading them; their files close when the last reference goes.

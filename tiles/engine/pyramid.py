@@ -7,6 +7,7 @@ bottom). A pyramid is built in a temporary directory and renamed into place when
 complete, with ``manifest.json`` written last: a half-built pyramid is never used.
 """
 
+import contextlib
 import json
 import os
 import shutil
@@ -110,10 +111,8 @@ def _publish(work, cache_dir):
     """Move the finished pyramid into place, replacing a stale or broken one."""
     if cache_dir.exists():
         stale = cache_dir.with_name(f".{cache_dir.name}.stale.{uuid.uuid4().hex[:8]}")
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.rename(cache_dir, stale)
-        except FileNotFoundError:
-            pass
         shutil.rmtree(stale, ignore_errors=True)
     try:
         os.rename(work, cache_dir)
