@@ -64,10 +64,18 @@ def open_fits(path):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", AstropyWarning)
+            # Raw values: the reader applies BSCALE/BZERO/BLANK itself, so integer data
+            # stay memory-mapped.
             hdulist = fits.open(
-                path, memmap=not compressed, lazy_load_hdus=False, ignore_missing_simple=False
+                path,
+                memmap=not compressed,
+                lazy_load_hdus=False,
+                do_not_scale_image_data=True,
+                ignore_missing_simple=False,
             )
     except (OSError, ValueError, TypeError, IndexError, KeyError, UnicodeError) as exc:
+        if not compressed:
+            check_first_header(path, size)
         raise InvalidFitsError(f"unreadable FITS file: {exc}") from exc
     try:
         if not compressed:
@@ -93,20 +101,39 @@ def declared_data_bytes(header):
     return bitpix // 8 * count
 
 
+def _truncated(index, needed, file_size):
+    return InvalidFitsError(
+        f"truncated: HDU {index} declares data up to byte {needed:,}, "
+        f"but the file has {file_size:,} bytes."
+    )
+
+
 def check_sizes(hdulist, file_size):
     """Refuse a file whose headers declare more data than it holds."""
     for index, hdu in enumerate(hdulist):
         info = hdu.fileinfo()
         if info is None:
             continue
-        # A compressed image HDU is stored as a table: its header on disk tells the size.
-        header = hdu._header if isinstance(hdu, fits.CompImageHDU) else hdu.header
-        needed = info["datLoc"] + declared_data_bytes(header)
+        if isinstance(hdu, fits.CompImageHDU):
+            # Stored as a table: its padded span is all we know; forgive missing padding.
+            needed = info["datLoc"] + max(info["datSpan"] - (BLOCK - 1), 0)
+        else:
+            needed = info["datLoc"] + declared_data_bytes(hdu.header)
         if needed > file_size:
-            raise InvalidFitsError(
-                f"truncated: HDU {index} declares data up to byte {needed:,}, "
-                f"but the file has {file_size:,} bytes."
-            )
+            raise _truncated(index, needed, file_size)
+
+
+def check_first_header(path, file_size):
+    """Explain an unopenable file whose first header declares more data than it holds."""
+    try:
+        with open(path, "rb") as handle:
+            header = fits.Header.fromfile(handle)
+            data_start = handle.tell()
+    except (OSError, ValueError, UnicodeError):
+        return
+    needed = data_start + declared_data_bytes(header)
+    if needed > file_size:
+        raise _truncated(0, needed, file_size)
 
 
 def inspect_fits(path):

@@ -84,9 +84,10 @@ class FitsSource:
         if direct is not None:
             array = direct[plane] if plane else direct
 
+            scaling = Scaling(hdu.header)
+
             def read_direct(x0, y0, x1, y1, step):
-                block = array[y0:y1:step, x0:x1:step]
-                return block.astype(np.float32)  # a native copy: byte order swapped
+                return scaling.apply(array[y0:y1:step, x0:x1:step])
 
             return read_direct
 
@@ -96,19 +97,15 @@ class FitsSource:
             with self._lock, warnings.catch_warnings():
                 warnings.simplefilter("ignore", AstropyWarning)
                 block = section[(*plane, slice(y0, y1, step), slice(x0, x1, step))]
-            return _to_float(np.asarray(block), hdu)
+            return np.asarray(block, dtype=np.float32)
 
         return read_section
 
     def _direct_array(self, hdu):
-        """The memory-mapped array when its values need no scaling, else None."""
-        if isinstance(hdu, fits.CompImageHDU) or self.hdulist._file.compression:
+        """The raw (unscaled) array of an uncompressed HDU, memory-mapped; else None."""
+        if isinstance(hdu, fits.CompImageHDU):
             return None
-        header = hdu.header
-        scaled = header.get("BZERO", 0) != 0 or header.get("BSCALE", 1) != 1
-        if scaled or header.get("BITPIX") not in (-32, -64):
-            return None
-        with warnings.catch_warnings():
+        with self._lock, warnings.catch_warnings():
             warnings.simplefilter("ignore", AstropyWarning)
             return hdu.data
 
@@ -151,31 +148,42 @@ def _paste(source, out, placement, rows, cols, x0, y0, x1, y1, step):
     first_y = y0 + -(-(lo_y - y0) // step) * step
     if first_x >= hi_x or first_y >= hi_y:
         return
-    data = source.hdulist[placement.hdu]
-    array = source._direct_array(data)
-    if array is None:
+    hdu = source.hdulist[placement.hdu]
+    array = source._direct_array(hdu)
+    if array is None:  # a compressed extension: decompressed whole, once per read
         with source._lock, warnings.catch_warnings():
             warnings.simplefilter("ignore", AstropyWarning)
-            array = _to_float(np.asarray(data.data), data)
+            array = np.asarray(hdu.data, dtype=np.float32)
+        scaling = Scaling(None)
+    else:
+        scaling = Scaling(hdu.header)
     oriented = array[rows, cols]  # data section, flipped as the mosaic wants it
-    block = oriented[first_y - py0 : hi_y - py0 : step, first_x - px0 : hi_x - px0 : step]
+    raw = oriented[first_y - py0 : hi_y - py0 : step, first_x - px0 : hi_x - px0 : step]
+    block = scaling.apply(raw)
     oy, ox = (first_y - y0) // step, (first_x - x0) // step
     out[oy : oy + block.shape[0], ox : ox + block.shape[1]] = block
 
 
-def _to_float(block, hdu):
-    if block.dtype == np.float32 and block.dtype.isnative:
-        return block
-    result = block.astype(np.float32)
-    blank = hdu.header.get("BLANK")
-    if blank is not None and block.dtype.kind in "iu" and not _was_scaled(hdu):
-        result[block == blank] = np.nan
-    return result
+class Scaling:
+    """BSCALE/BZERO/BLANK of an uncompressed HDU, applied to raw values read from disk."""
 
+    def __init__(self, header):
+        header = header if header is not None else {}
+        self.scale = float(header.get("BSCALE", 1.0))
+        self.zero = float(header.get("BZERO", 0.0))
+        blank = header.get("BLANK")
+        self.blank = blank if isinstance(blank, int) else None
 
-def _was_scaled(hdu):
-    header = hdu.header
-    return header.get("BZERO", 0) != 0 or header.get("BSCALE", 1) != 1
+    def apply(self, raw):
+        """Native float32 values of ``raw`` (a copy: the byte order is swapped anyway)."""
+        values = raw.astype(np.float32)
+        if self.scale != 1.0:
+            values *= np.float32(self.scale)
+        if self.zero != 0.0:
+            values += np.float32(self.zero)
+        if self.blank is not None and raw.dtype.kind in "iu":
+            values[raw == self.blank] = np.nan
+        return values
 
 
 def open_source(path):

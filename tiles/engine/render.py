@@ -208,8 +208,7 @@ def _quantise(t, high, index):
     else:
         np.fmax(t, np.float32(0), out=t)  # fmax turns NaN into 0
         np.fmin(t, np.float32(high), out=t)
-    with np.errstate(invalid="ignore"):
-        np.copyto(index, t, casting="unsafe")
+    np.copyto(index, t, casting="unsafe")
     return index
 
 
@@ -252,10 +251,12 @@ def render(data, params):
     Returns (pixels, alpha): pixels uint8 (h, w) for grey mono, else (h, w, 3); alpha is
     None for JPEG, else uint8 (h, w), 0 where every plane is NaN.
     """
-    if params.channel is not None:
-        pixels = _render_mono(data[0], params)
-    else:
-        pixels = _render_colour(data, params)
+    # Overflow to +-inf is intended (it clips to 0 or 255), as is NaN (it renders as 0).
+    with np.errstate(over="ignore", invalid="ignore"):
+        if params.channel is not None:
+            pixels = _render_mono(data[0], params)
+        else:
+            pixels = _render_colour(data, params)
     alpha = None
     if params.fmt != "jpeg":
         alpha = np.where(np.isnan(data).all(axis=0), 0, 255).astype(np.uint8)
