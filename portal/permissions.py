@@ -15,6 +15,8 @@ existence does not leak: views look objects up through ``visible_to(user)`` quer
 
 from django.db.models import Q
 
+from portal.cached import ExpiringCache
+
 VIEW, CONTRIBUTE, MANAGE = "view", "contribute", "manage"
 LEVELS = (VIEW, CONTRIBUTE, MANAGE)
 CODENAMES = {
@@ -89,3 +91,20 @@ def viewable_image(user, image_id):
     from portal.models import Image
 
     return Image.objects.visible_to(user).select_related("collection").filter(pk=image_id).first()
+
+
+# A revoked grant reaches every process within this many seconds (documented in README).
+ACCESS_CACHE_SECONDS = 10
+_image_access = ExpiringCache(ACCESS_CACHE_SECONDS)
+
+
+def viewable_image_cached(user, image_id):
+    """``viewable_image`` remembered per (user, image) for ``ACCESS_CACHE_SECONDS``:
+    the tile hot path asks it on every request and must not query the database."""
+    uid = user.pk if user is not None and user.is_authenticated else None
+    return _image_access.get((uid, int(image_id)), lambda: viewable_image(user, image_id))
+
+
+def forget_cached_access():
+    """Drop cached answers in this process (grants or images changed here)."""
+    _image_access.clear()

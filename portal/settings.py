@@ -59,6 +59,14 @@ DATA_ROOTS = [UPLOAD_ROOT] + [
 ]
 MAX_UPLOAD_BYTES = envint("FITSPORTAL_MAX_UPLOAD_BYTES", 4 * 1024**3)
 TILE_SIZE = 256
+# Rendered tiles kept in the "tiles" cache (bounded) and for how long; HTTP caching times.
+TILE_CACHE_ENABLED = envbool("FITSPORTAL_TILE_CACHE", True)
+TILE_CACHE_SECONDS = envint("FITSPORTAL_TILE_CACHE_SECONDS", 3600)
+TILE_MAX_AGE_PRIVATE = envint("FITSPORTAL_TILE_MAX_AGE_PRIVATE", 600)
+TILE_MAX_AGE_PUBLIC = envint("FITSPORTAL_TILE_MAX_AGE_PUBLIC", 86400)
+# Largest region snapshot or cutout, in output pixels (1024 tiles of 256 x 256).
+MAX_REGION_PIXELS = envint("FITSPORTAL_MAX_REGION_PIXELS", 1024 * 256 * 256)
+MAX_PROFILE_POINTS = envint("FITSPORTAL_MAX_PROFILE_POINTS", 100_000)
 # Queue ingest + pyramid warm as soon as an image is registered (else: manage.py warm_images).
 WARM_ON_REGISTER = envbool("FITSPORTAL_WARM_ON_REGISTER", True)
 
@@ -174,11 +182,13 @@ CELERY_TASK_SERIALIZER = "json"
 
 # --- auth, API ----------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    "portal.auth.CachedModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 ANONYMOUS_USER_NAME = None  # guardian: anonymous users get no object permissions
 GUARDIAN_RAISE_403 = False
+# Sessions are read from the cache (written through to the database): no query per tile.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
@@ -186,7 +196,7 @@ LOGOUT_REDIRECT_URL = "/"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "portal.auth.CachedTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.PortalPagination",

@@ -1,9 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from tiles.iip_views import iip_endpoint
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", include("portal.api.urls")),
+    path("iip/", iip_endpoint, name="iip"),
     path("", include("frontend.urls")),
 ]

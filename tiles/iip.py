@@ -11,7 +11,7 @@ coarsest.
 import math
 from dataclasses import dataclass, field
 
-from tiles.engine import ParameterError
+from tiles.engine import ParameterError, RenderParams, mix_from_iip
 
 MAX_VALUE_LENGTH = 1024
 MAX_REPEATS = 4096
@@ -201,3 +201,39 @@ _PARSERS = {
     "RGN": _rgn,
     "BIN": _bin,
 }
+
+
+def render_params(request, nchannels, default_cuts, fmt="jpeg"):
+    """``RenderParams`` of an IIP request for an image of ``nchannels`` channels.
+
+    ``default_cuts``: (lo, hi) per channel, the ones ``INFO`` reports. Mono mode (``CHAN``):
+    only a ``MINMAX`` of that channel applies; a channel beyond N falls back to 1. Colour
+    mode: every ``MINMAX`` and ``MIX`` applies, to this request only.
+    """
+    for name, entries in (("MINMAX", request.minmax), ("MIX", request.mix)):
+        for channel in entries:
+            if channel > nchannels:
+                raise ParameterError(f"{name}: channel {channel} is outside 1..{nchannels}.")
+    cuts = list(default_cuts)
+    if request.chan:
+        channel = request.chan[-1] if request.chan[-1] <= nchannels else 1
+        if channel in request.minmax:
+            cuts[channel - 1] = request.minmax[channel]
+        mono, mix = channel - 1, None
+    else:
+        for channel, pair in request.minmax.items():
+            cuts[channel - 1] = pair
+        mono = None
+        mix = mix_from_iip({c - 1: rgb for c, rgb in request.mix.items()}, nchannels)
+    return RenderParams(
+        minmax=tuple(tuple(pair) for pair in cuts),
+        channel=mono,
+        mix=mix,
+        colormap=request.colormap,
+        invert=request.invert,
+        contrast=request.contrast,
+        brightness=request.brightness,
+        gamma=request.gamma,
+        quality=request.quality,
+        fmt=fmt,
+    )

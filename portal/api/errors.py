@@ -7,11 +7,21 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from portal.registration import RegistrationError
+from tiles.engine import InvalidFitsError, ParameterError
 
 
 def json_exception_handler(exc, context):
     if isinstance(exc, RegistrationError):
         return Response({"detail": exc.message}, status=exc.status)
+    if isinstance(exc, ParameterError):
+        return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, InvalidFitsError | OSError):
+        message = (
+            f"The image file cannot be read: {exc}"
+            if isinstance(exc, InvalidFitsError)
+            else ("The image file cannot be read.")
+        )
+        return Response({"detail": message}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
     if isinstance(exc, Http404):
         message = str(exc) if str(exc) and "matches the given query" not in str(exc) else None
         return Response({"detail": message or "Not found."}, status=status.HTTP_404_NOT_FOUND)

@@ -1,10 +1,12 @@
 """The shape of collections and images in the REST API, and upload validation."""
 
+from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
 
 from portal import permissions
 from portal.models import Collection, Image
+from tiles.engine import TileGrid
 
 
 class CollectionSerializer(serializers.ModelSerializer):
@@ -54,9 +56,34 @@ class ImageSerializer(serializers.ModelSerializer):
 
 
 class ImageDetailSerializer(ImageSerializer):
+    """Everything a client needs to set up a view of the image."""
+
+    tile_size = serializers.SerializerMethodField()
+    levels = serializers.SerializerMethodField()
+    default_cuts = serializers.SerializerMethodField()
+    tiles_url = serializers.SerializerMethodField()
+    iip_url = serializers.SerializerMethodField()
+
     class Meta(ImageSerializer.Meta):
-        fields = ImageSerializer.Meta.fields + ["hdus", "stats", "header"]
+        fields = ImageSerializer.Meta.fields + [
+            "tile_size", "levels", "default_cuts", "tiles_url", "iip_url", "hdus", "stats", "header",
+        ]  # fmt: skip
         read_only_fields = fields
+
+    def get_tile_size(self, obj) -> int:
+        return settings.TILE_SIZE
+
+    def get_levels(self, obj) -> int:
+        return TileGrid(obj.width, obj.height, settings.TILE_SIZE).levels
+
+    def get_default_cuts(self, obj) -> list[list[float]]:
+        return [[s["lo"], s["hi"]] for s in obj.stats]
+
+    def get_tiles_url(self, obj) -> str:
+        return reverse("image-detail", args=[obj.pk]) + "tiles/{z}/{x}/{y}.jpg"
+
+    def get_iip_url(self, obj) -> str:
+        return reverse("iip") + f"?FIF={obj.pk}"
 
 
 class ImageUploadSerializer(serializers.Serializer):

@@ -10,6 +10,7 @@ router.register("collections", CollectionViewSet, basename="collection")
 router.register("images", ImageViewSet, basename="image")
 
 urlpatterns = [
+    path("", include("tiles.urls")),
     path("", include(router.urls)),
     path("token/", obtain_auth_token, name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -1,0 +1,194 @@
+"""The IIP / VisiOmatic endpoint ``/iip/``: one GET, answered as IIP.md specifies.
+
+``FIF`` names an image by its id or as ``<collection-slug>/<file name>``; either way it is
+looked up among the images the user may view (404 otherwise), never on the file system.
+"""
+
+import math
+
+from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
+from django.views.decorators.http import require_GET
+
+from portal import permissions
+from portal.models import Image
+from tiles import iip, service
+from tiles.engine import EngineError, InvalidFitsError, ParameterError
+from tiles.views import cache_control
+
+BANNER = "fitsportal IIP server: IIP/VisiOmatic protocol 3.0. Use FIF=<image> with obj, INFO, JTL, VAL, PFL or RGN."
+MAX_REGION_TILES = 1024
+
+
+def error(status, message):
+    return JsonResponse({"detail": message}, status=status)
+
+
+def lookup(user, fif):
+    """The Image a FIF value names, if ``user`` may view it."""
+    if fif.isdigit():
+        return permissions.viewable_image_cached(user, int(fif))
+    slug, slash, name = fif.partition("/")
+    if not slash or not name:
+        return None
+    image_id = (
+        Image.objects.visible_to(user)
+        .filter(collection__slug=slug, name=name)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return None if image_id is None else permissions.viewable_image_cached(user, image_id)
+
+
+@require_GET
+def iip_endpoint(request):
+    try:
+        query = iip.parse(_pairs(request))
+        if query.fif is None:
+            return HttpResponse(BANNER, content_type="text/plain; charset=utf-8")
+        image = lookup(request.user, query.fif)
+        if image is None:
+            raise Http404
+        data = service.open_data(image)
+        return _answer(request, query, image, data)
+    except Http404:
+        return error(404, "No such image.")
+    except ParameterError as exc:
+        return error(400, str(exc))
+    except InvalidFitsError as exc:
+        return error(422, f"The image file cannot be read: {exc}")
+    except (EngineError, OSError):
+        return error(422, "The image file cannot be read.")
+
+
+def _pairs(request):
+    return [(name, value) for name, values in request.GET.lists() for value in values]
+
+
+def _answer(request, query, image, data):
+    cuts = service.default_cuts(image, data)
+    if query.info:
+        return JsonResponse(info(image, data, cuts))
+    if query.obj:
+        return HttpResponse(obj(data, cuts), content_type="text/plain; charset=utf-8")
+    if query.val is not None:
+        channels = _value_channels(query, data.channels)
+        return JsonResponse({"values": data.pixel_values(*query.val, channels)})
+    if query.pfl is not None:
+        (x1, y1), (x2, y2) = query.pfl
+        channels = _value_channels(query, data.channels)
+        return JsonResponse({"profile": data.profile(x1, y1, x2, y2, channels)})
+    params = iip.render_params(query, data.channels, cuts)
+    if query.jtl is not None:
+        resolution, index = query.jtl
+        level = data.grid.level_from_iip(resolution)
+        col, row = data.grid.tile_from_index(level, index)
+        return _image(request, image, service.tile(image, data, level, col, row, params))
+    if query.rgn is not None:
+        level, box = region_box(data, query)
+        rendered = service.region(image, data, level, box, params,
+                                  max_pixels=MAX_REGION_TILES * data.grid.tile_size**2)  # fmt: skip
+        return _image(request, image, rendered)
+    raise ParameterError("Nothing requested: add obj, INFO, JTL, VAL, PFL or RGN.")
+
+
+def _image(request, image, rendered):
+    headers = {"ETag": rendered.etag, "Cache-Control": cache_control(image)}
+    if request.headers.get("If-None-Match") == rendered.etag:
+        return HttpResponseNotModified(headers=headers)
+    return HttpResponse(rendered.body, content_type=rendered.content_type, headers=headers)
+
+
+def _value_channels(query, nchannels):
+    """Channels of VAL/PFL (0-based): every CHAN given, else all; beyond N is an error."""
+    if not query.chan:
+        return None
+    for channel in query.chan:
+        if channel > nchannels:
+            raise ParameterError(f"CHAN: {channel} is outside 1..{nchannels}.")
+    return [c - 1 for c in query.chan]
+
+
+def region_box(data, query):
+    """(level, (x0, y0, x1, y1)) of an RGN request in level pixels, top-down."""
+    (x1, y1), (x2, y2) = query.rgn
+    level = min(int(math.log2(query.binning)), data.grid.levels - 1)
+    x1, x2 = sorted((x1, x2))
+    y1, y2 = sorted((y1, y2))
+    box = ((x1 - 1) >> level, (y1 - 1) >> level, (x2 - 1) >> level, (y2 - 1) >> level)
+    if box[2] <= box[0] or box[3] <= box[1]:
+        raise ParameterError("RGN: the region is empty at this binning.")
+    return level, box
+
+
+def obj(data, cuts):
+    grid = data.grid
+    cards = data.header_cards
+    lines = [
+        "IIP:1.0",
+        f"Max-size:{data.width} {data.height}",
+        f"Tile-size:{grid.tile_size} {grid.tile_size}",
+        f"Resolution-number:{grid.levels}",
+        "Bits-per-channel:32",
+        "Min-Max-sample-values:" + " ".join(f"{lo:.9g}" for lo, _ in cuts) + " "
+        + " ".join(f"{hi:.9g}" for _, hi in cuts),
+        f"subject/{len(cards)}:{cards}",
+    ]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def info(image, data, cuts):
+    header = image.header or data.header
+    stats = image.stats or [s.as_dict() for s in data.stats]
+    return {
+        "type": "visiomatic",
+        "version": "3.0",
+        "image_name": image.name,
+        "object_name": str(header.get("OBJECT", "")),
+        "full_size": [data.width, data.height],
+        "tile_size": [data.grid.tile_size, data.grid.tile_size],
+        "tile_levels": data.grid.levels,
+        "channels": data.channels,
+        "channel_labels": list(image.channel_names or data.channel_names),
+        "bits_per_channel": 32,
+        "brightness": iip.DEFAULT_BRIGHTNESS,
+        "contrast": iip.DEFAULT_CONTRAST,
+        "color_saturation": iip.DEFAULT_SATURATION,
+        "gamma": iip.DEFAULT_GAMMA,
+        "quality": iip.DEFAULT_QUALITY,
+        "header": header,
+        "images": _input_images(image, data, stats, cuts),
+    }
+
+
+def _input_images(image, data, stats, cuts):
+    """One entry per image HDU of the file (the extensions of a mosaic)."""
+    entries = []
+    hdus = [h for h in image.hdus if len(h.get("shape") or []) >= 2] or [
+        {"shape": [data.width, data.height], "datasec": None, "detsec": None}
+    ]
+    for hdu in hdus:
+        width, height = hdu["shape"][:2]
+        full = f"[1:{width},1:{height}]"
+        entries.append({
+            "size": [width, height],
+            "dataslice": _slices(hdu.get("datasec") or full),
+            "detslice": _slices(hdu.get("detsec") or full),
+            "background_level": [s["background"] for s in stats],
+            "background_mad": [s["mad"] for s in stats],
+            "min_max": [list(pair) for pair in cuts],
+            "header": {},
+        })  # fmt: skip
+    return entries
+
+
+def _slices(section):
+    """FITS section "[x1:x2,y1:y2]" -> [[x1, x2, step], [y1, y2, step]] (1-based)."""
+    try:
+        x, y = section.strip("[] ").split(",")
+        result = []
+        for part in (x, y):
+            a, b = (int(v) for v in part.split(":"))
+            result.append([a, b, 1 if b >= a else -1])
+        return result
+    except (ValueError, AttributeError):
+        return None

@@ -1,0 +1,71 @@
+"""From an ``Image`` row to rendered bytes: the engine behind every tile endpoint.
+
+Open images are kept in a per-process LRU (``ImageCache``), keyed by the image's id,
+checksum and version, so requests do not reopen files. Rendered tiles may be kept in the
+``tiles`` cache, keyed by their ETag. ETags are strong: a hash of the image version,
+whether its pyramid is used, the tile and the canonical rendering parameters.
+"""
+
+import hashlib
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import caches
+
+from tiles.engine import CONTENT_TYPES, ImageCache, render_region, render_tile
+
+_open_images = ImageCache(size=getattr(settings, "FITSPORTAL_OPEN_IMAGES", 64))
+
+
+@dataclass
+class Rendered:
+    body: bytes
+    content_type: str
+    etag: str
+
+
+def open_data(image):
+    """The engine's ``ImageData`` of an ``Image`` row (pyramid when warm)."""
+    return _open_images.get(image.cache_key, image.path, image.cache_dir, settings.TILE_SIZE)
+
+
+def forget_data(image):
+    _open_images.invalidate(image.cache_key)
+
+
+def default_cuts(image, data):
+    """(lo, hi) per channel: the ingest's statistics, else the engine's own estimate."""
+    stats = image.stats or [s.as_dict() for s in data.stats]
+    return [(float(s["lo"]), float(s["hi"])) for s in stats]
+
+
+def etag_for(image, data, what, params):
+    text = (
+        f"{image.pk}:{image.checksum}:{image.version}:{int(data.has_pyramid)}:{what}:{params.key()}"
+    )
+    return '"' + hashlib.blake2b(text.encode(), digest_size=12).hexdigest() + '"'
+
+
+def _cached(etag, produce):
+    if not settings.TILE_CACHE_ENABLED:
+        return produce()
+    cache = caches["tiles"]
+    body = cache.get(etag)
+    if body is None:
+        body = produce()
+        cache.set(etag, body, settings.TILE_CACHE_SECONDS)
+    return body
+
+
+def tile(image, data, level, col, row, params):
+    etag = etag_for(image, data, f"t{level}/{col}/{row}", params)
+    body = _cached(etag, lambda: render_tile(data, level, col, row, params))
+    return Rendered(body, CONTENT_TYPES[params.fmt], etag)
+
+
+def region(image, data, level, box, params, max_pixels=None):
+    x0, y0, x1, y1 = box
+    etag = etag_for(image, data, f"r{level}/{x0},{y0},{x1},{y1}", params)
+    limit = max_pixels or settings.MAX_REGION_PIXELS
+    body = render_region(data, level, x0, y0, x1, y1, params, max_pixels=limit)
+    return Rendered(body, CONTENT_TYPES[params.fmt], etag)
