@@ -6,7 +6,8 @@ from rest_framework import serializers
 
 from portal import permissions
 from portal.models import Collection, Image
-from tiles.engine import TileGrid
+from tiles import service
+from tiles.engine import EngineError, TileGrid
 
 
 class CollectionSerializer(serializers.ModelSerializer):
@@ -77,7 +78,10 @@ class ImageDetailSerializer(ImageSerializer):
         return TileGrid(obj.width, obj.height, settings.TILE_SIZE).levels
 
     def get_default_cuts(self, obj) -> list[list[float]]:
-        return [[s["lo"], s["hi"]] for s in obj.stats]
+        try:
+            return [list(pair) for pair in service.default_cuts(obj, service.open_data(obj))]
+        except (EngineError, OSError):
+            return []
 
     def get_tiles_url(self, obj) -> str:
         return reverse("image-detail", args=[obj.pk]) + "tiles/{z}/{x}/{y}.jpg"

@@ -98,3 +98,14 @@ def test_tiles_before_and_after_warm_agree(write_fits, tmp_path):
         np.testing.assert_allclose(warm.tile_data(level, col, row), tile, rtol=1e-5)
     # The top-left tile at level 0 is the top of the FITS array, flipped vertically.
     np.testing.assert_array_equal(warm.tile_data(0, 0, 0)[0], data[::-1][:256, :256])
+
+
+def test_default_cuts_are_the_same_before_and_after_warm(write_fits, tmp_path):
+    rng = np.random.default_rng(4)
+    data = rng.normal(1000, 10, (1100, 700)).astype(np.float32)
+    data[rng.integers(0, 1100, 300), rng.integers(0, 700, 300)] = 60000  # "stars"
+    path = write_fits(data)
+    before = open_image(path, tmp_path / "cache").stats
+    build_pyramid(path, tmp_path / "cache")
+    after = open_image(path, tmp_path / "cache").stats
+    assert before == after

@@ -21,7 +21,7 @@ from tiles.engine.geometry import TileGrid
 from tiles.engine.pyramid import _matches, bin2x2, open_levels, read_manifest
 from tiles.engine.reader import open_source
 from tiles.engine.render import render
-from tiles.engine.stats import channel_stats
+from tiles.engine.stats import channel_stats, sample_rows
 
 PREVIEW_LEVEL = 3  # from this level on, unwarmed tiles are strided samples
 MAX_REGION_PIXELS = 1024 * 256 * 256
@@ -79,9 +79,12 @@ class ImageData:
     def stats(self):
         """``ChannelStats`` per channel (from the pyramid, or a subsample of the file)."""
         if self._stats is None:
-            step = max(1, min(self.width, self.height) // 512)
+            # The same rows as the pyramid builder samples: the same default cuts.
+            rows = sample_rows(self.height)
             self._stats = [
-                channel_stats(self._fits_region(c, 0, 0, 0, self.width, self.height, step))
+                channel_stats(
+                    np.concatenate([self._fits_region(c, 0, 0, y, self.width, y + 1) for y in rows])
+                )
                 for c in range(self.channels)
             ]
         return self._stats

@@ -136,7 +136,7 @@ def _build(path, work, progress, tile_size):
                 level0[y0:y1] = source.region(channel, 0, y0, source.width, y1)
                 done += y1 - y0
                 _report(progress, 0, done, total)
-            stats.append(channel_stats(level0[sample_rows(source.height)]))
+            stats.append(channel_stats(level0[sample_rows(source.height)]))  # as ImageData.stats
             previous = level0
             for level in range(1, grid.levels):
                 current = _new_level(work, channel, level, sizes[level])

@@ -1,0 +1,73 @@
+// The image viewer page: a Leaflet map over the image's tile pyramid.
+import L from "leaflet";
+import { fetchImage, fetchValues, renderQuery } from "./api.js";
+import { buildControls, initialState } from "./controls.js";
+import { latLngToFits, pyramidCrs } from "./crs.js";
+import { watchProgress } from "./progress.js";
+
+// Border tiles come at their true size: show them so, not stretched to 256 px.
+const PyramidTiles = L.TileLayer.extend({
+  createTile(coords, done) {
+    const tile = L.TileLayer.prototype.createTile.call(this, coords, done);
+    tile.addEventListener("load", () => {
+      tile.style.width = `${tile.naturalWidth}px`;
+      tile.style.height = `${tile.naturalHeight}px`;
+    });
+    return tile;
+  },
+});
+
+async function start(element) {
+  const image = await fetchImage(element.dataset.api);
+  const state = initialState(image);
+  const native = image.levels - 1;
+  const map = L.map(element, {
+    crs: pyramidCrs(image.levels),
+    minZoom: 0,
+    maxZoom: native + 4,
+    zoomSnap: 1,
+    attributionControl: false,
+  });
+  const bounds = L.latLngBounds([0, 0], [image.height, image.width]);
+  const tileUrl = () => `${image.url}tiles/{z}/{x}/{y}.jpg${renderQuery(image, state)}`;
+  const layer = new PyramidTiles(tileUrl(), {
+    tileSize: image.tile_size,
+    maxNativeZoom: native,
+    maxZoom: native + 4,
+    noWrap: true,
+    bounds,
+    keepBuffer: 4,
+  }).addTo(map);
+  map.fitBounds(bounds);
+  element.fitsportal = { map, layer, image, state };
+
+  const panel = document.getElementById("controls");
+  buildControls(panel, image, state, () => layer.setUrl(tileUrl()));
+
+  const readout = document.getElementById("readout");
+  let pending = null;
+  map.on("mousemove", (event) => {
+    const { x, y } = latLngToFits(event.latlng, image.height);
+    readout.dataset.x = x.toFixed(2);
+    readout.dataset.y = y.toFixed(2);
+    readout.textContent = `x ${x.toFixed(1)}  y ${y.toFixed(1)}`;
+    clearTimeout(pending);
+    pending = setTimeout(async () => {
+      const values = await fetchValues(image, x, y);
+      if (values) {
+        const text = values.map((v) => (v === null ? "—" : v.toPrecision(6))).join(", ");
+        readout.textContent = `x ${x.toFixed(1)}  y ${y.toFixed(1)}  value ${text}`;
+      }
+    }, 150);
+  });
+
+  const progress = document.getElementById("progress");
+  if (progress) watchProgress(image.id, progress, () => layer.redraw());
+}
+
+const element = document.getElementById("viewer");
+if (element) {
+  start(element).catch((error) => {
+    element.textContent = error.message;
+  });
+}

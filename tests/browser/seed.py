@@ -1,0 +1,25 @@
+"""Seeds the browser tests' server: two users, a private collection each, an image."""
+
+import django
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth.models import User  # noqa: E402
+
+from portal.demo import write_star_field  # noqa: E402
+from portal.models import Collection  # noqa: E402
+from portal.registration import register_path  # noqa: E402
+
+alice = User.objects.create_user("alice", "alice@example.org", "alice-password")
+bob = User.objects.create_user("bob", "bob@example.org", "bob-password")
+survey = Collection.objects.create(name="Alice survey", slug="alice-survey", owner=alice)
+secret = Collection.objects.create(name="Bob secret", slug="bob-secret", owner=bob)
+folder = settings.UPLOAD_ROOT / "seed"
+folder.mkdir(parents=True, exist_ok=True)
+field = write_star_field(folder / "field.fits", 1500, 1100, nstars=600, seed=5, obj="Seed field")
+image = register_path(survey, field, user=alice)
+hidden = register_path(
+    secret, write_star_field(folder / "hidden.fits", 300, 300, nstars=20, seed=6), user=bob
+)
+print(f"image={image.pk} hidden={hidden.pk}")
