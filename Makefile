@@ -46,7 +46,7 @@ $(VENV)/.installed: requirements/base.txt requirements/dev.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements/dev.txt
 	# One libvips: the wheel's, even if a system libvips-dev built pyvips' module.
 	$(BIN)/python -m pip install --quiet --force-reinstall --no-deps "$(PYVIPS_BINARY)"
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
 frontend: frontend/static/fitsportal/.built

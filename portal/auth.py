@@ -32,6 +32,6 @@ class CachedTokenAuthentication(TokenAuthentication):
         return token.user, token
 
 
-def forget_cached_users():
-    _users.clear()
+def forget_cached_user(user_id):
+    _users.forget(user_id)
     _tokens.clear()

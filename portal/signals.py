@@ -1,0 +1,34 @@
+"""Keep this process's hot-path caches honest when users, grants or images change.
+
+Other processes see the change when their entries expire (``ACCESS_CACHE_SECONDS``,
+``USER_CACHE_SECONDS``).
+"""
+
+from django.contrib.auth import get_user_model
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from portal import auth, permissions
+from portal.models import Collection, CollectionGroupPermission, CollectionUserPermission, Image
+
+
+def forget_access(**kwargs):
+    permissions.forget_cached_access()
+
+
+def forget_user(instance, **kwargs):
+    auth.forget_cached_user(instance.pk)
+    permissions.forget_cached_access()
+
+
+def connect():
+    User = get_user_model()
+    for model in (Collection, Image, CollectionUserPermission, CollectionGroupPermission):
+        post_save.connect(
+            forget_access, sender=model, dispatch_uid=f"fp-access-save-{model.__name__}"
+        )
+        post_delete.connect(
+            forget_access, sender=model, dispatch_uid=f"fp-access-del-{model.__name__}"
+        )
+    post_save.connect(forget_user, sender=User, dispatch_uid="fp-user-save")
+    post_delete.connect(forget_user, sender=User, dispatch_uid="fp-user-delete")
+    m2m_changed.connect(forget_access, sender=User.groups.through, dispatch_uid="fp-user-groups")
