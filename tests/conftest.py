@@ -109,3 +109,19 @@ def _isolated_storage(request, settings, tmp_path):
     settings.FILE_UPLOAD_TEMP_DIR = str(settings.UPLOAD_ROOT / ".incoming")
     for directory in (settings.UPLOAD_ROOT / ".incoming", settings.CACHE_ROOT):
         directory.mkdir(parents=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _release_test_database(django_db_setup, django_db_blocker):
+    """With PostgreSQL and a worker process, the worker may still hold a connection to
+    the test database when the session ends: close it so the database can be dropped."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
