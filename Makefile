@@ -25,7 +25,7 @@ test: export FITSPORTAL_VAR_DIR ?= $(CURDIR)/var/test
 test: export FITSPORTAL_INSECURE_DEV_KEY := 1
 test: install frontend browser
 	$(BIN)/python -m pytest tests --ignore=tests/browser
-	$(BIN)/python -m pytest tests/browser -p no:asyncio
+	$(BIN)/python -m pytest tests/browser -p no:asyncio -W ignore::pytest.PytestConfigWarning
 
 bench: install
 	FITSPORTAL_INSECURE_DEV_KEY=1 $(BIN)/python bench/run.py

@@ -1,0 +1,249 @@
+"""HTTP tile benchmark: the real ASGI server (as ``make run`` starts it, DEBUG off)
+pinned to one core, a load generator on the other, a signed-in user with a grant.
+
+Run: ``python bench/tiles_http.py [--seconds S]`` (``make bench`` runs it). Loopback only;
+every run is bounded in requests and time and stops by itself.
+
+Reports, for a mixed set of distinct tile URLs over the three benchmark images (levels,
+channels, colour mixes, colormaps; rendered-tile cache off): tiles/s, p50/p99 latency
+and errors at concurrency 8 and 32; then with the tile cache on, the same 120 URLs
+repeated; and the database queries per tile request.
+"""
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.images import BENCH_DIR, all_images  # noqa: E402
+
+USER, PASSWORD = "bench", "bench-password-1"
+SEED = """
+import django, sys
+django.setup()
+from django.contrib.auth.models import User
+from guardian.shortcuts import assign_perm
+from portal.models import Collection, Image
+from portal.registration import register_path
+owner = User.objects.filter(username="owner").first() or User.objects.create_user("owner")
+user = User.objects.filter(username="{user}").first() or User.objects.create_user("{user}", password="{password}")
+collection, _ = Collection.objects.get_or_create(slug="bench", defaults=dict(name="Bench", owner=owner))
+assign_perm("view_collection", user, collection)
+for path in sys.argv[1:]:
+    image = Image.objects.filter(collection=collection, name=path.rsplit("/", 1)[1]).first()
+    image = image or register_path(collection, path)
+    print(image.pk, image.width, image.height, image.channels)
+"""
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def environment(var, tile_cache):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(
+        DJANGO_SETTINGS_MODULE="portal.settings", FITSPORTAL_VAR_DIR=str(var), DEBUG="0",
+        FITSPORTAL_INSECURE_DEV_KEY="1", FITSPORTAL_DATA_ROOTS=str(BENCH_DIR), PYTHONPATH=str(ROOT),
+        FITSPORTAL_TILE_CACHE="1" if tile_cache else "0", FITSPORTAL_WARM_ON_REGISTER="0",
+    )  # fmt: skip
+    return env
+
+
+def prepare(var, paths):
+    env = environment(var, False)
+    python = sys.executable
+    subprocess.run(
+        [python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
+    seed = SEED.format(user=USER, password=PASSWORD)
+    out = subprocess.run([python, "-c", seed, *map(str, paths)], cwd=ROOT, env=env, check=True,
+                         capture_output=True, text=True).stdout  # fmt: skip
+    subprocess.run([python, "manage.py", "warm_images", "--wait"], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
+    return [tuple(int(v) for v in line.split()) for line in out.split("\n") if line.strip()]
+
+
+def start_server(var, tile_cache, core):
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "portal.asgi:application", "--host", "127.0.0.1",
+               "--port", str(port), "--no-access-log", "--log-level", "warning"]  # fmt: skip
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=environment(var, tile_cache),
+        preexec_fn=(lambda: os.sched_setaffinity(0, {core})) if core is not None else None,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return process, port
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("the server did not start")
+
+
+async def request(reader, writer, path, cookie):
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\n\r\n".encode())
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    match = re.search(rb"(?i)content-length:\s*(\d+)", head)
+    length = int(match.group(1)) if match else 0
+    body = await reader.readexactly(length)
+    return status, head, body
+
+
+async def login(port):
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    status, head, _ = await request(reader, writer, "/accounts/login/", "")
+    csrf = re.search(rb"csrftoken=([^;]+)", head).group(1).decode()
+    form = urllib.parse.urlencode(
+        {"username": USER, "password": PASSWORD, "csrfmiddlewaretoken": csrf}
+    )
+    writer.write((f"POST /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: csrftoken={csrf}\r\n"
+                  f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(form)}\r\n"
+                  f"Referer: http://127.0.0.1:{port}/accounts/login/\r\n\r\n{form}").encode())  # fmt: skip
+    head = await reader.readuntil(b"\r\n\r\n")
+    match = re.search(rb"(?i)content-length:\s*(\d+)", head)
+    await reader.readexactly(int(match.group(1)) if match else 0)
+    writer.close()
+    session = re.search(rb"sessionid=([^;]+)", head)
+    if not session:
+        raise SystemExit("login failed")
+    return f"sessionid={session.group(1).decode()}; csrftoken={csrf}"
+
+
+async def drive(port, cookie, urls, concurrency, seconds):
+    """Request ``urls`` in order over ``concurrency`` keep-alive connections, for at most
+    ``seconds`` or until the list is exhausted."""
+    queue = iter(urls)
+    latencies, errors = [], 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker():
+        nonlocal errors
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            for url in queue:
+                if time.perf_counter() > deadline:
+                    break
+                start = time.perf_counter()
+                status, _head, body = await request(reader, writer, url, cookie)
+                latencies.append(time.perf_counter() - start)
+                if status != 200 or not body:
+                    errors += 1
+        finally:
+            writer.close()
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - start
+    latencies.sort()
+    return {
+        "requests": len(latencies), "errors": errors, "tiles_per_s": len(latencies) / elapsed,
+        "p50_ms": statistics.median(latencies) * 1e3, "p99_ms": latencies[int(0.99 * (len(latencies) - 1))] * 1e3,
+    }  # fmt: skip
+
+
+def tile_urls(images, count, rng):
+    """Distinct tile URLs over the images, mixing levels, channels, mixes and colormaps."""
+    from tiles.engine import TileGrid
+
+    urls = set()
+    while len(urls) < count:
+        pk, width, height, channels = rng.choice(images)
+        grid = TileGrid(width, height)
+        z = rng.randrange(grid.levels)
+        nx, ny = grid.tile_counts(grid.levels - 1 - z)
+        query = rng.choice(
+            ["", "colormap=viridis", "colormap=hot&gamma=1.5", "stretch=asinh", "invert=1"]
+        )
+        if channels > 1:
+            query = rng.choice([f"channel={rng.randrange(1, channels + 1)}", "mix=1:0,0,1&mix=2:0,1,0&mix=3:1,0,0",
+                                "mix=1:0,0,1&mix=2:0,1,0&mix=3:1,0,0&saturation=1.5"])  # fmt: skip
+        url = f"/api/images/{pk}/tiles/{z}/{rng.randrange(nx)}/{rng.randrange(ny)}.jpg"
+        urls.add(url + ("?" + query if query else ""))
+    urls = sorted(urls)
+    rng.shuffle(urls)
+    return urls
+
+
+def queries_per_tile(var, images):
+    """Database queries per tile request after the first, counted in-process."""
+    os.environ.update(environment(var, False))
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=USER))
+    pk = images[0][0]
+    client.get(f"/api/images/{pk}/tiles/0/0/0.jpg")
+    with CaptureQueriesContext(connection) as queries:
+        for z in range(1, 3):
+            client.get(f"/api/images/{pk}/tiles/{z}/0/0.jpg")
+    return len(queries) / 2
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=20.0, help="time limit per run")
+    parser.add_argument("--urls", type=int, default=6000)
+    args = parser.parse_args()
+    cores = sorted(os.sched_getaffinity(0))
+    server_core, client_core = (cores[0], cores[-1]) if len(cores) > 1 else (None, None)
+    if client_core is not None:
+        os.sched_setaffinity(0, {client_core})
+    var = BENCH_DIR / "http"
+    images = prepare(var, all_images().values())
+    rng = random.Random(7)
+    urls = tile_urls(images, args.urls, rng)
+    print(f"tile HTTP benchmark: server on core {server_core}, client on core {client_core}")
+    for cached in (False, True):
+        process, port = start_server(var, cached, server_core)
+        try:
+            cookie = asyncio.run(login(port))
+            if not cached:
+                asyncio.run(
+                    drive(port, cookie, urls[:200], 8, args.seconds)
+                )  # open images, page cache
+                for concurrency in (8, 32):
+                    chunk = urls[200:] if concurrency == 8 else urls[200:][::-1]
+                    result = asyncio.run(drive(port, cookie, chunk, concurrency, args.seconds))
+                    print(f"  cold render, concurrency {concurrency:2d}: {result['tiles_per_s']:7.0f} tiles/s, "
+                          f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, "
+                          f"errors {result['errors']}/{result['requests']}")  # fmt: skip
+            else:
+                repeated = urls[:120] * 200
+                asyncio.run(drive(port, cookie, urls[:120], 8, args.seconds))  # fill the cache
+                result = asyncio.run(drive(port, cookie, repeated, 8, args.seconds))
+                print(f"  cached tiles (120 URLs repeated), concurrency 8: {result['tiles_per_s']:7.0f} tiles/s, "
+                      f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, "
+                      f"errors {result['errors']}/{result['requests']}")  # fmt: skip
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+    print(
+        f"  database queries per tile request (after the first): {queries_per_tile(var, images):.0f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
