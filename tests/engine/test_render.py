@@ -62,8 +62,8 @@ def test_hi_equal_lo_is_a_step(plane):
 def test_colormap_is_the_grey_value_through_the_table(plane):
     grey, _ = render(plane[None], RenderParams(minmax=((0.0, 1000.0),), channel=0))
     hot, _ = render(plane[None], RenderParams(minmax=((0.0, 1000.0),), channel=0, colormap="hot"))
-    assert hot.shape == (*plane.shape, 3)
-    np.testing.assert_array_equal(hot, TABLES["hot"][grey])
+    assert hot.shape == (*plane.shape, 4)  # RGBX
+    np.testing.assert_array_equal(hot[..., :3], TABLES["hot"][grey])
 
 
 def test_stretches_are_monotonic_and_span_the_range():
@@ -94,6 +94,8 @@ def test_colour_mode_follows_the_iip_formula():
     cuts = ((0.0, 100.0), (10.0, 90.0), (20.0, 80.0))
     mix = mix_from_iip({0: (1, 0, 0), 1: (0, 1, 0), 2: (0, 0, 1)}, 3)
     pixels, _ = render(data, RenderParams(minmax=cuts, channel=None, mix=mix, gamma=2.0))
+    assert pixels.shape == (16, 20, 4)  # RGBX
+    pixels = pixels[..., :3]
     scaled = np.stack(
         [np.clip((data[c] - lo) / (hi - lo), 0, 1) for c, (lo, hi) in enumerate(cuts)]
     )
@@ -102,6 +104,7 @@ def test_colour_mode_follows_the_iip_formula():
     assert np.abs(pixels.astype(int) - expected).max() <= 1
     # Without MIX every entry is 1: the channels add up in every colour.
     pixels, _ = render(data, RenderParams(minmax=cuts, channel=None, gamma=1.0))
+    pixels = pixels[..., :3]
     total = np.clip(scaled.sum(axis=0), 0, 1)
     assert np.abs(pixels[..., 0].astype(int) - (255.49 * total).astype(np.uint8)).max() <= 1
     assert (pixels[..., 0] == pixels[..., 2]).all()

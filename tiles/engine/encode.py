@@ -16,7 +16,7 @@ CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 
 
 def encode(pixels, fmt="jpeg", quality=90, alpha=None):
-    """Bytes of ``pixels`` (uint8, (h, w) grey or (h, w, 3) RGB) in ``fmt``.
+    """Bytes of ``pixels`` (uint8: (h, w) grey, (h, w, 3) RGB or (h, w, 4) RGBX) in ``fmt``.
 
     ``alpha`` (uint8 (h, w), 0 = transparent) is used by PNG and WebP, ignored by JPEG.
     """
@@ -26,25 +26,28 @@ def encode(pixels, fmt="jpeg", quality=90, alpha=None):
         raise ParameterError(f"Unknown image format '{fmt}' (one of: {', '.join(FORMATS)}).")
     if pixels.ndim == 2:
         pixels = pixels[:, :, None]
+    elif pixels.shape[2] == 4:
+        pixels = pixels[:, :, :3]
     if alpha is not None:
         pixels = np.concatenate([pixels, alpha[:, :, None]], axis=2)
     pixels = np.ascontiguousarray(pixels)
     height, width, bands = pixels.shape
     image = pyvips.Image.new_from_memory(pixels.data, width, height, bands, "uchar")
     if fmt == "png":
-        return image.pngsave_buffer(compression=3)
-    return image.webpsave_buffer(Q=max(1, int(quality)))
+        return image.pngsave_buffer(compression=2, filter="none")
+    # The lowest effort: ~10x faster than the default, files a little larger.
+    return image.webpsave_buffer(Q=max(1, int(quality)), effort=0)
 
 
 def encode_jpeg(pixels, quality=90):
     if pixels.ndim == 2:
         pixels = pixels[:, :, None]
     pixels = np.ascontiguousarray(pixels)
-    colorspace = "GRAY" if pixels.shape[2] == 1 else "RGB"
+    colorspace = {1: "GRAY", 3: "RGB", 4: "RGBX"}[pixels.shape[2]]
     return simplejpeg.encode_jpeg(
         pixels,
         quality=max(1, min(int(quality), 100)),
         colorspace=colorspace,
-        colorsubsampling="444" if colorspace == "RGB" else "Gray",
+        colorsubsampling="Gray" if colorspace == "GRAY" else "444",
         fastdct=True,
     )

@@ -141,7 +141,8 @@ def _stretch(u, name):
 
 @lru_cache(maxsize=256)
 def _lut(stretch, contrast, brightness, gamma, invert, colormap, steps=STEPS):
-    """uint8 table from the 16-bit index to output values, (steps+1,) or (steps+1, 3).
+    """Table from the 16-bit index to output pixels: uint8 grey, or for a colormap
+    uint32 RGBX words (one gather gives whole pixels; view them as 4 bytes).
 
     Linear stretch: the index is already ``v``. Other stretches: the index is the cut
     fraction ``u``, and contrast/brightness apply after the stretch.
@@ -155,7 +156,9 @@ def _lut(stretch, contrast, brightness, gamma, invert, colormap, steps=STEPS):
     if invert:
         out = 255 - out
     if colormap != "grey":
-        out = TABLES[colormap][out]
+        rgbx = np.zeros((steps + 1, 4), np.uint8)
+        rgbx[:, :3] = TABLES[colormap][out]
+        out = rgbx.view(np.uint32)[:, 0]
     out.setflags(write=False)
     return out
 
@@ -248,8 +251,9 @@ def render(data, params):
     """8-bit pixels of ``data``: float32 (n, h, w), the planes of ``params.channels_needed``
     in that order.
 
-    Returns (pixels, alpha): pixels uint8 (h, w) for grey mono, else (h, w, 3); alpha is
-    None for JPEG, else uint8 (h, w), 0 where every plane is NaN.
+    Returns (pixels, alpha): pixels uint8 (h, w) for grey mono, else (h, w, 4) RGBX (the
+    4th byte is padding, ignored by the encoders); alpha is None for JPEG,
+    else uint8 (h, w), 0 where every plane is NaN.
     """
     # Overflow to +-inf is intended (it clips to 0 or 255), as is NaN (it renders as 0).
     with np.errstate(over="ignore", invalid="ignore"):
@@ -268,11 +272,19 @@ def _render_mono(plane, params):
     index = _index(plane, lo, hi, params.contrast, params.brightness, params.stretch)
     lut = _lut(params.stretch, params.contrast, params.brightness, params.gamma,
                params.invert, params.colormap)  # fmt: skip
-    return np.take(lut, index, axis=0)
+    pixels = np.take(lut, index)
+    if lut.dtype == np.uint32:  # RGBX words: (h, w, 4) bytes, X ignored by encoders
+        return pixels.view(np.uint8).reshape(*index.shape, 4)
+    return pixels
 
 
 def _render_colour(data, params):
-    """Mix every channel (scaled, unpowered) to RGB, then gamma and inversion."""
+    """Mix every channel (scaled, unpowered) to RGB, then gamma and inversion.
+
+    Planar all the way (a 3 x n by n x pixels product), then each colour's table gives
+    its byte already shifted into place in a uint32 RGBX word: three gathers and two ORs
+    build interleaved pixels without a strided copy.
+    """
     _n, height, width = data.shape
     channels = params.channels_needed
     mix = params.mix
@@ -282,13 +294,23 @@ def _render_colour(data, params):
         _scaled_plane(data[row], lo, hi, params, scaled[row].reshape(height, width))
     weights = np.array(
         [mix[c] if mix is not None else (1.0, 1.0, 1.0) for c in channels], np.float32
-    )  # (n, 3)
-    rgb = _buffer("rgb", (height * width, 3), np.float32)
-    np.dot(scaled.T, weights, out=rgb)
-    np.multiply(rgb, np.float32(STEPS), out=rgb)
+    ).T  # (3, n)
+    rgb = _buffer("rgb", (3, height * width), np.float32)
+    np.dot(weights * np.float32(STEPS), scaled, out=rgb)
     index = _quantise(rgb, STEPS, _buffer("rgb_idx", rgb.shape, np.uint16))
-    lut = _gamma_lut(params.gamma, params.invert)
-    return np.take(lut, index).reshape(height, width, 3)
+    red, green, blue = _shifted_gamma_luts(params.gamma, params.invert)
+    pixels = np.take(red, index[0])
+    pixels |= np.take(green, index[1])
+    pixels |= np.take(blue, index[2])
+    return pixels.view(np.uint8).reshape(height, width, 4)
+
+
+@lru_cache(maxsize=64)
+def _shifted_gamma_luts(gamma, invert):
+    """The gamma table as uint32 words with the byte at red, green and blue's place."""
+    base = _gamma_lut(gamma, invert).astype(np.uint32)
+    shifts = (0, 8, 16) if np.little_endian else (24, 16, 8)
+    return tuple(base << np.uint32(shift) for shift in shifts)
 
 
 def _scaled_plane(plane, lo, hi, params, out):
