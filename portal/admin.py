@@ -53,9 +53,23 @@ class ImageUploadForm(forms.ModelForm):
         return cleaned
 
 
+@admin.action(description="Warm the pyramids again")
+def rewarm(modeladmin, request, queryset):
+    from portal import jobs
+    from tiles.tasks import warm_signature
+
+    ids = list(queryset.values_list("pk", flat=True))
+    queryset.update(state=Image.PENDING, state_reason="", progress=0)
+    for image_id in ids:
+        jobs.submit(warm_signature(image_id))
+    modeladmin.message_user(request, f"{len(ids)} image(s) queued for warming.")
+
+
 @admin.register(Image)
 class ImageAdmin(admin.ModelAdmin):
-    list_display = ["title", "collection", "name", "width", "height", "channels", "state"]
+    list_display = ["title", "collection", "name", "width", "height", "channels", "state",
+                    "progress", "last_run"]  # fmt: skip
+    actions = [rewarm]
     list_filter = ["state", "collection"]
     search_fields = ["title", "name", "checksum"]
     readonly_fields = [

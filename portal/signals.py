@@ -4,7 +4,11 @@ Other processes see the change when their entries expire (``ACCESS_CACHE_SECONDS
 ``USER_CACHE_SECONDS``).
 """
 
+import shutil
+from pathlib import Path
+
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from portal import auth, permissions
@@ -20,6 +24,19 @@ def forget_user(instance, **kwargs):
     permissions.forget_cached_access()
 
 
+def remove_files(instance, **kwargs):
+    """A deleted image takes its uploaded file with it, and its pyramid when no other
+    image shares the content."""
+
+    def remove():
+        if instance.owns_file:
+            Path(instance.path).unlink(missing_ok=True)
+        if not Image.objects.filter(checksum=instance.checksum).exists():
+            shutil.rmtree(instance.cache_dir, ignore_errors=True)
+
+    transaction.on_commit(remove)
+
+
 def connect():
     User = get_user_model()
     for model in (Collection, Image, CollectionUserPermission, CollectionGroupPermission):
@@ -29,6 +46,7 @@ def connect():
         post_delete.connect(
             forget_access, sender=model, dispatch_uid=f"fp-access-del-{model.__name__}"
         )
+    post_delete.connect(remove_files, sender=Image, dispatch_uid="fp-image-files")
     post_save.connect(forget_user, sender=User, dispatch_uid="fp-user-save")
     post_delete.connect(forget_user, sender=User, dispatch_uid="fp-user-delete")
     m2m_changed.connect(forget_access, sender=User.groups.through, dispatch_uid="fp-user-groups")

@@ -83,7 +83,11 @@ def warm_pyramid(self, image_id):
             return  # ingest refused the file; its reason stands
         _set_state(image, Image.WARMING, progress=0.0)
         reporter = progress_events.ProgressReporter(image)
+        fresh = engine.pyramid_matches(image.path, image.cache_dir)
         engine.build_pyramid(image.path, image.cache_dir, progress=reporter)
+        if not fresh:  # new pixels: new ETags, and open copies are dropped
+            image.version += 1
+            image.save(update_fields=["version"])
         _set_state(image, Image.READY, progress=1.0)
 
     return _run(self, image_id, work, "build the pyramid")

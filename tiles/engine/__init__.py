@@ -10,7 +10,7 @@ from tiles.engine.errors import EngineError, InvalidFitsError, ParameterError, R
 from tiles.engine.geometry import TileGrid
 from tiles.engine.image import ImageCache, ImageData, open_image, render_region, render_tile
 from tiles.engine.inventory import FitsInventory, file_checksum, inspect_fits
-from tiles.engine.pyramid import PyramidInfo, build_pyramid, pyramid_complete
+from tiles.engine.pyramid import PyramidInfo, build_pyramid, pyramid_complete, pyramid_matches
 from tiles.engine.render import STRETCHES, RenderParams, apply_saturation, mix_from_iip, render
 from tiles.engine.stats import ChannelStats, channel_stats, percentile_cuts, zscale_cuts
 
@@ -19,6 +19,6 @@ __all__ = [
     "FitsInventory", "ImageCache", "ImageData", "InvalidFitsError", "ParameterError",
     "PyramidInfo", "RegionTooLargeError", "RenderParams", "TileGrid", "apply_saturation",
     "build_pyramid", "channel_stats", "encode", "file_checksum", "inspect_fits",
-    "mix_from_iip", "open_image", "percentile_cuts", "pyramid_complete", "render",
+    "mix_from_iip", "open_image", "percentile_cuts", "pyramid_complete", "pyramid_matches", "render",
     "render_region", "render_tile", "zscale_cuts",
 ]  # fmt: skip

@@ -67,6 +67,12 @@ def pyramid_complete(cache_dir):
     return read_manifest(cache_dir) is not None
 
 
+def pyramid_matches(path, cache_dir, tile_size=256):
+    """Whether ``cache_dir`` holds a complete pyramid of ``path`` as it is now."""
+    info = read_manifest(cache_dir)
+    return info is not None and _matches(info, path, tile_size)
+
+
 def _matches(info, path, tile_size):
     stat = os.stat(path)
     return (

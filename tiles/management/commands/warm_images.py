@@ -1,9 +1,12 @@
 """Queue (or run) ingest + pyramid warm for images that need it."""
 
+import os
+
 from django.core.management.base import BaseCommand, CommandError
 
 from portal import jobs
 from portal.models import Image
+from tiles.engine import file_checksum
 from tiles.tasks import warm_signature
 
 
@@ -22,13 +25,21 @@ class Command(BaseCommand):
         parser.add_argument(
             "--wait", action="store_true", help="run here and now instead of queueing"
         )
+        parser.add_argument(
+            "--rehash",
+            action="store_true",
+            help="recompute file checksums first: a changed file gets a new pyramid and new ETags",
+        )
 
-    def handle(self, collection, image, retry_failed, redo_all, wait, **options):
+    def handle(self, collection, image, retry_failed, redo_all, wait, rehash, **options):
         images = Image.objects.all()
         if collection:
             images = images.filter(collection__slug=collection)
         if image:
             images = images.filter(pk__in=image)
+        if rehash:  # before choosing by state: a changed file is no longer ready
+            for item in images:
+                self._rehash(item)
         if retry_failed:
             images = images.filter(state=Image.FAILED)
         elif not redo_all:
@@ -55,3 +66,15 @@ class Command(BaseCommand):
             self.stderr.write(f"image {item.pk} ({item}): failed: {item.state_reason}")
         if failed and (wait or jobs.embedded()):
             raise CommandError(f"{failed.count()} image(s) failed.")
+
+    def _rehash(self, image):
+        try:
+            checksum, size = file_checksum(image.path), os.path.getsize(image.path)
+        except OSError as exc:
+            self.stderr.write(f"image {image.pk}: cannot read {image.name}: {exc}")
+            return
+        if checksum == image.checksum:
+            return
+        image.checksum, image.size, image.state = checksum, size, Image.PENDING
+        image.save(update_fields=["checksum", "size", "state", "updated"])
+        self.stdout.write(f"image {image.pk} ({image.name}) changed on disk: new pyramid.")
