@@ -33,6 +33,13 @@ class ExpiringCache:
             self._data[key] = (now + self.ttl, value)
         return value
 
+    def peek(self, key):
+        """(True, value) if ``key`` is cached and fresh, else (False, None). Never computes."""
+        entry = self._data.get(key)
+        if entry is not None and entry[0] > self.clock():
+            return True, entry[1]
+        return False, None
+
     def forget(self, key):
         with self._lock:
             self._data.pop(key, None)

@@ -105,6 +105,12 @@ def viewable_image_cached(user, image_id):
     return _image_access.get((uid, int(image_id)), lambda: viewable_image(user, image_id))
 
 
+def peek_viewable_image(user, image_id):
+    """(True, Image or None) if the answer is cached, else (False, None): no query."""
+    uid = user.pk if user is not None and user.is_authenticated else None
+    return _image_access.peek((uid, int(image_id)))
+
+
 def forget_cached_access():
     """Drop cached answers in this process (grants or images changed here)."""
     _image_access.clear()

@@ -20,7 +20,9 @@ MAX_REGION_TILES = 1024
 
 
 def error(status, message):
-    return JsonResponse({"detail": message}, status=status)
+    return JsonResponse(
+        {"detail": message}, status=status, json_dumps_params={"separators": (",", ":")}
+    )
 
 
 def lookup(user, fif):

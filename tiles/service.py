@@ -29,6 +29,11 @@ def open_data(image):
     return _open_images.get(image.cache_key, image.path, image.cache_dir, settings.TILE_SIZE)
 
 
+def open_data_if_open(image):
+    """The ``ImageData`` if already open in this process (never opens a file), else None."""
+    return _open_images.peek(image.cache_key)
+
+
 def forget_data(image):
     _open_images.invalidate(image.cache_key)
 

@@ -297,6 +297,16 @@ class ImageCache:
                 self._entries.popitem(last=False)
         return image
 
+    def peek(self, key):
+        """The open image of ``key`` if cached and current (no file is touched), else None."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        image, checked = entry
+        if not image.has_pyramid and time.monotonic() - checked >= self.recheck:
+            return None  # time to look for a finished pyramid: the slow path does it
+        return image
+
     def invalidate(self, key):
         with self._lock:
             self._entries.pop(key, None)
