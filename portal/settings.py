@@ -67,6 +67,7 @@ TILE_MAX_AGE_PUBLIC = envint("FITSPORTAL_TILE_MAX_AGE_PUBLIC", 86400)
 # Largest region snapshot or cutout, in output pixels (1024 tiles of 256 x 256).
 MAX_REGION_PIXELS = envint("FITSPORTAL_MAX_REGION_PIXELS", 1024 * 256 * 256)
 MAX_PROFILE_POINTS = envint("FITSPORTAL_MAX_PROFILE_POINTS", 100_000)
+MAX_CATALOG_BYTES = envint("FITSPORTAL_MAX_CATALOG_BYTES", 200 * 1024**2)
 # Queue ingest + pyramid warm as soon as an image is registered (else: manage.py warm_images).
 WARM_ON_REGISTER = envbool("FITSPORTAL_WARM_ON_REGISTER", True)
 

@@ -3,11 +3,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from catalogs.views import CatalogViewSet
 from portal.api.views import CollectionViewSet, ImageViewSet
 
 router = DefaultRouter()
 router.register("collections", CollectionViewSet, basename="collection")
 router.register("images", ImageViewSet, basename="image")
+router.register("catalogs", CatalogViewSet, basename="catalog")
 
 urlpatterns = [
     path("", include("tiles.urls")),

@@ -1,0 +1,67 @@
+"""Spatial queries over a catalog's features: index range scans, then exact filtering.
+
+Coordinates are ICRS degrees; a box whose ``ra_min > ra_max`` crosses RA 0 (wraps).
+"""
+
+import math
+
+import numpy as np
+from django.db.models import Q
+
+from catalogs.geometry import angular_distance
+from catalogs.models import Feature
+
+DEFAULT_LIMIT = 5000
+MAX_LIMIT = 50000
+
+
+def _ra_range_q(ra_min, ra_max):
+    if ra_min <= ra_max:
+        return Q(ra__gte=ra_min, ra__lte=ra_max)
+    return Q(ra__gte=ra_min) | Q(ra__lte=ra_max)
+
+
+def in_box(catalog, ra_min, dec_min, ra_max, dec_max, limit=DEFAULT_LIMIT):
+    """Sky features whose position lies in the box; returns (features, truncated).
+
+    ``ra_min``/``ra_max`` in [0, 360]; ``ra_min > ra_max`` means the box crosses RA 0.
+    """
+    queryset = Feature.objects.filter(
+        Q(catalog=catalog, frame=Feature.SKY, dec__gte=dec_min, dec__lte=dec_max)
+        & _ra_range_q(ra_min, ra_max)
+    )
+    return _capped(queryset, limit)
+
+
+def in_cone(catalog, ra, dec, radius, limit=DEFAULT_LIMIT):
+    """Sky features within ``radius`` degrees (true angular distance) of (ra, dec),
+    nearest first; returns (features, truncated)."""
+    dec_min, dec_max = max(dec - radius, -90.0), min(dec + radius, 90.0)
+    queryset = Feature.objects.filter(catalog=catalog, frame=Feature.SKY)
+    queryset = queryset.filter(dec__gte=dec_min, dec__lte=dec_max)
+    if dec_max < 90.0 and dec_min > -90.0:
+        # Half-width in RA of the box around the cone, widest at the cone's highest |dec|.
+        ratio = math.sin(math.radians(radius)) / math.cos(math.radians(dec))
+        if abs(ratio) < 1.0:
+            half = math.degrees(math.asin(abs(ratio)))
+            queryset = queryset.filter(_ra_range_q((ra - half) % 360.0, (ra + half) % 360.0))
+    rows = list(queryset.values_list("pk", "ra", "dec"))
+    if not rows:
+        return [], False
+    ids, ras, decs = (np.asarray(column) for column in zip(*rows, strict=True))
+    distance = angular_distance(ra, dec, ras, decs)
+    keep = np.flatnonzero(distance <= radius)
+    keep = keep[np.argsort(distance[keep], kind="stable")]
+    truncated = keep.size > limit
+    chosen = [int(i) for i in ids[keep[:limit]]]
+    by_id = Feature.objects.in_bulk(chosen)
+    return [by_id[i] for i in chosen], truncated
+
+
+def all_features(catalog, limit=DEFAULT_LIMIT):
+    return _capped(Feature.objects.filter(catalog=catalog), limit)
+
+
+def _capped(queryset, limit):
+    rows = list(queryset.order_by("pk")[: limit + 1])
+    return rows[:limit], len(rows) > limit
