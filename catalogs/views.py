@@ -143,6 +143,7 @@ class CatalogViewSet(
         return Response({"type": "FeatureCollection", "features": [row.as_geojson() for row in rows],
                          "count": len(rows), "truncated": truncated})  # fmt: skip
 
+    @extend_schema(request=AnnotationSerializer, responses={201: dict}, parameters=[])
     @features.mapping.post
     def annotate(self, request, pk=None):
         """Add one mark to an annotations catalog (its owner, or a manager)."""

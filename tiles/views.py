@@ -104,7 +104,8 @@ class ValuesView(APIView):
             OpenApiParameter("x", float, required=True),
             OpenApiParameter("y", float, required=True),
             OpenApiParameter("channel", int, many=True),
-        ]  # fmt: skip
+        ],
+        responses=OpenApiTypes.OBJECT,
     )
     def get(self, request, image_id):
         image = viewable(request, image_id)
@@ -118,6 +119,11 @@ class ValuesView(APIView):
 class ProfileView(APIView):
     """Values along the digital line between FITS pixels (x1, y1) and (x2, y2), 1-based."""
 
+    @extend_schema(
+        parameters=[OpenApiParameter(k, int, required=True) for k in ("x1", "y1", "x2", "y2")]
+        + [OpenApiParameter("channel", int, many=True)],
+        responses=OpenApiTypes.OBJECT,
+    )
     def get(self, request, image_id):
         image = viewable(request, image_id)
         data = service.open_data(image)
@@ -137,6 +143,11 @@ class ProfileView(APIView):
 class CutoutView(APIView):
     """A FITS cutout of FITS pixels x1..x2, y1..y2 (1-based, inclusive), WCS included."""
 
+    @extend_schema(
+        parameters=[OpenApiParameter(k, int, required=True) for k in ("x1", "y1", "x2", "y2")]
+        + [OpenApiParameter("channel", int, many=True)],
+        responses={(200, "application/fits"): OpenApiTypes.BINARY},
+    )
     def get(self, request, image_id):
         image = viewable(request, image_id)
         data = service.open_data(image)
