@@ -19,7 +19,9 @@ def redis_answers():
         return False
 
 
-scripts = ["engine.py", "tiles_http.py"] + (["warm_celery.py"] if redis_answers() else [])
+scripts = ["engine.py", "tiles_http.py", "catalog_query.py"] + (
+    ["warm_celery.py"] if redis_answers() else []
+)
 for script in scripts:
     print(f"--- bench/{script}", flush=True)
     subprocess.run([sys.executable, str(HERE / script)], check=True)
