@@ -131,15 +131,22 @@ class Image(models.Model):
         return f"{self.pk}:{self.checksum}:{self.version}"
 
     def set_state(self, state, reason="", progress=None):
-        """Record a state change (saved at once, touching only these fields)."""
-        self.state = state
-        self.state_reason = reason
-        fields = ["state", "state_reason", "last_run", "updated"]
+        """Record a state change at once; ``Image.DoesNotExist`` if the row is gone."""
+        self.state, self.state_reason, self.last_run = state, reason, timezone.now()
+        changes = {
+            "state": state,
+            "state_reason": reason,
+            "last_run": self.last_run,
+            "updated": self.last_run,
+        }
         if progress is not None:
-            self.progress = progress
-            fields.append("progress")
-        self.last_run = timezone.now()
-        self.save(update_fields=fields)
+            self.progress = changes["progress"] = progress
+        self.save_fields(**changes)
+
+    def save_fields(self, **changes):
+        """Write ``changes`` to this row only; ``Image.DoesNotExist`` if it was deleted."""
+        if not Image.objects.filter(pk=self.pk).update(**changes):
+            raise Image.DoesNotExist(f"image {self.pk} was deleted")
 
 
 class CollectionUserPermission(UserObjectPermissionBase):

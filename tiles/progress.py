@@ -101,4 +101,4 @@ class ProgressReporter:
         if finished or now - self.last_saved >= self.save_interval:
             self.last_saved = now
             self.image.progress = fraction
-            self.image.save(update_fields=["progress"])
+            self.image.save_fields(progress=fraction)

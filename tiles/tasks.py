@@ -44,6 +44,9 @@ def _run(task, image_id, work, what):
         return None  # deleted meanwhile: nothing to do
     try:
         work(image)
+    except Image.DoesNotExist:
+        log.info("image %s was deleted during %s", image_id, what)
+        return None
     except engine.InvalidFitsError as exc:
         _set_state(image, Image.FAILED, f"Cannot read the file: {exc}")
         return None
@@ -66,10 +69,10 @@ def ingest_image(self, image_id):
     def work(image):
         data = engine.open_image(image.path, cache_dir=image.cache_dir)
         try:
-            image.stats = [stats.as_dict() for stats in data.stats]
+            stats = [item.as_dict() for item in data.stats]
         finally:
             data.close()
-        image.save(update_fields=["stats", "updated"])
+        image.save_fields(stats=stats)
 
     return _run(self, image_id, work, "read the statistics")
 
@@ -87,7 +90,7 @@ def warm_pyramid(self, image_id):
         engine.build_pyramid(image.path, image.cache_dir, progress=reporter)
         if not fresh:  # new pixels: new ETags, and open copies are dropped
             image.version += 1
-            image.save(update_fields=["version"])
+            image.save_fields(version=image.version)
         _set_state(image, Image.READY, progress=1.0)
 
     return _run(self, image_id, work, "build the pyramid")

@@ -1,6 +1,7 @@
 """Operations on warming: warm_images (with --rehash), re-warm from the admin, cleanup."""
 
 import os
+import time
 
 import numpy as np
 import pytest
@@ -81,7 +82,24 @@ def test_admin_rewarm_action(registered, django_user_model, client):
         "/admin/portal/image/", {"action": "rewarm", "_selected_action": [registered.pk]}
     )
     assert response.status_code == 302
+    # Embedded: a thread of this process; with a broker: the worker process.
     from portal import jobs
 
     jobs.wait_idle()
+    deadline = time.monotonic() + 60
+    while Image.objects.get(pk=registered.pk).state != Image.READY and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert Image.objects.get(pk=registered.pk).state == Image.READY
+
+
+def test_an_image_deleted_during_its_warm_ends_quietly(registered, monkeypatch):
+    from tiles import engine, tasks
+
+    def build_then_vanish(path, cache_dir, progress=None, tile_size=256):
+        Image.objects.filter(pk=registered.pk).delete()
+        progress(0, 1, 1)
+
+    monkeypatch.setattr(engine, "build_pyramid", build_then_vanish)
+    result = tasks.warm_pyramid.apply(args=[registered.pk])
+    assert result.successful() and result.result is None
+    assert not Image.objects.filter(pk=registered.pk).exists()

@@ -1,0 +1,221 @@
+// FITS celestial WCS in the browser (Calabretta & Greisen 2002, "paper II"), so the
+// viewer converts pixels and sky coordinates with no server round trip.
+//
+// Pixels are FITS pixels: 1-based, x right, y up. Angles are degrees.
+// Projections: TAN, SIN, ARC, ZEA, STG (zenithal), CAR, AIT; CD or PC + CDELT or
+// CDELT + CROTA2 matrices; SIP distortions (A/B forward, AP/BP or iterations inverse).
+
+const D2R = Math.PI / 180;
+const R2D = 180 / Math.PI;
+
+const sind = (a) => Math.sin(a * D2R);
+const cosd = (a) => Math.cos(a * D2R);
+const atan2d = (y, x) => Math.atan2(y, x) * R2D;
+const asind = (v) => Math.asin(Math.max(-1, Math.min(1, v))) * R2D;
+
+const ZENITHAL = new Set(["TAN", "SIN", "ARC", "ZEA", "STG"]);
+const SUPPORTED = new Set([...ZENITHAL, "CAR", "AIT"]);
+
+function number(header, key, fallback) {
+  const value = header[key];
+  return value === undefined || value === null || value === "" ? fallback : Number(value);
+}
+
+function sipTerms(header, prefix) {
+  const order = number(header, `${prefix}_ORDER`, 0);
+  const terms = [];
+  for (let p = 0; p <= order; p++) {
+    for (let q = 0; q <= order - p; q++) {
+      const c = number(header, `${prefix}_${p}_${q}`, 0);
+      if (c) terms.push([p, q, c]);
+    }
+  }
+  return order ? terms : null;
+}
+
+function polynomial(terms, u, v) {
+  let sum = 0;
+  for (const [p, q, c] of terms) sum += c * u ** p * v ** q;
+  return sum;
+}
+
+export class WCS {
+  constructor(header) {
+    const ctype1 = String(header.CTYPE1 || "");
+    const ctype2 = String(header.CTYPE2 || "");
+    this.projection = ctype1.length >= 8 ? ctype1.slice(5, 8).replace(/-/g, "") : "";
+    this.isCelestial = SUPPORTED.has(this.projection) && /^(RA|GLON|ELON)/.test(ctype1) &&
+      /^(DEC|GLAT|ELAT)/.test(ctype2);
+    this.crpix = [number(header, "CRPIX1", 0), number(header, "CRPIX2", 0)];
+    this.crval = [number(header, "CRVAL1", 0), number(header, "CRVAL2", 0)];
+    this.cd = matrix(header);
+    const det = this.cd[0][0] * this.cd[1][1] - this.cd[0][1] * this.cd[1][0];
+    this.cdInverse = [
+      [this.cd[1][1] / det, -this.cd[0][1] / det],
+      [-this.cd[1][0] / det, this.cd[0][0] / det],
+    ];
+    const sipOn = /-SIP$/.test(ctype1);
+    this.sip = sipOn ? { a: sipTerms(header, "A"), b: sipTerms(header, "B"),
+      ap: sipTerms(header, "AP"), bp: sipTerms(header, "BP") } : null;
+    this.setPole(header);
+  }
+
+  // The native longitude of the celestial pole and the pole's celestial coordinates.
+  setPole(header) {
+    const zenithal = ZENITHAL.has(this.projection);
+    const theta0 = zenithal ? 90 : 0;
+    const [alpha0, delta0] = this.crval;
+    const phiP = number(header, "LONPOLE", delta0 >= theta0 ? 0 : 180);
+    this.phiP = phiP;
+    if (zenithal) {
+      this.pole = [alpha0, delta0];
+      return;
+    }
+    const latpole = number(header, "LATPOLE", 90);
+    const base = atan2d(sind(theta0), cosd(theta0) * cosd(phiP));
+    const span = Math.acos(Math.max(-1, Math.min(1,
+      sind(delta0) / Math.sqrt(1 - (cosd(theta0) * sind(phiP)) ** 2)))) * R2D;
+    const candidates = [base + span, base - span].filter((d) => d >= -90 && d <= 90);
+    const deltaP = candidates.length === 0 ? base
+      : candidates.reduce((a, b) => (Math.abs(a - latpole) <= Math.abs(b - latpole) ? a : b));
+    let alphaP;
+    if (Math.abs(deltaP) > 90 - 1e-12) {
+      // The celestial pole is the native pole: only the longitudes' origin remains.
+      alphaP = deltaP > 0 ? alpha0 + phiP - 180 : alpha0 - phiP;
+    } else {
+      alphaP = alpha0 - atan2d(sind(phiP) * cosd(theta0) / cosd(delta0),
+        (sind(theta0) - sind(deltaP) * sind(delta0)) / (cosd(deltaP) * cosd(delta0)));
+    }
+    this.pole = [alphaP, deltaP];
+  }
+
+  pixelToWorld(x, y) {
+    let u = x - this.crpix[0];
+    let v = y - this.crpix[1];
+    if (this.sip && this.sip.a) {
+      const du = polynomial(this.sip.a, u, v);
+      const dv = polynomial(this.sip.b, u, v);
+      u += du;
+      v += dv;
+    }
+    const ix = this.cd[0][0] * u + this.cd[0][1] * v;
+    const iy = this.cd[1][0] * u + this.cd[1][1] * v;
+    const [phi, theta] = this.deproject(ix, iy);
+    return this.nativeToCelestial(phi, theta);
+  }
+
+  worldToPixel(ra, dec) {
+    const [phi, theta] = this.celestialToNative(ra, dec);
+    const [ix, iy] = this.project(phi, theta);
+    let u = this.cdInverse[0][0] * ix + this.cdInverse[0][1] * iy;
+    let v = this.cdInverse[1][0] * ix + this.cdInverse[1][1] * iy;
+    if (this.sip && this.sip.a) [u, v] = this.undistort(u, v);
+    return [u + this.crpix[0], v + this.crpix[1]];
+  }
+
+  // SIP inverse: AP/BP when given, refined by fixed-point iterations on A/B.
+  undistort(uu, vv) {
+    let u = uu;
+    let v = vv;
+    if (this.sip.ap) {
+      u = uu + polynomial(this.sip.ap, uu, vv);
+      v = vv + polynomial(this.sip.bp || [], uu, vv);
+    }
+    for (let i = 0; i < 50; i++) {
+      const nu = uu - polynomial(this.sip.a, u, v);
+      const nv = vv - polynomial(this.sip.b, u, v);
+      const done = Math.abs(nu - u) < 1e-10 && Math.abs(nv - v) < 1e-10;
+      u = nu;
+      v = nv;
+      if (done) break;
+    }
+    return [u, v];
+  }
+
+  deproject(x, y) {
+    const p = this.projection;
+    if (p === "CAR") return [x, y];
+    if (p === "AIT") {
+      const z2 = 1 - (Math.PI * x / 720) ** 2 - (Math.PI * y / 360) ** 2;
+      const z = Math.sqrt(Math.max(z2, 0));
+      return [2 * atan2d(Math.PI * z * x / 360, 2 * z * z - 1), asind(Math.PI * y * z / 180)];
+    }
+    const r = Math.hypot(x, y);
+    const phi = r === 0 ? 0 : atan2d(x, -y);
+    let theta;
+    if (p === "TAN") theta = atan2d(R2D, r);
+    else if (p === "SIN") theta = Math.acos(Math.min(1, r * D2R)) * R2D;
+    else if (p === "ARC") theta = 90 - r;
+    else if (p === "ZEA") theta = 90 - 2 * asind(Math.PI * r / 360);
+    else if (p === "STG") theta = 90 - 2 * Math.atan(Math.PI * r / 360) * R2D;
+    else throw new Error(`projection ${p} is not supported`);
+    return [phi, theta];
+  }
+
+  project(phi, theta) {
+    const p = this.projection;
+    if (p === "CAR") return [normalise180(phi), theta];
+    if (p === "AIT") {
+      const gamma = R2D * Math.sqrt(2 / (1 + cosd(theta) * cosd(phi / 2)));
+      return [2 * gamma * cosd(theta) * sind(phi / 2), gamma * sind(theta)];
+    }
+    let r;
+    if (p === "TAN") r = R2D * cosd(theta) / sind(theta);
+    else if (p === "SIN") r = R2D * cosd(theta);
+    else if (p === "ARC") r = 90 - theta;
+    else if (p === "ZEA") r = (360 / Math.PI) * sind((90 - theta) / 2);
+    else if (p === "STG") r = (360 / Math.PI) * Math.tan(((90 - theta) / 2) * D2R);
+    else throw new Error(`projection ${p} is not supported`);
+    return [r * sind(phi), -r * cosd(phi)];
+  }
+
+  nativeToCelestial(phi, theta) {
+    const [alphaP, deltaP] = this.pole;
+    const dphi = phi - this.phiP;
+    const alpha = alphaP + atan2d(-cosd(theta) * sind(dphi),
+      sind(theta) * cosd(deltaP) - cosd(theta) * sind(deltaP) * cosd(dphi));
+    const delta = asind(sind(theta) * sind(deltaP) + cosd(theta) * cosd(deltaP) * cosd(dphi));
+    return [((alpha % 360) + 360) % 360, delta];
+  }
+
+  celestialToNative(alpha, delta) {
+    const [alphaP, deltaP] = this.pole;
+    const da = alpha - alphaP;
+    const phi = this.phiP + atan2d(-cosd(delta) * sind(da),
+      sind(delta) * cosd(deltaP) - cosd(delta) * sind(deltaP) * cosd(da));
+    const theta = asind(sind(delta) * sind(deltaP) + cosd(delta) * cosd(deltaP) * cosd(da));
+    return [normalise180(phi), theta];
+  }
+
+  // Arcseconds per pixel at the reference point (geometric mean of the axes).
+  pixelScale() {
+    const det = Math.abs(this.cd[0][0] * this.cd[1][1] - this.cd[0][1] * this.cd[1][0]);
+    return Math.sqrt(det) * 3600;
+  }
+}
+
+function normalise180(angle) {
+  return ((((angle + 180) % 360) + 360) % 360) - 180;
+}
+
+function matrix(header) {
+  if (header.CD1_1 !== undefined || header.CD2_2 !== undefined) {
+    return [
+      [number(header, "CD1_1", 0), number(header, "CD1_2", 0)],
+      [number(header, "CD2_1", 0), number(header, "CD2_2", 0)],
+    ];
+  }
+  const cdelt1 = number(header, "CDELT1", 1);
+  const cdelt2 = number(header, "CDELT2", 1);
+  if (header.PC1_1 !== undefined || header.PC1_2 !== undefined || header.PC2_1 !== undefined) {
+    return [
+      [cdelt1 * number(header, "PC1_1", 1), cdelt1 * number(header, "PC1_2", 0)],
+      [cdelt2 * number(header, "PC2_1", 0), cdelt2 * number(header, "PC2_2", 1)],
+    ];
+  }
+  const rho = number(header, "CROTA2", 0);
+  return [
+    [cdelt1 * cosd(rho), -cdelt2 * sind(rho)],
+    [cdelt1 * sind(rho), cdelt2 * cosd(rho)],
+  ];
+}
