@@ -1,9 +1,12 @@
 // The image viewer page: a Leaflet map over the image's tile pyramid.
 import L from "leaflet";
-import { fetchImage, fetchValues, renderQuery } from "./api.js";
+import { fetchImage, renderQuery } from "./api.js";
 import { buildControls, initialState } from "./controls.js";
-import { latLngToFits, pyramidCrs } from "./crs.js";
+import { pyramidCrs } from "./crs.js";
 import { watchProgress } from "./progress.js";
+import { attachGoTo, attachReadout } from "./readout.js";
+import { ScaleBar } from "./scalebar.js";
+import { WCS } from "./wcs.js";
 
 // Border tiles come at their true size: show them so, not stretched to 256 px.
 const PyramidTiles = L.TileLayer.extend({
@@ -44,22 +47,10 @@ async function start(element) {
   const panel = document.getElementById("controls");
   buildControls(panel, image, state, () => layer.setUrl(tileUrl()));
 
-  const readout = document.getElementById("readout");
-  let pending = null;
-  map.on("mousemove", (event) => {
-    const { x, y } = latLngToFits(event.latlng, image.height);
-    readout.dataset.x = x.toFixed(2);
-    readout.dataset.y = y.toFixed(2);
-    readout.textContent = `x ${x.toFixed(1)}  y ${y.toFixed(1)}`;
-    clearTimeout(pending);
-    pending = setTimeout(async () => {
-      const values = await fetchValues(image, x, y);
-      if (values) {
-        const text = values.map((v) => (v === null ? "—" : v.toPrecision(6))).join(", ");
-        readout.textContent = `x ${x.toFixed(1)}  y ${y.toFixed(1)}  value ${text}`;
-      }
-    }, 150);
-  });
+  const wcs = new WCS(image.header);
+  attachReadout(map, image, wcs, document.getElementById("readout"));
+  attachGoTo(map, image, wcs, document.getElementById("goto"));
+  if (wcs.isCelestial) new ScaleBar(wcs.pixelScale(), native).addTo(map);
 
   const progress = document.getElementById("progress");
   if (progress) watchProgress(image.id, progress, () => layer.redraw());

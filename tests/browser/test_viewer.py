@@ -3,6 +3,8 @@
 import numpy as np
 import simplejpeg
 
+from portal.demo import star_field_wcs
+
 
 def tile_responses(page, action):
     seen = []
@@ -54,6 +56,30 @@ def test_pixel_readout_under_the_cursor(page, server, login):
     readout = page.locator("#readout")
     x, y = float(readout.get_attribute("data-x")), float(readout.get_attribute("data-y"))
     assert 1 <= x <= 1500 and 1 <= y <= 1100
+    # RA/Dec computed in the browser agree with astropy for that pixel (< 0.01 pixel).
+    ra, dec = float(readout.get_attribute("data-ra")), float(readout.get_attribute("data-dec"))
+    expected = star_field_wcs(1500, 1100).all_pix2world([[x, y]], 1)[0]
+    assert (
+        abs(ra - expected[0]) * np.cos(np.radians(dec)) < 0.004 / 3600
+        and abs(dec - expected[1]) < 0.004 / 3600
+    )
+    assert "α" in readout.inner_text() and "value" in readout.inner_text()
+
+
+def test_go_to_coordinates_and_scale_bar(page, server, login):
+    login(page, server, "alice", "alice-password")
+    page.goto(f"{server.url}/images/{server.seed['image']}/")
+    page.wait_for_selector(".leaflet-tile-loaded")
+    ra, dec = star_field_wcs(1500, 1100).all_pix2world([[300.0, 200.0]], 1)[0]
+    page.fill("#goto", f"{ra:.7f} {dec:.7f}")
+    page.press("#goto", "Enter")
+    page.wait_for_timeout(500)
+    centre = page.evaluate(
+        "() => { const v = document.getElementById('viewer').fitsportal; const c = v.map.getCenter();"
+        " return [c.lng + 0.5, v.image.height - c.lat + 0.5]; }"
+    )
+    assert abs(centre[0] - 300) < 1 and abs(centre[1] - 200) < 1
+    assert page.locator(".fp-scalebar").inner_text().endswith(("″", "′", "°"))
 
 
 def test_another_users_private_image_is_not_reachable(page, server, login):
