@@ -9,7 +9,7 @@ const out = join(here, "static", "fitsportal");
 mkdirSync(out, { recursive: true });
 
 await build({
-  entryPoints: [join(here, "src", "viewer.js")],
+  entryPoints: [join(here, "src", "viewer.js"), join(here, "src", "upload.js")],
   bundle: true,
   minify: true,
   sourcemap: true,

@@ -22,6 +22,7 @@ def collection_page(request, slug):
     context = {
         "collection": collection,
         "images": collection.images.all(),
+        "catalogs": collection.catalogs.all(),
         "can_contribute": permissions.can_contribute(request.user, collection),
     }
     return render(request, "frontend/collection.html", context)

@@ -3,6 +3,8 @@ import L from "leaflet";
 import { fetchImage, renderQuery } from "./api.js";
 import { buildControls, initialState } from "./controls.js";
 import { pyramidCrs } from "./crs.js";
+import { attachCatalogs } from "./overlays.js";
+import { readPermalink, writePermalink } from "./permalink.js";
 import { watchProgress } from "./progress.js";
 import { attachGoTo, attachReadout } from "./readout.js";
 import { ScaleBar } from "./scalebar.js";
@@ -23,6 +25,7 @@ const PyramidTiles = L.TileLayer.extend({
 async function start(element) {
   const image = await fetchImage(element.dataset.api);
   const state = initialState(image);
+  const view = readPermalink(image, state);
   const native = image.levels - 1;
   const map = L.map(element, {
     crs: pyramidCrs(image.levels),
@@ -41,16 +44,22 @@ async function start(element) {
     bounds,
     keepBuffer: 4,
   }).addTo(map);
-  map.fitBounds(bounds);
+  if (view) map.setView(view.centre, view.zoom);
+  else map.fitBounds(bounds);
   element.fitsportal = { map, layer, image, state };
 
   const panel = document.getElementById("controls");
-  buildControls(panel, image, state, () => layer.setUrl(tileUrl()));
+  buildControls(panel, image, state, () => {
+    layer.setUrl(tileUrl());
+    writePermalink(map, image, state);
+  });
+  map.on("moveend fp:state", () => writePermalink(map, image, state));
 
   const wcs = new WCS(image.header);
   attachReadout(map, image, wcs, document.getElementById("readout"));
   attachGoTo(map, image, wcs, document.getElementById("goto"));
   if (wcs.isCelestial) new ScaleBar(wcs.pixelScale(), native).addTo(map);
+  element.fitsportal.catalogs = await attachCatalogs(map, image, wcs, state);
 
   const progress = document.getElementById("progress");
   if (progress) watchProgress(image.id, progress, () => layer.redraw());

@@ -22,4 +22,14 @@ image = register_path(survey, field, user=alice)
 hidden = register_path(
     secret, write_star_field(folder / "hidden.fits", 300, 300, nstars=20, seed=6), user=bob
 )
-print(f"image={image.pk} hidden={hidden.pk}")
+# A catalog of five "stars" at known pixels of the field, given in RA/Dec.
+from catalogs import storage  # noqa: E402
+from portal.demo import star_field_wcs  # noqa: E402
+
+pixels = [(100.0, 100.0), (750.0, 550.0), (1400.0, 1000.0), (300.0, 900.0), (1200.0, 200.0)]
+sky = star_field_wcs(1500, 1100).all_pix2world(pixels, 1)
+features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(ra), float(dec)]},
+             "properties": {"shape": "point", "name": f"star {n}", "x": x, "y": y}}
+            for n, ((ra, dec), (x, y)) in enumerate(zip(sky, pixels, strict=True))]  # fmt: skip
+catalog = storage.create_catalog(survey, features, name="Known stars", owner=alice)
+print(f"image={image.pk} hidden={hidden.pk} catalog={catalog.pk}")

@@ -90,3 +90,94 @@ def test_another_users_private_image_is_not_reachable(page, server, login):
     assert api.status == 404
     page.goto(server.url + "/")
     assert "Bob secret" not in page.inner_text("main")
+
+
+def test_catalog_layer_markers_at_the_right_pixels(page, server, login):
+    login(page, server, "alice", "alice-password")
+    page.goto(f"{server.url}/images/{server.seed['image']}/")
+    page.wait_for_selector(".leaflet-control-layers")
+    page.check(".leaflet-control-layers input[type=checkbox]")
+    page.wait_for_function(
+        "() => { const v = document.getElementById('viewer').fitsportal;"
+        " return v.catalogs && v.catalogs[0].loaded > 0; }"
+    )
+    positions = page.evaluate(
+        "() => { const v = document.getElementById('viewer').fitsportal; const out = [];"
+        " v.catalogs[0].group.eachLayer((m) => { const c = m.getLatLng();"
+        " out.push([c.lng + 0.5, v.image.height - c.lat + 0.5, m.feature.properties.x, m.feature.properties.y]); });"
+        " return out; }"
+    )
+    assert len(positions) == 5
+    for x, y, expected_x, expected_y in positions:
+        assert abs(x - expected_x) < 0.01 and abs(y - expected_y) < 0.01
+    assert "layers=" in page.url
+
+
+def test_the_url_keeps_the_view(page, server, login):
+    login(page, server, "alice", "alice-password")
+    page.goto(f"{server.url}/images/{server.seed['image']}/")
+    page.wait_for_selector(".leaflet-tile-loaded")
+    page.select_option("select[name=colormap]", "viridis")
+    page.fill("input[name=gamma]", "1.5")
+    page.dispatch_event("input[name=gamma]", "change")
+    page.wait_for_load_state("networkidle")
+    link = page.url
+    assert "colormap=viridis" in link and "gamma=1.5" in link
+    teammate = page.context.new_page()
+    teammate.goto(link)
+    teammate.wait_for_selector(".leaflet-tile-loaded")
+    assert teammate.input_value("select[name=colormap]") == "viridis"
+    sources = teammate.eval_on_selector_all(
+        ".leaflet-tile-loaded", "tiles => tiles.map(t => t.src)"
+    )
+    assert sources and all("colormap=viridis" in src and "gamma=1.5" in src for src in sources)
+    teammate.close()
+
+
+def test_upload_a_fits_file_and_watch_it_become_ready(page, server, login, tmp_path):
+    from portal.demo import write_star_field
+
+    path = write_star_field(tmp_path / "uploaded.fits", 900, 700, nstars=200, seed=9)
+    login(page, server, "alice", "alice-password")
+    page.goto(f"{server.url}/c/alice-survey/")
+    page.set_input_files("#upload input[type=file]", str(path))
+    page.click("#upload button[type=submit]")
+    page.wait_for_selector("#upload li.state-ready a", timeout=30000)
+    page.click("#upload li.state-ready a")
+    page.wait_for_selector(".leaflet-tile-loaded")
+    page.wait_for_function(
+        "document.querySelector('#progress').dataset.state === 'ready'", timeout=60000
+    )
+    assert page.locator("#progress").is_hidden()
+
+
+def test_a_bad_upload_shows_the_reason(page, server, login, tmp_path):
+    bad = tmp_path / "notes.fits"
+    bad.write_text("this is not FITS\n" * 50)
+    login(page, server, "alice", "alice-password")
+    page.goto(f"{server.url}/c/alice-survey/")
+    page.set_input_files("#upload input[type=file]", str(bad))
+    page.click("#upload button[type=submit]")
+    page.wait_for_selector("#upload li.state-failed")
+    assert "not a FITS file" in page.inner_text("#upload li.state-failed")
+
+
+def test_phone_sized_screen(browser, server, login):
+    from pathlib import Path
+
+    artifacts = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    login(page, server, "alice", "alice-password")
+    page.goto(f"{server.url}/images/{server.seed['image']}/")
+    page.wait_for_selector(".leaflet-tile-loaded")
+    box = page.locator("#viewer").bounding_box()
+    assert box["width"] <= 390 and box["height"] > 300
+    page.tap(".leaflet-control-zoom-in")
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".leaflet-tile-loaded").count() >= 1
+    artifacts.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(artifacts / "phone.png"))
+    context.close()
