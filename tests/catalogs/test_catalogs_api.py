@@ -192,3 +192,23 @@ def test_exports(users, catalogs):
     reg = client.get(f"/api/catalogs/{pk}/export/?as=reg").content.decode()
     assert reg.startswith("# Region file format: DS9") and "point(10.00000000,20.00000000)" in reg
     assert client.get(f"/api/catalogs/{pk}/export/?as=pdf").status_code == 400
+
+
+def test_admin_upload_of_a_region_file(collections, django_user_model, client):
+    root = django_user_model.objects.create_superuser("root", "root@example.org", "pw")
+    client.force_login(root)
+    text = b'fk5\ncircle(10,20,3")\nvector(10,20,5",30)\n'
+    response = client.post("/admin/catalogs/catalog/add/", {
+        "collection": collections["team"].pk, "name": "", "description": "", "style": "{}",
+        "format": "", "upload": SimpleUploadedFile("marks.reg", text),
+    }, follow=True)  # fmt: skip
+    assert response.status_code == 200
+    catalog = Catalog.objects.get()
+    assert (catalog.name, catalog.kind, catalog.feature_count) == ("marks.reg", "regions", 1)
+    assert "vector" in response.content.decode()  # the warning is shown
+    bad = SimpleUploadedFile("bad.csv", b"ra,dec\n1,2\n3,x\n")
+    response = client.post("/admin/catalogs/catalog/add/", {
+        "collection": collections["team"].pk, "name": "bad", "style": "{}", "format": "", "upload": bad,
+    })  # fmt: skip
+    assert response.status_code == 200 and "line 3, column" in response.content.decode()
+    assert Catalog.objects.count() == 1

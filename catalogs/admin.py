@@ -1,0 +1,111 @@
+"""Admin: catalogs, added by uploading a ds9, CSV/TSV or GeoJSON file."""
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin
+
+from catalogs import storage
+from catalogs.importers import FORMATS, CatalogImportError, import_catalog
+from catalogs.models import Catalog
+from portal import permissions
+from portal.models import Collection
+
+
+class CatalogUploadForm(forms.ModelForm):
+    """A new catalog from a file; the catalog exists only if every line imports."""
+
+    upload = forms.FileField(
+        label="Catalog or region file", help_text="ds9 .reg, CSV/TSV with RA/Dec, GeoJSON"
+    )
+    format = forms.ChoiceField(choices=[("", "guess")] + [(f, f) for f in FORMATS], required=False)
+
+    class Meta:
+        model = Catalog
+        fields = ["collection", "name", "description", "images", "style"]
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["name"].required = False
+        self.fields["style"].required = False
+        self.fields["collection"].queryset = Collection.objects.filter(
+            permissions.collections_q(user, permissions.CONTRIBUTE)
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        upload, collection = cleaned.get("upload"), cleaned.get("collection")
+        if upload is None or collection is None or self.errors:
+            return cleaned
+        if upload.size > settings.MAX_CATALOG_BYTES:
+            raise forms.ValidationError(f"{upload.name}: file too large ({upload.size:,} bytes).")
+        try:
+            result = import_catalog(
+                upload.read(), fmt=cleaned.get("format") or None, filename=upload.name
+            )
+        except CatalogImportError as exc:
+            raise forms.ValidationError(f"{upload.name}: {exc}") from exc
+        images = list(cleaned.get("images") or [])
+        if any(image.collection_id != collection.pk for image in images):
+            raise forms.ValidationError("Linked images must belong to the catalog's collection.")
+        pixel = any((f.get("properties") or {}).get("frame") == "image" for f in result.features)
+        if pixel and len(images) != 1:
+            raise forms.ValidationError(
+                "Regions in pixel coordinates need exactly one linked image."
+            )
+        kind = Catalog.REGIONS if result.format == "ds9" else Catalog.SOURCES
+        self.instance = storage.create_catalog(
+            collection, result.features, name=cleaned.get("name") or upload.name, owner=self.user,
+            images=images, description=cleaned.get("description", ""), style=cleaned.get("style") or {},
+            kind=kind, source_name=upload.name,
+        )  # fmt: skip
+        self.import_warnings = result.warnings
+        return cleaned
+
+    def save_m2m(self):
+        """Links were set with the catalog."""
+
+
+@admin.register(Catalog)
+class CatalogAdmin(admin.ModelAdmin):
+    list_display = ["name", "collection", "kind", "feature_count", "owner", "created"]
+    list_filter = ["kind", "collection"]
+    search_fields = ["name", "description", "source_name"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(
+                collection__in=Collection.objects.filter(
+                    permissions.collections_q(request.user, permissions.MANAGE)
+                )
+            )
+        )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None:
+            kwargs["fields"] = ["name", "description", "style", "images"]
+            return super().get_form(request, obj, change=change, **kwargs)
+
+        class BoundUploadForm(CatalogUploadForm):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, user=request.user, **kw)
+
+        return BoundUploadForm
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["collection", "upload", "format", "name", "description", "images", "style"]
+        return ["name", "description", "style", "images"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        for warning in getattr(form, "import_warnings", []):
+            self.message_user(request, warning, level="warning")
+
+    def save_related(self, request, form, formsets, change):
+        if change:
+            super().save_related(request, form, formsets, change)
