@@ -209,6 +209,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": envint("FITSPORTAL_PAGE_SIZE", 50),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "portal.api.errors.json_exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"login": os.environ.get("FITSPORTAL_LOGIN_RATE", "20/min")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "fitsportal API",

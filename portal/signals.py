@@ -8,10 +8,11 @@ import shutil
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from portal import auth, permissions
+from portal import auth, login, permissions
 from portal.models import Collection, CollectionGroupPermission, CollectionUserPermission, Image
 
 
@@ -48,5 +49,7 @@ def connect():
         )
     post_delete.connect(remove_files, sender=Image, dispatch_uid="fp-image-files")
     post_save.connect(forget_user, sender=User, dispatch_uid="fp-user-save")
+    user_login_failed.connect(login.count_failure, dispatch_uid="fp-login-failed")
+    user_logged_in.connect(login.clear_failures, dispatch_uid="fp-logged-in")
     post_delete.connect(forget_user, sender=User, dispatch_uid="fp-user-delete")
     m2m_changed.connect(forget_access, sender=User.groups.through, dispatch_uid="fp-user-groups")

@@ -1,10 +1,10 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from catalogs.views import CatalogViewSet
 from portal.api.views import CollectionViewSet, ImageViewSet
+from portal.login import ThrottledObtainAuthToken
 
 router = DefaultRouter()
 router.register("collections", CollectionViewSet, basename="collection")
@@ -14,7 +14,7 @@ router.register("catalogs", CatalogViewSet, basename="catalog")
 urlpatterns = [
     path("", include("tiles.urls")),
     path("", include(router.urls)),
-    path("token/", obtain_auth_token, name="api-token"),
+    path("token/", ThrottledObtainAuthToken.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
