@@ -62,3 +62,33 @@ class ThrottledObtainAuthToken(ObtainAuthToken):
         if login_blocked(request, request.data.get("username")):
             return Response({"detail": "Too many failed attempts: try again later."}, status=429)
         return super().post(request, *args, **kwargs)
+
+
+ONE_TIME_SECONDS = 120
+
+
+def one_time_login(request, token):
+    """Sign in through a link made by ``fitsportal view`` on this machine (signed with
+    the server's secret, valid two minutes, usable once), then go to ``next``."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model, login
+    from django.core import signing
+    from django.shortcuts import redirect
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    try:
+        user_id = signing.TimestampSigner(salt="fitsportal.view").unsign(
+            token, max_age=ONE_TIME_SECONDS
+        )
+    except signing.BadSignature:
+        return HttpResponse("This sign-in link is invalid or has expired.", status=403)
+    if not cache.add(f"fp:once:{token}", 1, ONE_TIME_SECONDS * 2):
+        return HttpResponse("This sign-in link was used already.", status=403)
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return HttpResponse("This sign-in link is invalid or has expired.", status=403)
+    login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+    target = request.GET.get("next", "/")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/"
+    return redirect(target)

@@ -6,10 +6,12 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from portal import permissions
+from portal.models import Image
 from tiles import progress
 
 # Close codes (4000-4999 are the application's): the client shows the reason.
 CLOSE_NOT_FOUND = 4404
+STATE_POLL_SECONDS = 2.0
 
 
 class ImageProgressConsumer(AsyncJsonWebsocketConsumer):
@@ -27,9 +29,26 @@ class ImageProgressConsumer(AsyncJsonWebsocketConsumer):
             return
         self.group = progress.group_name(image.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.send_json(progress.state_event(image))
+        self.last = progress.state_event(image)
+        await self.send_json(self.last)
+        self.watch = asyncio.create_task(self.watch_state(image.pk))
+
+    async def watch_state(self, image_id):
+        """Events can be missed (work done by a process without the channel layer, a
+        restart): until the image is ready or failed, the stored state is checked too."""
+        while self.last["state"] not in (Image.READY, Image.FAILED):
+            await asyncio.sleep(STATE_POLL_SECONDS)
+            image = await Image.objects.filter(pk=image_id).afirst()
+            if image is None:
+                return
+            state = progress.state_event(image)
+            if (state["state"], state["progress"]) != (self.last["state"], self.last["progress"]):
+                self.last = state
+                await self.send_json(state)
 
     async def disconnect(self, code):
+        if getattr(self, "watch", None):
+            self.watch.cancel()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
@@ -44,4 +63,7 @@ class ImageProgressConsumer(AsyncJsonWebsocketConsumer):
                 await self.send_json(progress.state_event(image))
 
     async def image_event(self, message):
-        await self.send_json(message["event"])
+        event = message["event"]
+        if event.get("type") == "state":
+            self.last = event
+        await self.send_json(event)
