@@ -1,5 +1,6 @@
 """``fitsportal view``: start the portal, register a local file, sign in, see it."""
 
+import contextlib
 import http.cookiejar
 import os
 import shutil
@@ -29,10 +30,8 @@ def var_dir(tmp_path):
     yield var
     pid_file = var / "fitsportal-view.pid"
     if pid_file.exists():
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(int(pid_file.read_text()), signal.SIGTERM)
-        except ProcessLookupError:
-            pass
 
 
 def test_view_a_local_file(tmp_path, var_dir):
