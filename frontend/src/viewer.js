@@ -8,6 +8,7 @@ import { readPermalink, writePermalink } from "./permalink.js";
 import { watchProgress } from "./progress.js";
 import { attachGoTo, attachReadout } from "./readout.js";
 import { ScaleBar } from "./scalebar.js";
+import { attachTools } from "./tools.js";
 import { WCS } from "./wcs.js";
 
 // Border tiles come at their true size: show them so, not stretched to 256 px.
@@ -59,6 +60,7 @@ async function start(element) {
   attachReadout(map, image, wcs, document.getElementById("readout"));
   attachGoTo(map, image, wcs, document.getElementById("goto"));
   if (wcs.isCelestial) new ScaleBar(wcs.pixelScale(), native).addTo(map);
+  attachTools(map, image, state, document.getElementById("tools"));
   element.fitsportal.catalogs = await attachCatalogs(map, image, wcs, state);
 
   const progress = document.getElementById("progress");

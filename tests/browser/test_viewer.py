@@ -181,3 +181,24 @@ def test_phone_sized_screen(browser, server, login):
     artifacts.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(artifacts / "phone.png"))
     context.close()
+
+
+def test_snapshot_cutout_and_profile(page, server, login):
+    login(page, server, "alice", "alice-password")
+    page.goto(f"{server.url}/images/{server.seed['image']}/")
+    page.wait_for_selector(".leaflet-tile-loaded")
+    with page.expect_download() as snapshot:
+        page.click("#tools button:text('Snapshot')")
+    jpeg = open(snapshot.value.path(), "rb").read()
+    decoded = simplejpeg.decode_jpeg(jpeg, colorspace="GRAY")
+    assert decoded.shape[0] > 100 and decoded.shape[1] > 100
+    with page.expect_download() as cutout:
+        page.click("#tools button:text('Cutout')")
+    blob = open(cutout.value.path(), "rb").read()
+    assert blob.startswith(b"SIMPLE  =") and b"CRPIX1" in blob
+    page.click("#tools button:text('Profile')")
+    box = page.locator("#viewer").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.5)
+    page.mouse.click(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.6)
+    page.wait_for_selector("#profile-plot:not([hidden])")
+    assert int(page.get_attribute("#profile-plot", "data-points")) > 50
