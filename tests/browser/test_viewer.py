@@ -1,5 +1,7 @@
 """The viewer in a real browser: log in, browse, see tiles, change the rendering."""
 
+from pathlib import Path
+
 import numpy as np
 import simplejpeg
 
@@ -189,12 +191,12 @@ def test_snapshot_cutout_and_profile(page, server, login):
     page.wait_for_selector(".leaflet-tile-loaded")
     with page.expect_download() as snapshot:
         page.click("#tools button:text('Snapshot')")
-    jpeg = open(snapshot.value.path(), "rb").read()
+    jpeg = Path(snapshot.value.path()).read_bytes()
     decoded = simplejpeg.decode_jpeg(jpeg, colorspace="GRAY")
     assert decoded.shape[0] > 100 and decoded.shape[1] > 100
     with page.expect_download() as cutout:
         page.click("#tools button:text('Cutout')")
-    blob = open(cutout.value.path(), "rb").read()
+    blob = Path(cutout.value.path()).read_bytes()
     assert blob.startswith(b"SIMPLE  =") and b"CRPIX1" in blob
     page.click("#tools button:text('Profile')")
     box = page.locator("#viewer").bounding_box()
