@@ -24,5 +24,6 @@ urlpatterns = [
     path("images/<int:image_id>/region.<fmt:fmt>", views.RegionView.as_view(), name="image-region"),
     path("images/<int:image_id>/values/", views.ValuesView.as_view(), name="image-values"),
     path("images/<int:image_id>/profile/", views.ProfileView.as_view(), name="image-profile"),
+    path("images/<int:image_id>/histogram/", views.HistogramView.as_view(), name="image-histogram"),
     path("images/<int:image_id>/cutout.fits", views.CutoutView.as_view(), name="image-cutout"),
 ]

@@ -116,6 +116,26 @@ class ValuesView(APIView):
         return Response({"x": x, "y": y, "values": data.pixel_values(x, y, channels)})
 
 
+class HistogramView(APIView):
+    """Histogram of a channel's pixel values (the statistics' sample), for setting cuts."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("channel", int), OpenApiParameter("bins", int)],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request, image_id):
+        image = viewable(request, image_id)
+        data = service.open_data(image)
+        channel = number(
+            "channel", request.query_params.get("channel", "1"), 1, data.channels, integer=True
+        )
+        bins = number("bins", request.query_params.get("bins", "256"), 8, 4096, integer=True)
+        counts, edges = data.histogram(channel - 1, bins)
+        lo, hi = service.default_cuts(image, data)[channel - 1]
+        return Response({"channel": channel, "counts": counts.tolist(), "edges": edges.tolist(),
+                         "default_cuts": [lo, hi]})  # fmt: skip
+
+
 class ProfileView(APIView):
     """Values along the digital line between FITS pixels (x1, y1) and (x2, y2), 1-based."""
 

@@ -29,6 +29,8 @@ function numberInput(name, value, step) {
   return element;
 }
 
+import { CutsHistogram } from "./histogram.js";
+
 export function buildControls(container, image, state, onChange) {
   const form = document.createElement("form");
   form.className = "fp-controls";
@@ -51,15 +53,31 @@ export function buildControls(container, image, state, onChange) {
   const reset = document.createElement("button");
   reset.type = "button";
   reset.textContent = "Reset";
+  const animation = image.channels > 1 ? animate(image, state, channel, form) : [];
   form.append(
-    field("Channel ", channel), field("Colormap ", colormap), field("Stretch ", stretch),
+    field("Channel ", channel), ...animation, field("Colormap ", colormap), field("Stretch ", stretch),
     field("Min ", lo), field("Max ", hi), field("Gamma ", gamma), field("Contrast ", contrast),
     field("Invert ", invert), reset,
   );
+  const histogram = new CutsHistogram(form, image, (cuts) => {
+    [lo.value, hi.value] = cuts;
+    form.dispatchEvent(new Event("change"));
+  });
+  let shown = state.channel ?? 0;
+  histogram.load(shown, state.cuts[shown]);
   form.addEventListener("change", () => {
     state.channel = channel.value === "" ? null : Number(channel.value);
     const c = state.channel ?? 0;
+    if (c !== shown) {  // another channel: its own cuts and histogram
+      shown = c;
+      [lo.value, hi.value] = state.cuts[c];
+      histogram.load(c, state.cuts[c]);
+    }
     state.cuts[c] = [Number(lo.value), Number(hi.value)];
+    if (histogram.data) {
+      histogram.cuts = [...state.cuts[c]];
+      histogram.draw();
+    }
     state.colormap = colormap.value;
     state.stretch = stretch.value;
     state.gamma = Number(gamma.value);
@@ -75,6 +93,36 @@ export function buildControls(container, image, state, onChange) {
   });
   container.append(form);
   return form;
+}
+
+// Play through the planes of a cube: mono mode, one channel after the other.
+function animate(image, state, channel, form) {
+  const play = document.createElement("button");
+  play.type = "button";
+  play.name = "play";
+  play.textContent = "▶ Play";
+  const rate = numberInput("fps", 2, "0.5");
+  rate.min = 0.2;
+  rate.max = 20;
+  rate.title = "frames per second";
+  let timer = null;
+  const step = () => {
+    const next = state.channel === null ? 0 : (state.channel + 1) % image.channels;
+    channel.value = String(next);
+    form.dispatchEvent(new Event("change"));
+  };
+  play.addEventListener("click", () => {
+    if (timer) {
+      clearInterval(timer);
+      timer = null;
+      play.textContent = "▶ Play";
+    } else {
+      step();
+      timer = setInterval(step, 1000 / Math.max(0.2, Number(rate.value) || 2));
+      play.textContent = "❚❚ Pause";
+    }
+  });
+  return [play, field(" fps ", rate)];
 }
 
 export function initialState(image) {

@@ -162,3 +162,12 @@ def test_image_description_for_clients(client, ramp_image):
         "tiles/{z}/{x}/{y}.jpg"
     )
     assert np.isfinite(body["default_cuts"][0]).all()
+
+
+def test_histogram(client, ramp_image):
+    body = client.get(f"/api/images/{ramp_image.pk}/histogram/?bins=64").json()
+    assert len(body["counts"]) == 64 and len(body["edges"]) == 65
+    assert sum(body["counts"]) > 1000
+    lo, hi = body["default_cuts"]
+    assert body["edges"][0] <= lo and body["edges"][-1] >= hi
+    assert client.get(f"/api/images/{ramp_image.pk}/histogram/?channel=2").status_code == 400

@@ -22,6 +22,15 @@ image = register_path(survey, field, user=alice)
 hidden = register_path(
     secret, write_star_field(folder / "hidden.fits", 300, 300, nstars=20, seed=6), user=bob
 )
+# A 3-plane cube, each plane brighter than the last.
+import numpy as np  # noqa: E402
+from astropy.io import fits  # noqa: E402
+
+planes = np.stack([np.full((300, 400), 100.0 * (k + 1), np.float32) for k in range(3)])
+planes += np.random.default_rng(1).normal(0, 1, planes.shape).astype(np.float32)
+fits.PrimaryHDU(planes).writeto(folder / "cube.fits")
+cube = register_path(survey, folder / "cube.fits", user=alice, title="Seed cube")
+
 # A catalog of five "stars" at known pixels of the field, given in RA/Dec.
 from catalogs import storage  # noqa: E402
 from portal.demo import star_field_wcs  # noqa: E402
@@ -32,4 +41,4 @@ features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [fl
              "properties": {"shape": "point", "name": f"star {n}", "x": x, "y": y}}
             for n, ((ra, dec), (x, y)) in enumerate(zip(sky, pixels, strict=True))]  # fmt: skip
 catalog = storage.create_catalog(survey, features, name="Known stars", owner=alice)
-print(f"image={image.pk} hidden={hidden.pk} catalog={catalog.pk}")
+print(f"image={image.pk} hidden={hidden.pk} catalog={catalog.pk} cube={cube.pk}")

@@ -204,3 +204,35 @@ def test_snapshot_cutout_and_profile(page, server, login):
     page.mouse.click(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.6)
     page.wait_for_selector("#profile-plot:not([hidden])")
     assert int(page.get_attribute("#profile-plot", "data-points")) > 50
+
+
+def test_dragging_a_cut_on_the_histogram_renders_new_tiles(page, server, login):
+    login(page, server, "alice", "alice-password")
+    page.goto(f"{server.url}/images/{server.seed['image']}/")
+    page.wait_for_selector(".fp-histogram[data-loaded='1']")
+    page.wait_for_load_state("networkidle")
+    before = page.input_value("input[name=hi]")
+    box = page.locator(".fp-histogram").bounding_box()
+    with page.expect_response(lambda r: "/tiles/" in r.url and "minmax=1" in r.url):
+        page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] / 2, steps=5)
+        page.mouse.up()
+    assert float(page.input_value("input[name=hi]")) < float(before)
+    assert "minmax=1" in page.url
+
+
+def test_playing_through_the_planes_of_a_cube(page, server, login):
+    login(page, server, "alice", "alice-password")
+    page.goto(f"{server.url}/images/{server.seed['cube']}/")
+    page.wait_for_selector(".leaflet-tile-loaded")
+    page.fill("input[name=fps]", "5")
+    seen = set()
+    page.on(
+        "response",
+        lambda r: seen.add(r.url.split("channel=")[1][:1]) if "channel=" in r.url else None,
+    )
+    page.click("button[name=play]")
+    page.wait_for_timeout(1500)
+    page.click("button[name=play]")
+    assert {"1", "2", "3"} <= seen

@@ -89,6 +89,25 @@ class ImageData:
             ]
         return self._stats
 
+    def histogram(self, channel, bins=256):
+        """(counts, edges) of a channel over the statistics' sample rows, spanning the
+        0.1-99.9 percentiles widened to include the default cuts."""
+        self.check_channels([channel])
+        rows = sample_rows(self.height)
+        sample = np.concatenate(
+            [self._fits_region(channel, 0, 0, y, self.width, y + 1) for y in rows]
+        )
+        sample = sample[np.isfinite(sample)].astype(np.float64)
+        stats = self.stats[channel]
+        if sample.size == 0:
+            return np.zeros(bins, int), np.linspace(stats.lo, stats.hi, bins + 1)
+        lo, hi = np.percentile(sample, [0.1, 99.9])
+        lo, hi = min(lo, stats.lo), max(hi, stats.hi)
+        if not hi > lo:
+            hi = lo + 1.0
+        counts, edges = np.histogram(sample, bins=bins, range=(lo, hi))
+        return counts, edges
+
     # --- pixels -----------------------------------------------------------------------
     def check_channels(self, channels):
         channels = list(range(self.channels)) if channels is None else list(channels)
