@@ -20,6 +20,9 @@ from tiles.engine.errors import InvalidFitsError
 from tiles.engine.layout import mosaic_header, plan_layout
 
 BLOCK = 2880
+# What astropy raises on malformed headers and data (a bad BITPIX is a KeyError, ...).
+FITS_READ_ERRORS = (OSError, ValueError, TypeError, IndexError, KeyError, AttributeError,
+                    UnicodeError, OverflowError, ZeroDivisionError)  # fmt: skip
 GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -73,13 +76,16 @@ def open_fits(path):
                 do_not_scale_image_data=True,
                 ignore_missing_simple=False,
             )
-    except (OSError, ValueError, TypeError, IndexError, KeyError, UnicodeError) as exc:
+    except FITS_READ_ERRORS as exc:
         if not compressed:
             check_first_header(path, size)
         raise InvalidFitsError(f"unreadable FITS file: {exc}") from exc
     try:
         if not compressed:
-            check_sizes(hdulist, size)
+            try:
+                check_sizes(hdulist, size)
+            except FITS_READ_ERRORS as exc:
+                raise InvalidFitsError(f"unreadable FITS file: {exc!r}") from exc
         yield hdulist
     finally:
         hdulist.close()
@@ -139,21 +145,28 @@ def check_first_header(path, file_size):
 def inspect_fits(path):
     """Validate ``path`` and describe it: a ``FitsInventory``; ``InvalidFitsError`` if unusable."""
     with open_fits(path) as hdulist:
-        layout = plan_layout(hdulist)
-        if layout.kind == "mosaic":
-            header = mosaic_header(hdulist, layout)
-        else:
-            header = hdulist[layout.header_hdu].header
-        return FitsInventory(
-            kind=layout.kind,
-            width=layout.width,
-            height=layout.height,
-            channels=layout.channels,
-            channel_names=layout.channel_names,
-            hdus=[hdu_summary(i, hdu) for i, hdu in enumerate(hdulist)],
-            header=header_to_json(header),
-            header_cards=header_cards(header),
-        )
+        try:
+            return _inventory(hdulist)
+        except FITS_READ_ERRORS as exc:
+            raise InvalidFitsError(f"unreadable FITS file: {exc!r}") from exc
+
+
+def _inventory(hdulist):
+    layout = plan_layout(hdulist)
+    if layout.kind == "mosaic":
+        header = mosaic_header(hdulist, layout)
+    else:
+        header = hdulist[layout.header_hdu].header
+    return FitsInventory(
+        kind=layout.kind,
+        width=layout.width,
+        height=layout.height,
+        channels=layout.channels,
+        channel_names=layout.channel_names,
+        hdus=[hdu_summary(i, hdu) for i, hdu in enumerate(hdulist)],
+        header=header_to_json(header),
+        header_cards=header_cards(header),
+    )
 
 
 def hdu_summary(index, hdu):

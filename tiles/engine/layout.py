@@ -75,10 +75,15 @@ class Layout:
         return self.hdus[0]
 
 
+BITPIX_VALUES = (8, 16, 32, 64, -32, -64)
+
+
 def is_image_hdu(hdu):
     if not isinstance(hdu, fits.PrimaryHDU | fits.ImageHDU | fits.CompImageHDU):
         return False
     header = hdu.header
+    if header.get("BITPIX") not in BITPIX_VALUES and header.get("NAXIS", 0):
+        raise InvalidFitsError(f"BITPIX = {header.get('BITPIX')!r} is not a FITS data type.")
     naxis = header.get("NAXIS", 0)
     if not isinstance(naxis, int) or naxis < 2:
         return False

@@ -11,6 +11,8 @@ import contextlib
 import json
 import os
 import shutil
+import socket
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,7 +104,8 @@ def build_pyramid(path, cache_dir, progress=None, tile_size=256):
     if info is not None and _matches(info, path, tile_size):
         return info
     cache_dir.parent.mkdir(parents=True, exist_ok=True)
-    work = cache_dir.with_name(f".{cache_dir.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}")
+    remove_abandoned_work(cache_dir)
+    work = cache_dir.with_name(f".{cache_dir.name}.{HOST}.{os.getpid()}.{uuid.uuid4().hex[:8]}")
     work.mkdir()
     try:
         info = _build(path, work, progress, tile_size)
@@ -111,6 +114,31 @@ def build_pyramid(path, cache_dir, progress=None, tile_size=256):
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return read_manifest(cache_dir) or info
+
+
+HOST = socket.gethostname().replace(".", "-")
+ABANDONED_AFTER_SECONDS = 6 * 3600
+
+
+def remove_abandoned_work(cache_dir):
+    """Delete half-built pyramids of ``cache_dir`` whose builder died: on this host, a
+    process that no longer exists; elsewhere (shared storage), older than six hours."""
+    for work in cache_dir.parent.glob(f".{cache_dir.name}.*"):
+        parts = work.name.split(".")
+        if len(parts) < 5 or parts[-4] == "stale":
+            continue
+        host, pid = parts[-3], parts[-2]
+        if host == HOST and pid.isdigit():
+            try:
+                os.kill(int(pid), 0)
+                continue  # its builder is alive
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                continue
+        elif time.time() - work.stat().st_mtime < ABANDONED_AFTER_SECONDS:
+            continue
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _publish(work, cache_dir):

@@ -15,7 +15,7 @@ from astropy.io import fits
 from astropy.utils.exceptions import AstropyWarning
 
 from tiles.engine.errors import InvalidFitsError
-from tiles.engine.inventory import header_cards, header_to_json, open_fits
+from tiles.engine.inventory import FITS_READ_ERRORS, header_cards, header_to_json, open_fits
 from tiles.engine.layout import data_slices, mosaic_header, plan_layout
 
 
@@ -63,7 +63,10 @@ class FitsSource:
         x1, y1 = min(x1, self.width), min(y1, self.height)
         if x0 >= x1 or y0 >= y1:
             return np.empty((0, 0), np.float32)
-        return self._planes[channel](x0, y0, x1, y1, step)
+        try:
+            return self._planes[channel](x0, y0, x1, y1, step)
+        except FITS_READ_ERRORS as exc:
+            raise InvalidFitsError(f"cannot read the pixels: {exc!r}") from exc
 
     def _plane_reader(self, channel):
         layout = self.layout
