@@ -39,7 +39,7 @@ from portal.registration import register_path
 owner = User.objects.filter(username="owner").first() or User.objects.create_user("owner")
 user = User.objects.filter(username="{user}").first() or User.objects.create_user("{user}", password="{password}")
 collection, _ = Collection.objects.get_or_create(slug="bench", defaults=dict(name="Bench", owner=owner))
-assign_perm("view_collection", user, collection)
+assign_perm("contribute_collection", user, collection)
 for path in sys.argv[1:]:
     image = Image.objects.filter(collection=collection, name=path.rsplit("/", 1)[1]).first()
     image = image or register_path(collection, path)
@@ -53,12 +53,12 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def environment(var, tile_cache):
+def environment(var, tile_cache, warm=False):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env.update(
         DJANGO_SETTINGS_MODULE="portal.settings", FITSPORTAL_VAR_DIR=str(var), DEBUG="0",
         FITSPORTAL_INSECURE_DEV_KEY="1", FITSPORTAL_DATA_ROOTS=str(BENCH_DIR), PYTHONPATH=str(ROOT),
-        FITSPORTAL_TILE_CACHE="1" if tile_cache else "0", FITSPORTAL_WARM_ON_REGISTER="0",
+        FITSPORTAL_TILE_CACHE="1" if tile_cache else "0", FITSPORTAL_WARM_ON_REGISTER="1" if warm else "0",
     )  # fmt: skip
     return env
 
@@ -77,12 +77,12 @@ def prepare(var, paths):
     return [tuple(int(v) for v in line.split()) for line in out.split("\n") if line.strip()]
 
 
-def start_server(var, tile_cache, core):
+def start_server(var, tile_cache, core, warm=False):
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "portal.asgi:application", "--host", "127.0.0.1",
                "--port", str(port), "--no-access-log", "--log-level", "warning"]  # fmt: skip
     process = subprocess.Popen(
-        command, cwd=ROOT, env=environment(var, tile_cache),
+        command, cwd=ROOT, env=environment(var, tile_cache, warm),
         preexec_fn=(lambda: os.sched_setaffinity(0, {core})) if core is not None else None,
     )  # fmt: skip
     deadline = time.monotonic() + 60
