@@ -11,9 +11,15 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections
 
 log = logging.getLogger("fitsportal.jobs")
+
+try:  # what publishing to an unreachable broker raises
+    from kombu.exceptions import OperationalError as BrokerError
+except ImportError:  # pragma: no cover - kombu comes with celery
+    BrokerError = OSError
+QUEUE_ERRORS = (BrokerError, OSError)
 
 _lock = threading.Lock()
 _executor = None
@@ -53,11 +59,6 @@ def submit(signature):
         _pending.add(future)
     future.add_done_callback(_pending.discard)
     return future
-
-
-def submit_on_commit(signature):
-    """Submit once the current transaction commits (the rows the task reads exist)."""
-    transaction.on_commit(lambda: submit(signature))
 
 
 def wait_idle(timeout=60):

@@ -86,10 +86,15 @@ def can_manage(user, collection):
     return has_level(user, collection, MANAGE)
 
 
+MAX_ID = 2**63 - 1  # database ids are 64-bit: larger numbers name nothing
+
+
 def viewable_image(user, image_id):
     """The Image ``image_id`` (with its collection) if ``user`` may view it, else None."""
     from portal.models import Image
 
+    if not 0 < int(image_id) <= MAX_ID:
+        return None
     return Image.objects.visible_to(user).select_related("collection").filter(pk=image_id).first()
 
 

@@ -11,6 +11,7 @@ import logging
 
 from celery import chain, shared_task
 from django.conf import settings
+from django.db import transaction
 
 from portal import jobs
 from portal.models import Image
@@ -19,7 +20,15 @@ from tiles import progress as progress_events
 
 log = logging.getLogger("fitsportal.tasks")
 
-RETRY = dict(bind=True, max_retries=3, retry_backoff=2, retry_backoff_max=60, acks_late=True)
+# Results are not kept: the image row records what happened.
+RETRY = dict(
+    bind=True,
+    max_retries=3,
+    retry_backoff=2,
+    retry_backoff_max=60,
+    acks_late=True,
+    ignore_result=True,
+)
 
 
 def warm_signature(image_id):
@@ -27,9 +36,25 @@ def warm_signature(image_id):
 
 
 def schedule_warm(image, force=False):
-    """Queue ingest + warm of ``image`` once the current transaction commits."""
-    if force or settings.WARM_ON_REGISTER:
-        jobs.submit_on_commit(warm_signature(image.pk))
+    """Queue ingest + warm of ``image`` once the current transaction commits.
+
+    If the task queue cannot be reached, the image stays ``pending`` with the reason:
+    ``manage.py warm_images`` warms it later. Tiles are served from the file meanwhile.
+    """
+    if not (force or settings.WARM_ON_REGISTER):
+        return
+
+    def submit():
+        try:
+            jobs.submit(warm_signature(image.pk))
+        except jobs.QUEUE_ERRORS as exc:
+            log.warning("could not queue the warm of image %s: %s", image.pk, exc)
+            Image.objects.filter(pk=image.pk).update(
+                state_reason="The task queue is unavailable: the image will be warmed later "
+                "(manage.py warm_images)."
+            )
+
+    transaction.on_commit(submit)
 
 
 def _set_state(image, state, reason="", progress=None):

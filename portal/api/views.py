@@ -88,6 +88,8 @@ class CollectionViewSet(
 class ImageViewSet(viewsets.ReadOnlyModelViewSet):
     """Images the user may see, across collections."""
 
+    lookup_value_regex = r"[0-9]{1,18}"
+
     def get_queryset(self):
         queryset = Image.objects.visible_to(self.request.user).select_related("collection")
         collection = self.request.query_params.get("collection")
