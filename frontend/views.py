@@ -32,4 +32,8 @@ def image_page(request, pk):
     image = get_object_or_404(
         Image.objects.visible_to(request.user).select_related("collection"), pk=pk
     )
-    return render(request, "frontend/image.html", {"image": image})
+    context = {
+        "image": image,
+        "can_annotate": permissions.can_contribute(request.user, image.collection),
+    }
+    return render(request, "frontend/image.html", context)

@@ -3,6 +3,7 @@ import L from "leaflet";
 import { fetchImage, renderQuery } from "./api.js";
 import { buildControls, initialState } from "./controls.js";
 import { pyramidCrs } from "./crs.js";
+import { Annotator } from "./annotate.js";
 import { attachCatalogs } from "./overlays.js";
 import { readPermalink, writePermalink } from "./permalink.js";
 import { watchProgress } from "./progress.js";
@@ -61,6 +62,10 @@ async function start(element) {
   attachGoTo(map, image, wcs, document.getElementById("goto"));
   if (wcs.isCelestial) new ScaleBar(wcs.pixelScale(), native).addTo(map);
   attachTools(map, image, state, document.getElementById("tools"));
+  if (element.dataset.canAnnotate === "true" && wcs.isCelestial) {
+    element.fitsportal.annotator = new Annotator(map, image, wcs, document.getElementById("tools"),
+      element.dataset.user);
+  }
   element.fitsportal.catalogs = await attachCatalogs(map, image, wcs, state);
 
   const progress = document.getElementById("progress");

@@ -236,3 +236,33 @@ def test_playing_through_the_planes_of_a_cube(page, server, login):
     page.wait_for_timeout(1500)
     page.click("button[name=play]")
     assert {"1", "2", "3"} <= seen
+
+
+def test_drawing_a_team_mark(page, server, login):
+    login(page, server, "alice", "alice-password")
+    page.goto(f"{server.url}/images/{server.seed['image']}/")
+    page.wait_for_selector(".leaflet-tile-loaded")
+    page.on("dialog", lambda dialog: dialog.accept("odd blob"))
+    page.select_option("select[name=mark]", "point")
+    box = page.locator("#viewer").bounding_box()
+    x, y = box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.45
+    page.mouse.move(x, y)
+    page.wait_for_function("document.querySelector('#readout').textContent.includes('value')")
+    ra = float(page.get_attribute("#readout", "data-ra"))
+    dec = float(page.get_attribute("#readout", "data-dec"))
+    with page.expect_response(
+        lambda r: r.url.endswith("/features/") and r.request.method == "POST"
+    ) as saved:
+        page.mouse.click(x, y)
+    feature = saved.value.json()
+    assert saved.value.status == 201
+    assert (
+        feature["properties"]["note"] == "odd blob" and feature["properties"]["author"] == "alice"
+    )
+    assert abs(feature["geometry"]["coordinates"][0] - ra) < 1e-6
+    assert abs(feature["geometry"]["coordinates"][1] - dec) < 1e-6
+    catalogs = page.request.get(f"{server.url}/api/catalogs/?collection=alice-survey").json()[
+        "results"
+    ]
+    marks = [c for c in catalogs if c["kind"] == "annotations"]
+    assert len(marks) == 1 and marks[0]["feature_count"] == 1 and marks[0]["owner"] == "alice"
