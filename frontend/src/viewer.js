@@ -4,6 +4,7 @@ import { fetchImage, renderQuery } from "./api.js";
 import { buildControls, initialState } from "./controls.js";
 import { pyramidCrs } from "./crs.js";
 import { Annotator } from "./annotate.js";
+import { Overview } from "./overview.js";
 import { attachCatalogs } from "./overlays.js";
 import { readPermalink, writePermalink } from "./permalink.js";
 import { watchProgress } from "./progress.js";
@@ -51,8 +52,12 @@ async function start(element) {
   element.fitsportal = { map, layer, image, state };
 
   const panel = document.getElementById("controls");
+  const overview = new Overview(tileUrl, map.options.crs, bounds, { tileSize: image.tile_size, noWrap: true, bounds });
+  overview.addTo(map);
+  element.fitsportal.overview = overview;
   buildControls(panel, image, state, () => {
     layer.setUrl(tileUrl());
+    overview.refresh();
     writePermalink(map, image, state);
   });
   map.on("moveend fp:state", () => writePermalink(map, image, state));

@@ -266,3 +266,28 @@ def test_drawing_a_team_mark(page, server, login):
     ]
     marks = [c for c in catalogs if c["kind"] == "annotations"]
     assert len(marks) == 1 and marks[0]["feature_count"] == 1 and marks[0]["owner"] == "alice"
+
+
+def test_overview_follows_the_view_and_moves_it(page, server, login):
+    login(page, server, "alice", "alice-password")
+    page.goto(f"{server.url}/images/{server.seed['image']}/")
+    page.wait_for_selector(".fp-overview .leaflet-tile-loaded")
+    page.evaluate(
+        "() => { const v = document.getElementById('viewer').fitsportal; v.map.setZoom(3); }"
+    )
+    page.wait_for_timeout(400)
+    centre = page.evaluate(
+        "() => { const o = document.getElementById('viewer').fitsportal.overview;"
+        " const c = o.frame.getBounds().getCenter(); return [c.lat, c.lng]; }"
+    )
+    main = page.evaluate(
+        "() => { const c = document.getElementById('viewer').fitsportal.map.getCenter(); return [c.lat, c.lng]; }"
+    )
+    assert abs(centre[0] - main[0]) < 2 and abs(centre[1] - main[1]) < 2
+    box = page.locator(".fp-overview").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.5)
+    page.wait_for_timeout(600)
+    after = page.evaluate(
+        "() => { const c = document.getElementById('viewer').fitsportal.map.getCenter(); return c.lng; }"
+    )
+    assert after < main[1] - 100  # moved towards the left of the image
