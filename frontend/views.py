@@ -1,6 +1,6 @@
 """Portal pages: the collections a user can see, a collection, the viewer of an image."""
 
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
 from django.shortcuts import get_object_or_404, render
 
 from portal import permissions
@@ -8,10 +8,11 @@ from portal.models import Collection, Image
 
 
 def home(request):
+    cover = Image.objects.filter(collection=OuterRef("pk")).order_by("pk").values("pk")[:1]
     collections = (
         Collection.objects.visible_to(request.user)
         .select_related("owner")
-        .annotate(image_count=Count("images"))
+        .annotate(image_count=Count("images"), cover=Subquery(cover))
         .order_by("name", "pk")
     )
     return render(request, "frontend/home.html", {"collections": collections})

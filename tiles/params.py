@@ -18,8 +18,9 @@ from tiles.iip import _channel_prefixed, number, numbers
 
 DEFAULT_QUALITY = 90
 DEFAULT_GAMMA = 2.2
+# "v" carries the image version in client URLs (a new pyramid means new URLs): ignored here.
 KNOWN = {"channel", "min", "max", "minmax", "mix", "saturation", "stretch", "contrast",
-         "brightness", "gamma", "colormap", "invert", "quality"}  # fmt: skip
+         "brightness", "gamma", "colormap", "invert", "quality", "v"}  # fmt: skip
 TRUE, FALSE = ("1", "true", "yes", "on", ""), ("0", "false", "no", "off")
 
 

@@ -22,6 +22,8 @@ export function renderQuery(image, state) {
   if (state.invert) params.set("invert", "1");
   if (state.gamma !== 2.2) params.set("gamma", state.gamma);
   if (state.contrast !== 1) params.set("contrast", state.contrast);
+  if (state.brightness) params.set("brightness", state.brightness);
+  if (state.quality !== 90) params.set("quality", state.quality);
   if (state.stretch !== "linear") params.set("stretch", state.stretch);
   const text = params.toString();
   return text ? `?${text}` : "";

@@ -46,6 +46,8 @@ export function buildControls(container, image, state, onChange) {
   const hi = numberInput("hi", state.cuts[current][1], "any");
   const gamma = numberInput("gamma", state.gamma, "0.1");
   const contrast = numberInput("contrast", state.contrast, "0.1");
+  const brightness = numberInput("brightness", state.brightness, "1");
+  const quality = numberInput("quality", state.quality, "5");
   const invert = document.createElement("input");
   invert.type = "checkbox";
   invert.name = "invert";
@@ -57,6 +59,7 @@ export function buildControls(container, image, state, onChange) {
   form.append(
     field("Channel ", channel), ...animation, field("Colormap ", colormap), field("Stretch ", stretch),
     field("Min ", lo), field("Max ", hi), field("Gamma ", gamma), field("Contrast ", contrast),
+    field("Brightness ", brightness), field("Quality ", quality),
     field("Invert ", invert), reset,
   );
   const histogram = new CutsHistogram(form, image, (cuts) => {
@@ -82,6 +85,8 @@ export function buildControls(container, image, state, onChange) {
     state.stretch = stretch.value;
     state.gamma = Number(gamma.value);
     state.contrast = Number(contrast.value);
+    state.brightness = Number(brightness.value);
+    state.quality = Number(quality.value);
     state.invert = invert.checked;
     onChange();
   });
@@ -133,6 +138,8 @@ export function initialState(image) {
     stretch: "linear",
     gamma: 2.2,
     contrast: 1,
+    brightness: 0,
+    quality: 90,
     invert: false,
   };
 }

@@ -9,6 +9,8 @@ export function readPermalink(image, state) {
   if (params.has("stretch")) state.stretch = params.get("stretch");
   if (params.has("gamma")) state.gamma = Number(params.get("gamma"));
   if (params.has("contrast")) state.contrast = Number(params.get("contrast"));
+  if (params.has("brightness")) state.brightness = Number(params.get("brightness"));
+  if (params.has("quality")) state.quality = Number(params.get("quality"));
   state.invert = params.get("invert") === "1";
   for (const item of params.getAll("minmax")) {
     const [c, range] = item.split(":");
@@ -33,6 +35,8 @@ export function writePermalink(map, image, state) {
   if (state.stretch !== "linear") params.set("stretch", state.stretch);
   if (state.gamma !== 2.2) params.set("gamma", state.gamma);
   if (state.contrast !== 1) params.set("contrast", state.contrast);
+  if (state.brightness) params.set("brightness", state.brightness);
+  if (state.quality !== 90) params.set("quality", state.quality);
   if (state.invert) params.set("invert", "1");
   state.cuts.forEach(([lo, hi], c) => {
     const [dlo, dhi] = image.default_cuts[c] || [];

@@ -17,7 +17,7 @@ export function watchProgress(imageId, element, onReady) {
         bar.value = 100;
         label.textContent = "Ready";
         element.hidden = true;
-        onReady();
+        onReady(event);
       } else if (event.state === "failed") {
         element.hidden = false;
         label.textContent = `Failed: ${event.reason}`;

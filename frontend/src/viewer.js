@@ -38,15 +38,36 @@ async function start(element) {
     attributionControl: false,
   });
   const bounds = L.latLngBounds([0, 0], [image.height, image.width]);
-  const tileUrl = () => `${image.url}tiles/{z}/{x}/{y}.jpg${renderQuery(image, state)}`;
-  const layer = new PyramidTiles(tileUrl(), {
+  // The image version in the URL: a new pyramid (or file) means new URLs, so browser
+  // caches never show tiles of an older rendering source.
+  const tileUrl = () => {
+    const query = renderQuery(image, state);
+    return `${image.url}tiles/{z}/{x}/{y}.jpg${query || "?"}${query ? "&" : ""}v=${image.version}`;
+  };
+  const tileOptions = {
     tileSize: image.tile_size,
     maxNativeZoom: native,
     maxZoom: native + 4,
     noWrap: true,
     bounds,
     keepBuffer: 4,
-  }).addTo(map);
+  };
+  let layer = new PyramidTiles(tileUrl(), tileOptions).addTo(map);
+  let incoming = null;
+  // New rendering parameters: the new tiles load on top and replace the old ones only
+  // once loaded, so the image never blinks.
+  const rerender = () => {
+    if (incoming) map.removeLayer(incoming);
+    const next = new PyramidTiles(tileUrl(), tileOptions).addTo(map);
+    incoming = next;
+    next.once("load", () => {
+      if (incoming !== next) return;
+      map.removeLayer(layer);
+      layer = next;
+      incoming = null;
+      element.fitsportal.layer = layer;
+    });
+  };
   if (view) map.setView(view.centre, view.zoom);
   else map.fitBounds(bounds);
   element.fitsportal = { map, layer, image, state };
@@ -56,7 +77,7 @@ async function start(element) {
   overview.addTo(map);
   element.fitsportal.overview = overview;
   buildControls(panel, image, state, () => {
-    layer.setUrl(tileUrl());
+    rerender();
     overview.refresh();
     writePermalink(map, image, state);
   });
@@ -74,7 +95,12 @@ async function start(element) {
   element.fitsportal.catalogs = await attachCatalogs(map, image, wcs, state);
 
   const progress = document.getElementById("progress");
-  if (progress) watchProgress(image.id, progress, () => layer.redraw());
+  if (progress) {
+    watchProgress(image.id, progress, (event) => {
+      image.version = event.version;
+      rerender();
+    });
+  }
 }
 
 const element = document.getElementById("viewer");
