@@ -18,6 +18,12 @@ export function renderQuery(image, state) {
     const [dlo, dhi] = cuts[c] || [];
     if (lo !== dlo || hi !== dhi) params.append("minmax", `${c + 1}:${lo},${hi}`);
   });
+  if (state.channel === null && state.mixChanged) {
+    state.mix.forEach(({ on, colour }, c) => {
+      const rgb = [1, 3, 5].map((i) => (on ? parseInt(colour.slice(i, i + 2), 16) / 255 : 0));
+      params.append("mix", `${c + 1}:${rgb.map((v) => v.toFixed(3)).join(",")}`);
+    });
+  }
   if (state.colormap !== "grey") params.set("colormap", state.colormap);
   if (state.invert) params.set("invert", "1");
   if (state.gamma !== 2.2) params.set("gamma", state.gamma);

@@ -56,11 +56,12 @@ export function buildControls(container, image, state, onChange) {
   reset.type = "button";
   reset.textContent = "Reset";
   const animation = image.channels > 1 ? animate(image, state, channel, form) : [];
+  const colours = image.channels > 1 ? channelColours(image, state, form) : [];
   form.append(
     field("Channel ", channel), ...animation, field("Colormap ", colormap), field("Stretch ", stretch),
     field("Min ", lo), field("Max ", hi), field("Gamma ", gamma), field("Contrast ", contrast),
     field("Brightness ", brightness), field("Quality ", quality),
-    field("Invert ", invert), reset,
+    field("Invert ", invert), reset, ...colours,
   );
   const histogram = new CutsHistogram(form, image, (cuts) => {
     [lo.value, hi.value] = cuts;
@@ -100,6 +101,36 @@ export function buildControls(container, image, state, onChange) {
   return form;
 }
 
+const DEFAULT_COLOURS = ["#0000ff", "#00ff00", "#ff0000", "#ff00ff", "#00ffff", "#ffff00"];
+
+// Colour composite: a colour and an on/off switch per channel (sent as MIX rows).
+function channelColours(image, state, form) {
+  const fieldset = document.createElement("fieldset");
+  fieldset.className = "fp-colours";
+  const legend = document.createElement("legend");
+  legend.textContent = "Colour mix";
+  fieldset.append(legend);
+  image.channel_names.forEach((name, c) => {
+    const on = document.createElement("input");
+    on.type = "checkbox";
+    on.name = `on${c + 1}`;
+    on.checked = state.mix[c].on;
+    const colour = document.createElement("input");
+    colour.type = "color";
+    colour.name = `colour${c + 1}`;
+    colour.value = state.mix[c].colour;
+    const update = () => {
+      state.mix[c] = { on: on.checked, colour: colour.value };
+      state.mixChanged = true;
+      form.dispatchEvent(new Event("change"));
+    };
+    on.addEventListener("change", update);
+    colour.addEventListener("input", update);
+    fieldset.append(field(` ${name} `, on), colour);
+  });
+  return [fieldset];
+}
+
 // Play through the planes of a cube: mono mode, one channel after the other.
 function animate(image, state, channel, form) {
   const play = document.createElement("button");
@@ -131,7 +162,13 @@ function animate(image, state, channel, form) {
 }
 
 export function initialState(image) {
+  const count = image.channels;
   return {
+    // Until a colour is changed, the server's default mix (every entry 1) applies.
+    mix: Array.from({ length: count }, (_, c) => ({
+      on: true, colour: DEFAULT_COLOURS[count <= 3 ? c : Math.round((2 * c) / (count - 1))],
+    })),
+    mixChanged: false,
     channel: image.channels > 1 ? null : 0,
     cuts: image.default_cuts.map(([lo, hi]) => [lo, hi]),
     colormap: "grey",

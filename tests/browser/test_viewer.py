@@ -291,3 +291,16 @@ def test_overview_follows_the_view_and_moves_it(page, server, login):
         "() => { const c = document.getElementById('viewer').fitsportal.map.getCenter(); return c.lng; }"
     )
     assert after < main[1] - 100  # moved towards the left of the image
+
+
+def test_colour_mix_per_channel(page, server, login):
+    login(page, server, "alice", "alice-password")
+    page.goto(f"{server.url}/images/{server.seed['cube']}/")
+    page.wait_for_selector(".leaflet-tile-loaded")
+    page.wait_for_load_state("networkidle")
+    with page.expect_response(lambda r: "/tiles/" in r.url and "mix=" in r.url) as first:
+        page.uncheck("input[name=on3]")
+    url = first.value.url
+    assert "mix=3%3A0.000%2C0.000%2C0.000" in url and "mix=1%3A0.000%2C0.000%2C1.000" in url
+    rgb = simplejpeg.decode_jpeg(first.value.body())
+    assert rgb[..., 0].mean() < 10 < rgb[..., 2].mean()  # red channel off, blue on
