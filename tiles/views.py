@@ -82,7 +82,7 @@ class RegionView(APIView):
         image = viewable(request, image_id)
         data = service.open_data(image)
         query = request.query_params.copy()
-        box = [number(k, _required(query, k), integer=True) for k in ("x1", "y1", "x2", "y2")]
+        box = _pixel_box(query)
         binning = number("binning", query.pop("binning", ["1"])[-1], 1, 65536, integer=True)
         for key in ("x1", "y1", "x2", "y2"):
             query.pop(key, None)
@@ -147,10 +147,7 @@ class ProfileView(APIView):
     def get(self, request, image_id):
         image = viewable(request, image_id)
         data = service.open_data(image)
-        query = request.query_params
-        x1, y1, x2, y2 = (
-            number(k, _required(query, k), integer=True) for k in ("x1", "y1", "x2", "y2")
-        )
+        x1, y1, x2, y2 = _pixel_box(request.query_params)
         if max(abs(x2 - x1), abs(y2 - y1)) > settings.MAX_PROFILE_POINTS:
             raise ParameterError(
                 f"The profile is longer than {settings.MAX_PROFILE_POINTS} pixels."
@@ -171,15 +168,17 @@ class CutoutView(APIView):
     def get(self, request, image_id):
         image = viewable(request, image_id)
         data = service.open_data(image)
-        query = request.query_params
-        x1, y1, x2, y2 = (
-            number(k, _required(query, k), integer=True) for k in ("x1", "y1", "x2", "y2")
-        )
+        x1, y1, x2, y2 = _pixel_box(request.query_params)
         blob = data.cutout_fits(x1, y1, x2, y2, _channels(request, data.channels))
         response = HttpResponse(blob, content_type="application/fits")
         response["Content-Disposition"] = f'attachment; filename="{image.pk}-cutout.fits"'
         response["Cache-Control"] = cache_control(image)
         return response
+
+
+def _pixel_box(query):
+    """The integer pixels ``x1, y1, x2, y2`` of a query (all required)."""
+    return tuple(number(k, _required(query, k), integer=True) for k in ("x1", "y1", "x2", "y2"))
 
 
 def _required(query, name):

@@ -233,17 +233,22 @@ def _buffer(name, shape, dtype):
     return buf[:size].reshape(shape)
 
 
+def _apply_affine(x, coefficients, lo, out):
+    """``out = x * a + b`` (two passes), or the hi <= lo step ``(x - lo) * HUGE``."""
+    if coefficients is None:
+        np.subtract(x, np.float32(lo), out=out)
+        np.multiply(out, HUGE, out=out)
+    else:
+        a, b = coefficients
+        np.multiply(x, a, out=out)
+        np.add(out, b, out=out)
+    return out
+
+
 def _index(x, lo, hi, contrast, brightness, stretch, out_name="idx"):
     """uint16 table indices of float pixels ``x`` (any shape); NaN gives 0."""
     t = _buffer("t", x.shape, np.float32)
-    coefficients = affine(lo, hi, contrast, brightness, stretch)
-    if coefficients is None:
-        np.subtract(x, np.float32(lo), out=t)
-        np.multiply(t, HUGE, out=t)
-    else:
-        a, b = coefficients
-        np.multiply(x, a, out=t)
-        np.add(t, b, out=t)
+    _apply_affine(x, affine(lo, hi, contrast, brightness, stretch), lo, t)
     return _quantise(t, STEPS, _buffer(out_name, x.shape, np.uint16))
 
 
@@ -317,13 +322,7 @@ def _scaled_plane(plane, lo, hi, params, out):
     """``clip(v, 0, 1)`` of one channel (no power), into ``out``."""
     if params.stretch == "linear":
         coefficients = affine(lo, hi, params.contrast, params.brightness, "linear", steps=1)
-        if coefficients is None:
-            np.subtract(plane, np.float32(lo), out=out)
-            np.multiply(out, HUGE, out=out)
-        else:
-            a, b = coefficients
-            np.multiply(plane, a, out=out)
-            np.add(out, b, out=out)
+        _apply_affine(plane, coefficients, lo, out)
         np.clip(out, np.float32(0), np.float32(1), out=out)
         if np.isnan(out).any():  # NaN -> 0 before the mix (rare: one cheap test)
             np.nan_to_num(out, copy=False, nan=0.0)
