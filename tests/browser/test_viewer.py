@@ -41,9 +41,15 @@ def test_changing_the_colormap_requests_new_tiles(page, server, login):
         page.select_option("select[name=colormap]", "hot")
     response = first.value
     assert response.status == 200 and response.headers["content-type"] == "image/jpeg"
-    page.wait_for_load_state("networkidle")
-    sources = page.eval_on_selector_all(".leaflet-tile-loaded", "tiles => tiles.map(t => t.src)")
-    assert sources and all("colormap=hot" in src for src in sources)
+    # The old tiles stay until the new layer has loaded, then all of them go.
+    # (A "networkidle" wait would resolve at once: the page reached it before.)
+    page.wait_for_function(
+        """() => {
+            const tiles = [...document.querySelectorAll("#viewer .leaflet-tile-loaded")];
+            return tiles.length > 0 && tiles.every((t) => t.src.includes("colormap=hot"));
+        }""",
+        timeout=15000,
+    )
     decoded = simplejpeg.decode_jpeg(response.body())
     assert decoded.shape[2] == 3 and (decoded[..., 0].astype(int) - decoded[..., 2]).max() > 20
 
