@@ -30,6 +30,7 @@ class CatalogViewSet(
     """Catalogs of the collections the user may see (``?collection=<slug>``, ``?image=<id>``)."""
 
     serializer_class = CatalogSerializer
+    lookup_value_regex = r"[0-9]{1,18}"
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self):
@@ -42,7 +43,9 @@ class CatalogViewSet(
             queryset = queryset.filter(collection__slug=collection)
         image = self.request.query_params.get("image")
         if image:
-            queryset = queryset.filter(images__pk=number("image", image, integer=True))
+            queryset = queryset.filter(
+                images__pk=number("image", image, 1, 2**63 - 1, integer=True)
+            )
         return queryset
 
     @extend_schema(request=CatalogCreateSerializer, responses={201: CatalogSerializer})

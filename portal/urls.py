@@ -13,3 +13,6 @@ urlpatterns = [
     path("iip/", iip_endpoint, name="iip"),
     path("", include("frontend.urls")),
 ]
+
+handler404 = "portal.api.errors.not_found"
+handler500 = "portal.api.errors.server_error"

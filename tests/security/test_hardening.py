@@ -36,6 +36,18 @@ def test_no_secret_key_no_start_without_debug(tmp_path):
     assert done.returncode != 0 and "SECRET_KEY must be set" in done.stderr
 
 
+@pytest.fixture
+def forget_failures():
+    """The failure counts live in the shared cache: later tests log in as these users."""
+    yield
+    from django.core.cache import cache
+
+    cache.delete_many(
+        [f"fp:login-failures:127.0.0.1:{name}" for name in ("owner", "granted", "member")]
+    )
+
+
+@pytest.mark.usefixtures("forget_failures")
 def test_login_attempts_are_limited(users):
     client = Client()
     for _ in range(5):
@@ -47,6 +59,7 @@ def test_login_attempts_are_limited(users):
     assert other.status_code == 302  # another name is not blocked
 
 
+@pytest.mark.usefixtures("forget_failures")
 def test_token_attempts_are_limited(users):
     client = APIClient()
     for _ in range(5):
@@ -62,3 +75,21 @@ def test_session_writes_need_csrf(users):
     client.login(username="other", password="pw-other")
     response = client.post("/api/collections/", {"name": "x", "slug": "x"})
     assert response.status_code == 403 and "CSRF" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/images/99999999999999999999/",
+        "/api/catalogs/99999999999999999999/",
+        "/api/catalogs/?image=99999999999999999999",
+        "/api/catalogs/?image=-1",
+    ],
+)
+def test_ids_beyond_the_database_range_are_client_errors(users, url):
+    """64-bit ids: larger numbers name nothing (PostgreSQL would refuse them with a 500)."""
+    client = APIClient()
+    client.force_authenticate(users["owner"])
+    response = client.get(url)
+    assert response.status_code in (400, 404)
+    assert response["Content-Type"].startswith("application/json")
