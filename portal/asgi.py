@@ -1,5 +1,6 @@
 """The ASGI entry point: HTTP (Django) and WebSocket (Channels) in one process."""
 
+import logging
 import os
 
 from django.core.asgi import get_asgi_application
@@ -7,16 +8,42 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 django_http = get_asgi_application()
 
+from asgiref.sync import sync_to_async  # noqa: E402
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from portal import jobs  # noqa: E402
 from tiles.fastpath import TileFastPath  # noqa: E402
 from tiles.routing import websocket_urlpatterns  # noqa: E402
+from tiles.tasks import resume_interrupted  # noqa: E402
+
+log = logging.getLogger("fitsportal.server")
+
+
+async def lifespan(scope, receive, send):
+    """Server start and stop. Embedded, the task queue lives in the server's memory:
+    the warms it held when the server last stopped are queued again at start."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            if jobs.embedded():
+                try:
+                    resumed = await sync_to_async(resume_interrupted)(include_pending=True)
+                    if resumed:
+                        log.warning("warming again %d image(s) left unfinished", len(resumed))
+                except Exception:  # serving must start anyway; `manage.py warm_images` remains
+                    log.exception("could not look for interrupted warms")
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
 
 application = ProtocolTypeRouter(
     {
         "http": TileFastPath(django_http),
+        "lifespan": lifespan,
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

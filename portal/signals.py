@@ -30,6 +30,9 @@ def remove_files(instance, **kwargs):
     image shares the content."""
 
     def remove():
+        from tiles.tasks import lock_path
+
+        lock_path(instance.pk).unlink(missing_ok=True)
         if instance.owns_file:
             Path(instance.path).unlink(missing_ok=True)
         if not Image.objects.filter(checksum=instance.checksum).exists():

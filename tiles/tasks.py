@@ -2,16 +2,23 @@
 
 ``schedule_warm`` chains ``ingest_image`` (statistics, default cuts) and
 ``warm_pyramid`` (the pyramid, level by level) after a registration commits.
-Both are idempotent: a second run finds the work done and only records the state.
-A worker killed mid-task loses nothing: tasks are acknowledged late (the broker hands
-them out again), and the engine never publishes a half-written pyramid.
+Both are idempotent: a second run finds the work done and returns. While a task works
+on an image it holds the image's lock file (an ``flock``, which dies with its process).
+A worker killed mid-task loses nothing: the engine never publishes a half-written
+pyramid, and a worker that starts queues again every warm whose image is ``warming``
+with nobody holding its lock (``resume_interrupted``); the broker also hands out
+unacknowledged tasks again after its visibility timeout.
 """
 
+import contextlib
+import fcntl
 import logging
+import os
 
 from celery import chain, shared_task
+from celery.signals import worker_ready
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 
 from portal import jobs
 from portal.models import Image
@@ -57,13 +64,76 @@ def schedule_warm(image, force=False):
     transaction.on_commit(submit)
 
 
+def lock_path(image_id):
+    return settings.CACHE_ROOT / "locks" / f"image-{int(image_id)}"
+
+
+@contextlib.contextmanager
+def image_lock(image_id):
+    """Hold the work lock of an image; yields False (holding nothing) if another task
+    holds it. The kernel releases the lock when its process dies, however it dies."""
+    path = lock_path(image_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)  # also releases the lock
+
+
+def image_busy(image_id):
+    """Whether a live process is working on the image now."""
+    with image_lock(image_id) as acquired:
+        return not acquired
+
+
+def resume_interrupted(include_pending=False):
+    """Queue again the warms that a stopped worker left half done; returns their ids.
+
+    An image is interrupted when it is ``warming`` and no process holds its lock. With
+    ``include_pending`` (the embedded queue, lost with its process), ``pending`` images
+    are queued again too; with a broker they are still waiting in its queue.
+    """
+    states = [Image.WARMING, Image.PENDING] if include_pending else [Image.WARMING]
+    candidates = Image.objects.filter(state__in=states).values_list("pk", flat=True)
+    resumed = [pk for pk in candidates if not image_busy(pk)]
+    for image_id in resumed:
+        log.warning("resuming the interrupted warm of image %s", image_id)
+        jobs.submit(warm_signature(image_id))
+    return resumed
+
+
+@worker_ready.connect
+def _resume_after_restart(**kwargs):
+    try:
+        resume_interrupted()
+    except Exception:  # the worker must start anyway; `manage.py warm_images` remains
+        log.exception("could not look for interrupted warms")
+    finally:
+        connections.close_all()  # none is shared with the pool's processes
+
+
 def _set_state(image, state, reason="", progress=None):
     image.set_state(state, reason, progress)
     progress_events.publish_state(image)
 
 
 def _run(task, image_id, work, what):
-    """Run ``work(image)``; transient I/O errors retry, others mark the image failed."""
+    """Run ``work(image)`` under the image's lock; transient I/O errors retry, others
+    mark the image failed. Another task working on the image makes this one a no-op."""
+    with image_lock(image_id) as acquired:
+        if not acquired:
+            log.info("image %s is being worked on elsewhere: %s skipped", image_id, what)
+            return None
+        return _run_locked(task, image_id, work, what)
+
+
+def _run_locked(task, image_id, work, what):
     image = Image.objects.select_related("collection").filter(pk=image_id).first()
     if image is None:
         return None  # deleted meanwhile: nothing to do
@@ -92,6 +162,9 @@ def ingest_image(self, image_id):
     """Compute per-channel statistics and default cuts of an image."""
 
     def work(image):
+        if image.state == Image.READY and image.stats:
+            return  # a second copy of the task (a resumed warm): the work is done
+        _set_state(image, Image.WARMING, progress=0.0)
         data = engine.open_image(image.path, cache_dir=image.cache_dir)
         try:
             stats = [item.as_dict() for item in data.stats]
@@ -109,6 +182,8 @@ def warm_pyramid(self, image_id):
     def work(image):
         if image.state == Image.FAILED:
             return  # ingest refused the file; its reason stands
+        if image.state == Image.READY and engine.pyramid_matches(image.path, image.cache_dir):
+            return  # a second copy of the task (a resumed warm): the work is done
         _set_state(image, Image.WARMING, progress=0.0)
         reporter = progress_events.ProgressReporter(image)
         fresh = engine.pyramid_matches(image.path, image.cache_dir)

@@ -74,6 +74,30 @@ def test_half_built_pyramid_is_not_used(write_fits, tmp_path):
     assert open_image(path, cache).has_pyramid
 
 
+def test_only_work_whose_builder_is_gone_is_removed(write_fits, tmp_path):
+    import fcntl
+
+    from tiles.engine.pyramid import HOST
+
+    path = write_fits(np.ones((300, 300), np.float32))
+    cache = tmp_path / "cache"
+    # Named as if this (live) process built them; only the lock tells a live builder.
+    live, dead = (tmp_path / f".cache.{HOST}.{os.getpid()}.{tag}" for tag in ("aaaa", "bbbb"))
+    stale = tmp_path / ".cache.stale.cccc"  # a replaced pyramid whose removal was cut short
+    for directory in (live, dead, stale):
+        directory.mkdir()
+        (directory / "c0_l0.npy").write_bytes(b"partial")
+    holder = os.open(live, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        build_pyramid(path, cache)
+        assert live.exists() and not dead.exists() and not stale.exists()
+    finally:
+        os.close(holder)
+    assert pyramid_complete(cache)
+    assert sorted(p.name for p in tmp_path.glob(".cache.*")) == [live.name]
+
+
 def test_changed_file_invalidates_the_pyramid(write_fits, tmp_path):
     path = write_fits(np.ones((300, 300), np.float32))
     cache = tmp_path / "cache"

@@ -1,6 +1,5 @@
 """Faults: a warm killed half-way is repaired by the next run; nothing half-built is read."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -10,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from astropy.io import fits
-from django.db import connection
 
 from portal.models import Collection, Image
 from portal.registration import register_path
@@ -18,15 +16,6 @@ from tiles.engine import open_image, pyramid_complete
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.django_db(transaction=True)]
-
-
-def database_url():
-    """The test database, for a subprocess to work on the same rows."""
-    settings = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{settings['NAME']}"
-    user, host, port = settings["USER"], settings["HOST"] or "127.0.0.1", settings["PORT"] or 5432
-    return f"postgres://{user}@{host}:{port}/{settings['NAME']}"
 
 
 @pytest.fixture
@@ -37,18 +26,15 @@ def big_image(collections, settings):
     return register_path(collections[Collection.TEAM], path)
 
 
-def warm_in_subprocess(image, settings):
-    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-    env.update(DATABASE_URL=database_url(), FITSPORTAL_INSECURE_DEV_KEY="1", PYTHONPATH=str(ROOT),
-               FITSPORTAL_UPLOAD_ROOT=str(settings.UPLOAD_ROOT), FITSPORTAL_CACHE_ROOT=str(settings.CACHE_ROOT))  # fmt: skip
+def warm_in_subprocess(image, env):
     return subprocess.Popen(
         [sys.executable, "manage.py", "warm_images", "--wait", "--image", str(image.pk)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
 
 
-def test_a_warm_killed_half_way_is_repaired(big_image, settings):
-    process = warm_in_subprocess(big_image, settings)
+def test_a_warm_killed_half_way_is_repaired(big_image, subprocess_env):
+    process = warm_in_subprocess(big_image, subprocess_env)
     deadline = time.monotonic() + 60
     # Kill it once the pyramid is being written (a work directory next to the cache).
     while time.monotonic() < deadline:
@@ -68,7 +54,7 @@ def test_a_warm_killed_half_way_is_repaired(big_image, settings):
     assert not pyramid_complete(image.cache_dir)  # nothing half-built is published
     assert not open_image(image.path, image.cache_dir).has_pyramid
     # The next run (default: every image that is not ready) repairs it.
-    repair = warm_in_subprocess(image, settings)
+    repair = warm_in_subprocess(image, subprocess_env)
     assert repair.wait(timeout=120) == 0, repair.stdout.read().decode()[-1000:]
     image.refresh_from_db()
     assert image.state == Image.READY and pyramid_complete(image.cache_dir)

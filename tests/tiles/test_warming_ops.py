@@ -103,3 +103,87 @@ def test_an_image_deleted_during_its_warm_ends_quietly(registered, monkeypatch):
     result = tasks.warm_pyramid.apply(args=[registered.pk])
     assert result.successful() and result.result is None
     assert not Image.objects.filter(pk=registered.pk).exists()
+
+
+def test_a_task_leaves_an_image_alone_while_another_holds_its_lock(registered):
+    from tiles import tasks
+
+    with tasks.image_lock(registered.pk) as acquired:
+        assert acquired and tasks.image_busy(registered.pk)
+        tasks.warm_signature(registered.pk).apply()
+        assert Image.objects.get(pk=registered.pk).state == Image.PENDING  # untouched
+    assert not tasks.image_busy(registered.pk)  # released with its holder
+    tasks.warm_signature(registered.pk).apply()
+    image = Image.objects.get(pk=registered.pk)
+    assert image.state == Image.READY and image.stats and pyramid_complete(image.cache_dir)
+
+
+def test_a_second_copy_of_a_finished_warm_changes_nothing(registered, monkeypatch):
+    from tiles import engine, tasks
+
+    tasks.warm_signature(registered.pk).apply()
+    before = Image.objects.get(pk=registered.pk)
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("the work was done already")
+
+    monkeypatch.setattr(engine, "build_pyramid", must_not_run)
+    monkeypatch.setattr(engine, "open_image", must_not_run)
+    tasks.warm_signature(registered.pk).apply()
+    after = Image.objects.get(pk=registered.pk)
+    assert (after.state, after.version, after.last_run) == (
+        Image.READY, before.version, before.last_run
+    )  # fmt: skip
+
+
+def test_interrupted_warms_are_queued_again(collections, settings, monkeypatch):
+    from tiles import tasks
+
+    images = {}
+    for n, state in enumerate([Image.WARMING, Image.WARMING, Image.PENDING, Image.READY]):
+        path = settings.UPLOAD_ROOT / f"f{n}.fits"
+        fits.PrimaryHDU(np.full((20, 30), n, np.float32)).writeto(path)
+        image = register_path(collections["team"], path)
+        Image.objects.filter(pk=image.pk).update(state=state)
+        images[n] = image.pk
+    queued = []
+    monkeypatch.setattr(tasks.jobs, "submit", lambda signature: queued.append(signature))
+    with tasks.image_lock(images[1]):  # a live worker is on this one
+        assert tasks.resume_interrupted() == [images[0]]
+        assert sorted(tasks.resume_interrupted(include_pending=True)) == [images[0], images[2]]
+    assert sorted(s.tasks[0].args for s in queued) == [(images[0],), (images[0],), (images[2],)]
+    assert sorted(tasks.resume_interrupted()) == [images[0], images[1]]
+
+
+def test_deleting_an_image_removes_its_lock_file(registered):
+    from tiles import tasks
+
+    tasks.warm_signature(registered.pk).apply()
+    assert tasks.lock_path(registered.pk).exists()
+    Image.objects.get(pk=registered.pk).delete()
+    assert not tasks.lock_path(registered.pk).exists()
+
+
+async def test_the_embedded_server_takes_up_unfinished_warms_when_it_starts(registered, settings):
+    """Embedded, the queue lived in the server's memory: a restart queues its work again."""
+    from asgiref.sync import sync_to_async
+
+    from portal import jobs
+    from portal.asgi import application
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # the embedded queue, whatever the pass
+    await sync_to_async(Image.objects.filter(pk=registered.pk).update)(state=Image.WARMING)
+    messages = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+    sent = []
+
+    async def receive():
+        return messages.pop(0)
+
+    async def send(message):
+        sent.append(message["type"])
+
+    await application({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send)
+    assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    await sync_to_async(jobs.wait_idle)()
+    image = await sync_to_async(Image.objects.get)(pk=registered.pk)
+    assert image.state == Image.READY and pyramid_complete(image.cache_dir)

@@ -8,6 +8,7 @@ complete, with ``manifest.json`` written last: a half-built pyramid is never use
 """
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -108,12 +109,55 @@ def build_pyramid(path, cache_dir, progress=None, tile_size=256):
     work = cache_dir.with_name(f".{cache_dir.name}.{HOST}.{os.getpid()}.{uuid.uuid4().hex[:8]}")
     work.mkdir()
     try:
-        info = _build(path, work, progress, tile_size)
-        (work / MANIFEST).write_text(info.to_json())
-        _publish(work, cache_dir)
+        with _claimed(work):
+            info = _build(path, work, progress, tile_size)
+            (work / MANIFEST).write_text(info.to_json())
+            _publish(work, cache_dir)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return read_manifest(cache_dir) or info
+
+
+@contextlib.contextmanager
+def _claimed(work):
+    """Hold a lock on a work directory while building in it: the kernel drops the lock
+    with its process, however the process ends, so others can tell it was abandoned."""
+    fd = os.open(work, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        with contextlib.suppress(OSError):  # no locks on this file system: names and ages
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _abandoned(work):
+    """Whether nobody builds in ``work`` any more: its builder's lock is free (or, where
+    the file system has no locks, its builder's process is gone or it is old)."""
+    try:
+        fd = os.open(work, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return False  # gone already
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    parts = work.name.split(".")
+    host, pid = parts[-3], parts[-2]
+    if host == HOST and pid.isdigit():
+        try:
+            os.kill(int(pid), 0)
+            return False
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+    return time.time() - work.stat().st_mtime >= ABANDONED_AFTER_SECONDS
 
 
 HOST = socket.gethostname().replace(".", "-")
@@ -121,24 +165,12 @@ ABANDONED_AFTER_SECONDS = 6 * 3600
 
 
 def remove_abandoned_work(cache_dir):
-    """Delete half-built pyramids of ``cache_dir`` whose builder died: on this host, a
-    process that no longer exists; elsewhere (shared storage), older than six hours."""
+    """Delete the half-built pyramids of ``cache_dir`` whose builder died."""
     for work in cache_dir.parent.glob(f".{cache_dir.name}.*"):
         parts = work.name.split(".")
-        if len(parts) < 5 or parts[-4] == "stale":
-            continue
-        host, pid = parts[-3], parts[-2]
-        if host == HOST and pid.isdigit():
-            try:
-                os.kill(int(pid), 0)
-                continue  # its builder is alive
-            except ProcessLookupError:
-                pass
-            except PermissionError:
-                continue
-        elif time.time() - work.stat().st_mtime < ABANDONED_AFTER_SECONDS:
-            continue
-        shutil.rmtree(work, ignore_errors=True)
+        replaced = parts[-2] == "stale"  # an old pyramid whose removal was cut short
+        if replaced or (len(parts) >= 5 and _abandoned(work)):
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def _publish(work, cache_dir):
