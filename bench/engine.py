@@ -94,8 +94,8 @@ def bench_tiles(images, tiles, rng):
         render_times, encode_times, total_times = [], [], []
         for level, col, row, params in requests:
             start = time.perf_counter()
-            data = image.tile_data(level, col, row, params.channels_needed)
-            pixels, alpha = render(data, params)
+            planes = image.tile_planes(level, col, row, params.channels_needed)
+            pixels, alpha = render(planes, params)
             mid = time.perf_counter()
             encode(pixels, "jpeg", params.quality, alpha)
             end = time.perf_counter()
@@ -124,7 +124,8 @@ def bench_encoders(image):
     for label, function in [
         ("simplejpeg grey", lambda: encode(grey, "jpeg", 90)),
         ("pyvips grey", lambda: vips_jpeg(grey)),
-        ("simplejpeg rgb 4:4:4", lambda: encode(rgb, "jpeg", 90)),
+        ("simplejpeg rgb 4:2:0 q90", lambda: encode(rgb, "jpeg", 90)),
+        ("simplejpeg rgb 4:4:4 q95", lambda: encode(rgb, "jpeg", 95)),
         ("pyvips rgb", lambda: vips_jpeg(rgb)),
         ("png grey (pyvips)", lambda: encode(grey, "png", 90)),
         ("webp grey (pyvips)", lambda: encode(grey, "webp", 90)),

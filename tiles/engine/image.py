@@ -121,13 +121,21 @@ class ImageData:
         x0, y0, x1, y1 = self.grid.tile_box(level, col, row)
         return self.region_data(level, x0, y0, x1, y1, channels)
 
+    def tile_planes(self, level, col, row, channels=None):
+        """``tile_data`` as a list of (h, w) planes, views where the pyramid allows."""
+        x0, y0, x1, y1 = self.grid.tile_box(level, col, row)
+        return self.region_planes(level, x0, y0, x1, y1, channels)
+
     def region_data(self, level, x0, y0, x1, y1, channels=None):
         """float32 (n, h, w) of level pixels [x0, x1) x [y0, y1), y counted from the top."""
+        planes = self.region_planes(level, x0, y0, x1, y1, channels)
+        return np.stack(planes) if len(planes) > 1 else planes[0][None]
+
+    def region_planes(self, level, x0, y0, x1, y1, channels=None):
         channels = self.check_channels(channels)
         _w, level_height = self.grid.level_size(level)
         fy0, fy1 = level_height - y1, level_height - y0
-        planes = [self._fits_region(c, level, x0, fy0, x1, fy1)[::-1] for c in channels]
-        return np.stack(planes) if len(planes) > 1 else planes[0][None]
+        return [self._fits_region(c, level, x0, fy0, x1, fy1)[::-1] for c in channels]
 
     def _fits_region(self, channel, level, x0, y0, x1, y1, step=1):
         """Level pixels [x0, x1) x [y0, y1) in FITS orientation (y up)."""
@@ -260,8 +268,8 @@ def open_image(path, cache_dir=None, tile_size=256):
 
 def render_tile(image, level, col, row, params):
     """Encoded bytes of one tile."""
-    data = image.tile_data(level, col, row, params.channels_needed)
-    pixels, alpha = render(data, params)
+    planes = image.tile_planes(level, col, row, params.channels_needed)
+    pixels, alpha = render(planes, params)
     return encode(pixels, params.fmt, params.quality, alpha)
 
 

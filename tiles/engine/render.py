@@ -253,8 +253,9 @@ def _index(x, lo, hi, contrast, brightness, stretch, out_name="idx"):
 
 
 def render(data, params):
-    """8-bit pixels of ``data``: float32 (n, h, w), the planes of ``params.channels_needed``
-    in that order.
+    """8-bit pixels of ``data``: the float32 planes of ``params.channels_needed`` in that
+    order, as an (n, h, w) array or a sequence of (h, w) arrays (views are fine: tiles
+    are slices of the pyramid, never copied).
 
     Returns (pixels, alpha): pixels uint8 (h, w) for grey mono, else (h, w, 4) RGBX (the
     4th byte is padding, ignored by the encoders); alpha is None for JPEG,
@@ -268,7 +269,10 @@ def render(data, params):
             pixels = _render_colour(data, params)
     alpha = None
     if params.fmt != "jpeg":
-        alpha = np.where(np.isnan(data).all(axis=0), 0, 255).astype(np.uint8)
+        blank = np.isnan(data[0])
+        for plane in data[1:]:
+            blank &= np.isnan(plane)
+        alpha = np.where(blank, 0, 255).astype(np.uint8)
     return pixels, alpha
 
 
@@ -290,7 +294,7 @@ def _render_colour(data, params):
     its byte already shifted into place in a uint32 RGBX word: three gathers and two ORs
     build interleaved pixels without a strided copy.
     """
-    _n, height, width = data.shape
+    height, width = data[0].shape
     channels = params.channels_needed
     mix = params.mix
     scaled = _buffer("scaled", (len(channels), height * width), np.float32)
