@@ -110,6 +110,26 @@ def test_colour_mode_follows_the_iip_formula():
     assert (pixels[..., 0] == pixels[..., 2]).all()
 
 
+def test_colour_mode_on_pyramid_views_and_with_nan_in_one_channel():
+    rng = np.random.default_rng(5)
+    levels = [rng.uniform(0, 100, (300, 400)).astype(np.float32) for _ in range(3)]
+    levels[1][200:260, 100:150] = np.nan  # one channel blank: the others still count
+    views = [level[180:280, 90:290][::-1] for level in levels]  # as tiles are cut
+    cuts = ((0.0, 100.0), (10.0, 90.0), (20.0, 80.0))
+    mix = mix_from_iip({0: (1, 0, 0), 1: (0, 1, 0), 2: (0, 0, 1)}, 3)
+    for stretch in ("linear", "asinh"):
+        params = RenderParams(minmax=cuts, channel=None, mix=mix, gamma=1.0, stretch=stretch)
+        pixels, _ = render(views, params)
+        contiguous, _ = render(np.stack([np.ascontiguousarray(v) for v in views]), params)
+        np.testing.assert_array_equal(pixels, contiguous)
+        blank = np.isnan(views[1])
+        assert blank.any() and (pixels[..., 1][blank] == 0).all()
+    expected_red = (255.49 * np.clip(views[0] / 100.0, 0, 1)).astype(np.uint8)
+    linear, _ = render(views, RenderParams(minmax=cuts, channel=None, mix=mix, gamma=1.0))
+    assert np.abs(linear[..., 0].astype(int) - expected_red).max() <= 1
+    assert (linear[..., 0][blank] > 0).mean() > 0.9  # red is not blanked by green's NaN
+
+
 def test_saturation_zero_makes_grey():
     mix = ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0))
     grey = apply_saturation(mix, 0.0)

@@ -269,7 +269,7 @@ def open_image(path, cache_dir=None, tile_size=256):
 def render_tile(image, level, col, row, params):
     """Encoded bytes of one tile."""
     planes = image.tile_planes(level, col, row, params.channels_needed)
-    pixels, alpha = render(planes, params)
+    pixels, alpha = render(planes, params, scratch=True)
     return encode(pixels, params.fmt, params.quality, alpha)
 
 

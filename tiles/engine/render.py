@@ -11,8 +11,8 @@ a 3 x N matrix, clips to [0, 1], then applies the power, the scale and the inver
 
 Speed: ``v`` is quantised to a 16-bit index (``x * a + b`` then clip, two passes) and
 everything after it (power, stretch, inversion, colormap) is one lookup table, cached
-per parameter set. Scratch buffers are reused per thread: page faults cost more than
-arithmetic here.
+per parameter set. The colour mix runs in fused loops (``kernels``). Scratch buffers
+are reused per thread: page faults cost more than arithmetic here.
 """
 
 import math
@@ -22,6 +22,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from tiles.engine import kernels
 from tiles.engine.colormaps import COLORMAPS, TABLES
 from tiles.engine.errors import ParameterError
 
@@ -252,21 +253,23 @@ def _index(x, lo, hi, contrast, brightness, stretch, out_name="idx"):
     return _quantise(t, STEPS, _buffer(out_name, x.shape, np.uint16))
 
 
-def render(data, params):
+def render(data, params, scratch=False):
     """8-bit pixels of ``data``: the float32 planes of ``params.channels_needed`` in that
     order, as an (n, h, w) array or a sequence of (h, w) arrays (views are fine: tiles
     are slices of the pyramid, never copied).
 
     Returns (pixels, alpha): pixels uint8 (h, w) for grey mono, else (h, w, 4) RGBX (the
     4th byte is padding, ignored by the encoders); alpha is None for JPEG,
-    else uint8 (h, w), 0 where every plane is NaN.
+    else uint8 (h, w), 0 where every plane is NaN. With ``scratch``, the pixels are
+    written to a buffer of this thread, valid until its next render (no new memory:
+    for a caller that encodes them at once).
     """
     # Overflow to +-inf is intended (it clips to 0 or 255), as is NaN (it renders as 0).
     with np.errstate(over="ignore", invalid="ignore"):
         if params.channel is not None:
-            pixels = _render_mono(data[0], params)
+            pixels = _render_mono(data[0], params, scratch)
         else:
-            pixels = _render_colour(data, params)
+            pixels = _render_colour(data, params, scratch)
     alpha = None
     if params.fmt != "jpeg":
         blank = np.isnan(data[0])
@@ -276,50 +279,55 @@ def render(data, params):
     return pixels, alpha
 
 
-def _render_mono(plane, params):
+def _output(shape, dtype, scratch):
+    return _buffer("out", shape, dtype) if scratch else np.empty(shape, dtype)
+
+
+def _render_mono(plane, params, scratch=False):
     lo, hi = params.minmax[params.channel]
     index = _index(plane, lo, hi, params.contrast, params.brightness, params.stretch)
     lut = _lut(params.stretch, params.contrast, params.brightness, params.gamma,
                params.invert, params.colormap)  # fmt: skip
-    pixels = np.take(lut, index)
+    pixels = np.take(lut, index, out=_output(index.shape, lut.dtype, scratch))
     if lut.dtype == np.uint32:  # RGBX words: (h, w, 4) bytes, X ignored by encoders
         return pixels.view(np.uint8).reshape(*index.shape, 4)
     return pixels
 
 
-def _render_colour(data, params):
+def _render_colour(data, params, scratch=False):
     """Mix every channel (scaled, unpowered) to RGB, then gamma and inversion.
 
-    Planar all the way (a 3 x n by n x pixels product), then each colour's table gives
-    its byte already shifted into place in a uint32 RGBX word: three gathers and two ORs
-    build interleaved pixels without a strided copy.
+    One fused pass per channel accumulates the three colours (``kernels.mix_channel``),
+    one more quantises, applies the gamma table and packs RGBX words.
     """
     height, width = data[0].shape
     channels = params.channels_needed
     mix = params.mix
-    scaled = _buffer("scaled", (len(channels), height * width), np.float32)
+    acc = _buffer("rgb", (3, height, width), np.float32)
     for row, c in enumerate(channels):
         lo, hi = params.minmax[c]
-        _scaled_plane(data[row], lo, hi, params, scaled[row].reshape(height, width))
-    weights = np.array(
-        [mix[c] if mix is not None else (1.0, 1.0, 1.0) for c in channels], np.float32
-    ).T  # (3, n)
-    rgb = _buffer("rgb", (3, height * width), np.float32)
-    np.dot(weights * np.float32(STEPS), scaled, out=rgb)
-    index = _quantise(rgb, STEPS, _buffer("rgb_idx", rgb.shape, np.uint16))
-    red, green, blue = _shifted_gamma_luts(params.gamma, params.invert)
-    pixels = np.take(red, index[0])
-    pixels |= np.take(green, index[1])
-    pixels |= np.take(blue, index[2])
+        weights = np.array(mix[c] if mix is not None else (1.0, 1.0, 1.0), np.float32)
+        weights *= np.float32(STEPS)
+        coefficients = None
+        if params.stretch == "linear":
+            coefficients = affine(lo, hi, params.contrast, params.brightness, "linear", steps=1)
+        plane = _buffer("plane", (height, width), np.float32)
+        if coefficients is None:  # other stretches, or the hi <= lo step: numpy first
+            _scaled_plane(data[row], lo, hi, params, plane)
+            coefficients = (np.float32(1), np.float32(0))
+        else:
+            np.copyto(plane, data[row])  # contiguous for the kernel
+        kernels.mix_channel(plane, *coefficients, weights, acc, row == 0)
+    if not channels:
+        acc.fill(0)
+    pixels = _output((height, width), np.uint32, scratch)
+    kernels.pack_rgbx(acc, np.float32(STEPS), _gamma_lut(params.gamma, params.invert),
+                      _RGBX_SHIFTS, pixels)  # fmt: skip
     return pixels.view(np.uint8).reshape(height, width, 4)
 
 
-@lru_cache(maxsize=64)
-def _shifted_gamma_luts(gamma, invert):
-    """The gamma table as uint32 words with the byte at red, green and blue's place."""
-    base = _gamma_lut(gamma, invert).astype(np.uint32)
-    shifts = (0, 8, 16) if np.little_endian else (24, 16, 8)
-    return tuple(base << np.uint32(shift) for shift in shifts)
+# Where red, green and blue go in a uint32 word whose bytes read R, G, B, X in memory.
+_RGBX_SHIFTS = np.array((0, 8, 16) if np.little_endian else (24, 16, 8), np.uint32)
 
 
 def _scaled_plane(plane, lo, hi, params, out):
