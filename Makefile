@@ -40,10 +40,11 @@ setup: install frontend var/secret_key
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements/base.txt requirements/dev.txt pyproject.toml
+$(VENV)/.installed: requirements/base.txt requirements/dev.txt requirements/reference-client.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements/reference-client.txt
 	# One libvips: the wheel's, even if a system libvips-dev built pyvips' module.
 	$(BIN)/python -m pip install --quiet --force-reinstall --no-deps "$(PYVIPS_BINARY)"
 	$(BIN)/python -m pip install --quiet --no-deps -e .

@@ -13,6 +13,7 @@ from portal import permissions
 from portal.models import Image
 from tiles import iip, service
 from tiles.engine import EngineError, InvalidFitsError, ParameterError
+from tiles.engine.inventory import header_to_json
 from tiles.views import cache_control
 
 BANNER = "fitsportal IIP server: IIP/VisiOmatic protocol 3.0. Use FIF=<image> with obj, INFO, JTL, VAL, PFL or RGN."
@@ -139,7 +140,7 @@ def obj(data, cuts):
 
 
 def info(image, data, cuts):
-    header = image.header or data.header
+    header = with_cd_matrix(image.header or data.header)
     stats = image.stats or [s.as_dict() for s in data.stats]
     return {
         "type": "visiomatic",
@@ -158,27 +159,63 @@ def info(image, data, cuts):
         "gamma": iip.DEFAULT_GAMMA,
         "quality": iip.DEFAULT_QUALITY,
         "header": header,
-        "images": _input_images(image, data, stats, cuts),
+        "images": _input_images(header, data, stats, cuts),
     }
 
 
-def _input_images(image, data, stats, cuts):
-    """One entry per image HDU of the file (the extensions of a mosaic)."""
+def with_cd_matrix(header):
+    """``header`` with ``CDi_j`` written out when it gives its linear transformation as
+    ``PCi_j``/``CDELTi`` or ``CDELTi``/``CROTA2``: the VisiOmatic client reads only CD.
+
+    FITS rules: CD = diag(CDELT) . PC, PC defaulting to the identity, or to the rotation
+    by CROTA2 when there is no PC; CDELT defaults to 1. Headers with a CD, or without a
+    celestial or linear WCS, are returned as they are.
+    """
+    keys = ("CD1_1", "CD1_2", "CD2_1", "CD2_2")
+    if any(k in header for k in keys) or not any(
+        k in header for k in ("CTYPE1", "CDELT1", "PC1_1", "CROTA2")
+    ):
+        return header
+    try:
+        cdelt = [float(header.get("CDELT1", 1.0)), float(header.get("CDELT2", 1.0))]
+        if any(k in header for k in ("PC1_1", "PC1_2", "PC2_1", "PC2_2")):
+            pc = [[float(header.get("PC1_1", 1.0)), float(header.get("PC1_2", 0.0))],
+                  [float(header.get("PC2_1", 0.0)), float(header.get("PC2_2", 1.0))]]  # fmt: skip
+        else:
+            rho = math.radians(float(header.get("CROTA2", 0.0)))
+            pc = [[math.cos(rho), -math.sin(rho) * cdelt[1] / cdelt[0]],
+                  [math.sin(rho) * cdelt[0] / cdelt[1], math.cos(rho)]]  # fmt: skip
+    except (TypeError, ValueError, ZeroDivisionError):
+        return header  # a broken WCS stays as it is: the client falls back to pixels
+    cd = {f"CD{i + 1}_{j + 1}": cdelt[i] * pc[i][j] for i in range(2) for j in range(2)}
+    return {**header, **cd}
+
+
+def _input_images(header, data, stats, cuts):
+    """The input images, as the VisiOmatic client places them: one per extension of a
+    mosaic, with its own header (its WCS in its own pixels) and where its data go;
+    else one, the whole image."""
+    shared = {
+        "background_level": [s["background"] for s in stats],
+        "background_mad": [s["mad"] for s in stats],
+        "min_max": [list(pair) for pair in cuts],
+    }
+    layout = data.source.layout
+    if layout.kind != "mosaic":
+        full = [[1, data.width, 1], [1, data.height, 1]]
+        return [{"size": [data.width, data.height], "dataslice": full, "detslice": full,
+                 **shared, "header": header}]  # fmt: skip
     entries = []
-    hdus = [h for h in image.hdus if len(h.get("shape") or []) >= 2] or [
-        {"shape": [data.width, data.height], "datasec": None, "detsec": None}
-    ]
-    for hdu in hdus:
-        width, height = hdu["shape"][:2]
+    for placement in layout.placements:
+        hdu_header = data.source.hdulist[placement.hdu].header
+        width, height = hdu_header.get("NAXIS1", 0), hdu_header.get("NAXIS2", 0)
         full = f"[1:{width},1:{height}]"
         entries.append({
             "size": [width, height],
-            "dataslice": _slices(hdu.get("datasec") or full),
-            "detslice": _slices(hdu.get("detsec") or full),
-            "background_level": [s["background"] for s in stats],
-            "background_mad": [s["mad"] for s in stats],
-            "min_max": [list(pair) for pair in cuts],
-            "header": {},
+            "dataslice": _slices(str(hdu_header.get("DATASEC", full))),
+            "detslice": _slices(str(hdu_header.get("DETSEC", full))),
+            **shared,
+            "header": with_cd_matrix(header_to_json(hdu_header)),
         })  # fmt: skip
     return entries
 

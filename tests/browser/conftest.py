@@ -32,12 +32,19 @@ def free_port():
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory):
+def external_origin():
+    """An origin of another site, allowed by the portal's CORS list."""
+    return f"http://127.0.0.1:{free_port()}"
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory, external_origin):
     """Base URL of a seeded portal; ``server.seed`` holds what ``seed.py`` created."""
     var = tmp_path_factory.mktemp("portal-var")
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env.update(FITSPORTAL_VAR_DIR=str(var), FITSPORTAL_INSECURE_DEV_KEY="1", DEBUG="0",
-               DJANGO_SETTINGS_MODULE="portal.settings", PYTHONPATH=str(ROOT))  # fmt: skip
+               DJANGO_SETTINGS_MODULE="portal.settings", PYTHONPATH=str(ROOT),
+               CORS_ALLOWED_ORIGINS=external_origin)  # fmt: skip
     python = sys.executable
     subprocess.run(
         [python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True

@@ -33,7 +33,7 @@ cube = register_path(survey, folder / "cube.fits", user=alice, title="Seed cube"
 
 # A catalog of five "stars" at known pixels of the field, given in RA/Dec.
 from catalogs import storage  # noqa: E402
-from portal.demo import star_field_wcs  # noqa: E402
+from portal.demo import star_field, star_field_wcs  # noqa: E402
 
 pixels = [(100.0, 100.0), (750.0, 550.0), (1400.0, 1000.0), (300.0, 900.0), (1200.0, 200.0)]
 sky = star_field_wcs(1500, 1100).all_pix2world(pixels, 1)
@@ -41,4 +41,36 @@ features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [fl
              "properties": {"shape": "point", "name": f"star {n}", "x": x, "y": y}}
             for n, ((ra, dec), (x, y)) in enumerate(zip(sky, pixels, strict=True))]  # fmt: skip
 catalog = storage.create_catalog(survey, features, name="Known stars", owner=alice)
-print(f"image={image.pk} hidden={hidden.pk} catalog={catalog.pk} cube={cube.pk}")
+# A public image of an odd size, for clients that come without an account (VisiOmatic's).
+public_sky = Collection.objects.create(
+    name="Public sky", slug="public-sky", owner=alice, visibility=Collection.PUBLIC
+)
+odd = write_star_field(folder / "odd.fits", 983, 1061, nstars=300, seed=7, obj="Odd field")
+public = register_path(public_sky, odd, user=alice)
+# A public 2 x 2 mosaic of 300 x 400 amplifiers, the top right one read out flipped in x;
+# each extension carries its own WCS (in its own pixels) of one 600 x 800 field.
+mosaic_wcs = star_field_wcs(600, 800)
+whole = star_field(600, 800, nstars=200, seed=8)
+hdus = [fits.PrimaryHDU()]
+for k, (x0, y0) in enumerate([(0, 0), (300, 0), (0, 400), (300, 400)]):
+    flip = k == 3
+    part = whole[y0 : y0 + 400, x0 : x0 + 300]
+    header = mosaic_wcs.to_header()
+    header["CRPIX1"] = (
+        (x0 + 301 - mosaic_wcs.wcs.crpix[0]) if flip else mosaic_wcs.wcs.crpix[0] - x0
+    )
+    header["CRPIX2"] = mosaic_wcs.wcs.crpix[1] - y0
+    if flip:
+        for key in ("PC1_1", "PC2_1"):
+            header[key] = -header[key]
+    header["DETSEC"] = f"[{x0 + 300}:{x0 + 1},{y0 + 1}:{y0 + 400}]" if flip else \
+        f"[{x0 + 1}:{x0 + 300},{y0 + 1}:{y0 + 400}]"  # fmt: skip
+    header["DATASEC"] = "[1:300,1:400]"
+    header["EXTNAME"] = f"AMP{k + 1}"
+    hdus.append(fits.ImageHDU(part[:, ::-1] if flip else part, header))
+fits.HDUList(hdus).writeto(folder / "mosaic.fits")
+mosaic = register_path(public_sky, folder / "mosaic.fits", user=alice)
+print(
+    f"image={image.pk} hidden={hidden.pk} catalog={catalog.pk} cube={cube.pk} public={public.pk} "
+    f"mosaic={mosaic.pk}"
+)
