@@ -108,6 +108,10 @@ def test_rgn(iip):
     binned = grey(iip("RGN=1,1:983,1061&BIN=4"))
     assert binned.shape == (265, 245)
     assert grey(iip("RGN=1,1:983,1061&BIN=5")).shape == binned.shape  # rounded down to 4
+    # The VisiOmatic client's snapshot sends the map's pixel bounds, beyond the image
+    # when the whole image is in view: clipped to it (all of level 2, 246 x 266 pixels).
+    assert grey(iip("RGN=-300,-200:1400,1300&BIN=4")).shape == (266, 246)
+    assert iip("RGN=2000,2000:3000,3000").status_code == 400
 
 
 def test_resolution_beyond_the_levels_is_clamped(iip):

@@ -70,7 +70,8 @@ for k, (x0, y0) in enumerate([(0, 0), (300, 0), (0, 400), (300, 400)]):
     hdus.append(fits.ImageHDU(part[:, ::-1] if flip else part, header))
 fits.HDUList(hdus).writeto(folder / "mosaic.fits")
 mosaic = register_path(public_sky, folder / "mosaic.fits", user=alice)
+public_cube = register_path(public_sky, folder / "cube.fits", user=alice, title="Public cube")
 print(
-    f"image={image.pk} hidden={hidden.pk} catalog={catalog.pk} cube={cube.pk} public={public.pk} "
+    f"public_cube={public_cube.pk} image={image.pk} hidden={hidden.pk} catalog={catalog.pk} cube={cube.pk} public={public.pk} "
     f"mosaic={mosaic.pk}"
 )

@@ -35,7 +35,7 @@ PAGE = """<!DOCTYPE html>
 </head><body><div id="map" style="background: black"></div>
 <script>
   const map = L.map("map", {{zoom: 1}});
-  window.vlayer = V.layer.vTileLayer("{iip}", {{mixingMode: "mono", defaultChannel: 0}});
+  window.vlayer = V.layer.vTileLayer("{iip}", {{mixingMode: "{mode}", defaultChannel: 0}});
   window.vlayer.addTo(map);
   V.control.coords({{position: "topright"}}).addTo(map);
   window.map = map;
@@ -63,9 +63,11 @@ def visiomatic_page(server, external_origin, tmp_path_factory):
     site = tmp_path_factory.mktemp("external-site")
     shutil.copytree(client_files(), site / "client")
     shutil.copy(ROOT / "frontend/node_modules/leaflet/dist/leaflet.css", site / "leaflet.css")
-    for name, image in (("index.html", "public"), ("mosaic.html", "mosaic")):
+    pages = (("index.html", "public", "mono"), ("mosaic.html", "mosaic", "mono"),
+             ("cube.html", "public_cube", "color"))  # fmt: skip
+    for name, image, mode in pages:
         iip = f"{server.url}/iip/?FIF={server.seed[image]}"
-        (site / name).write_text(PAGE.format(iip=iip))
+        (site / name).write_text(PAGE.format(iip=iip, mode=mode))
     httpd = ThreadingHTTPServer(
         ("127.0.0.1", urlparse(external_origin).port),
         functools.partial(QuietHandler, directory=str(site)),
@@ -165,4 +167,18 @@ def test_the_visiomatic_client_places_a_mosaic(page, server, visiomatic_page):
         ra, dec = wcs.all_pix2world([[x, y]], 1)[0]
         seen = SkyCoord(centre["lng"], centre["lat"], unit="deg")
         assert seen.separation(SkyCoord(ra, dec, unit="deg")).arcsec < 0.05, (x, y, centre)
+    assert errors == []
+
+
+def test_the_visiomatic_client_mixes_the_planes_of_a_cube(page, server, visiomatic_page):
+    """Colour mode: the client's MIX and MINMAX rows, rendered as a colour composite."""
+    url = visiomatic_page.replace("index.html", "cube.html")
+    errors, answers = open_client(page, url, server)
+    page.wait_for_load_state("networkidle")
+    tiles = [r for r in answers if "JTL=" in r.url]
+    assert tiles and all(r.status == 200 for r in tiles), [(r.url, r.status) for r in tiles]
+    assert all("MIX=" in r.url for r in tiles)
+    rgb = simplejpeg.decode_jpeg(tiles[0].body()).reshape(-1, 3).astype(int)
+    # Three planes of independent noise, one per colour: colour noise, not grey.
+    assert (rgb.max(axis=1) - rgb.min(axis=1)).mean() > 5
     assert errors == []
