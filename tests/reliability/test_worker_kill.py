@@ -89,10 +89,11 @@ class Worker:
 def workers(broker_env, tmp_path):
     started = []
 
-    def start():
+    def start(wait=True):
         worker = Worker(broker_env, tmp_path / f"worker-{len(started)}.log")
         started.append(worker)
-        worker.wait_ready()
+        if wait:
+            worker.wait_ready()
         return worker
 
     yield start
@@ -118,15 +119,15 @@ def test_a_killed_worker_is_replaced_and_the_warm_completes(
     hdu.header["BZERO"] = 1000.0  # scaled integers: a warm of a few tenths of a second
     hdu.writeto(path)
     image = register_path(collections[Collection.TEAM], path)
-    first = workers()
+    # Queued before any worker runs, so the watch below starts before the work does.
     queued = subprocess.run(
         [sys.executable, "manage.py", "warm_images", "--image", str(image.pk)],
         cwd=ROOT, env=broker_env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert queued.returncode == 0 and "1 image(s) queued" in queued.stdout, queued.stderr
-
+    first = workers(wait=False)
     warming = Image.objects.filter(pk=image.pk, state=Image.WARMING)
-    wait_for(warming.exists, 60, "the warm to start", first)
+    wait_for(warming.exists, 90, "the warm to start", first)
     first.kill()  # SIGKILL to the main process and its pool: nothing is acknowledged
     # The pool process holding the image's lock is gone a moment later, and its lock with it.
     wait_for(lambda: not image_busy(image.pk), 10, "the lock to be released", first)
