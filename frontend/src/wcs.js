@@ -3,7 +3,8 @@
 //
 // Pixels are FITS pixels: 1-based, x right, y up. Angles are degrees.
 // Projections: TAN, SIN, ARC, ZEA, STG (zenithal), CAR, AIT; CD or PC + CDELT or
-// CDELT + CROTA2 matrices; SIP distortions (A/B forward, AP/BP or iterations inverse).
+// CDELT + CROTA2 matrices; SIP distortions (A/B forward, AP/BP or iterations inverse);
+// TPV (TAN with the PVi_k polynomial of SCAMP-calibrated images, iterated inverse).
 
 const D2R = Math.PI / 180;
 const R2D = 180 / Math.PI;
@@ -33,6 +34,29 @@ function sipTerms(header, prefix) {
   return order ? terms : null;
 }
 
+// TPV: the 40 terms of degree <= 7 in (x, y), each odd degree followed by r^degree.
+const TPV_TERMS = [];
+for (let degree = 0; degree <= 7; degree++) {
+  for (let j = 0; j <= degree; j++) TPV_TERMS.push([degree - j, j, 0]);
+  if (degree % 2 === 1) TPV_TERMS.push([0, 0, degree]);
+}
+
+function tpvCoefficients(header, axis) {
+  const coefficients = TPV_TERMS.map((_, k) => number(header, `PV${axis}_${k}`, 0));
+  if (header[`PV${axis}_1`] === undefined) coefficients[1] = 1; // the identity by default
+  return coefficients;
+}
+
+function tpvPolynomial(coefficients, x, y) {
+  const r = Math.hypot(x, y);
+  let sum = 0;
+  TPV_TERMS.forEach(([px, py, pr], k) => {
+    const c = coefficients[k];
+    if (c) sum += c * x ** px * y ** py * r ** pr;
+  });
+  return sum;
+}
+
 function polynomial(terms, u, v) {
   let sum = 0;
   for (const [p, q, c] of terms) sum += c * u ** p * v ** q;
@@ -44,6 +68,11 @@ export class WCS {
     const ctype1 = String(header.CTYPE1 || "");
     const ctype2 = String(header.CTYPE2 || "");
     this.projection = ctype1.length >= 8 ? ctype1.slice(5, 8).replace(/-/g, "") : "";
+    // TPV is TAN with a polynomial on the intermediate world coordinates (axis 2's
+    // polynomial takes (y, x)).
+    this.tpv = this.projection === "TPV"
+      ? [tpvCoefficients(header, 1), tpvCoefficients(header, 2)] : null;
+    if (this.tpv) this.projection = "TAN";
     this.isCelestial = SUPPORTED.has(this.projection) && /^(RA|GLON|ELON)/.test(ctype1) &&
       /^(DEC|GLAT|ELAT)/.test(ctype2);
     this.crpix = [number(header, "CRPIX1", 0), number(header, "CRPIX2", 0)];
@@ -98,19 +127,50 @@ export class WCS {
       u += du;
       v += dv;
     }
-    const ix = this.cd[0][0] * u + this.cd[0][1] * v;
-    const iy = this.cd[1][0] * u + this.cd[1][1] * v;
+    let ix = this.cd[0][0] * u + this.cd[0][1] * v;
+    let iy = this.cd[1][0] * u + this.cd[1][1] * v;
+    if (this.tpv) {
+      [ix, iy] = [tpvPolynomial(this.tpv[0], ix, iy), tpvPolynomial(this.tpv[1], iy, ix)];
+    }
     const [phi, theta] = this.deproject(ix, iy);
     return this.nativeToCelestial(phi, theta);
   }
 
   worldToPixel(ra, dec) {
     const [phi, theta] = this.celestialToNative(ra, dec);
-    const [ix, iy] = this.project(phi, theta);
+    let [ix, iy] = this.project(phi, theta);
+    if (this.tpv) [ix, iy] = this.tpvInverse(ix, iy);
     let u = this.cdInverse[0][0] * ix + this.cdInverse[0][1] * iy;
     let v = this.cdInverse[1][0] * ix + this.cdInverse[1][1] * iy;
     if (this.sip && this.sip.a) [u, v] = this.undistort(u, v);
     return [u + this.crpix[0], v + this.crpix[1]];
+  }
+
+  // The (x, y) whose TPV polynomials give (xi, eta): Newton's method, the Jacobian by
+  // finite differences (the polynomials are close to the identity).
+  tpvInverse(xi, eta) {
+    const [c1, c2] = this.tpv;
+    const f = (x, y) => [tpvPolynomial(c1, x, y) - xi, tpvPolynomial(c2, y, x) - eta];
+    let x = xi;
+    let y = eta;
+    for (let i = 0; i < 50; i++) {
+      const [fx, fy] = f(x, y);
+      const h = 1e-7;
+      const [ax, ay] = f(x + h, y);
+      const [bx, by] = f(x, y + h);
+      const j11 = (ax - fx) / h;
+      const j21 = (ay - fy) / h;
+      const j12 = (bx - fx) / h;
+      const j22 = (by - fy) / h;
+      const det = j11 * j22 - j12 * j21;
+      if (!det) break;
+      const dx = (fx * j22 - fy * j12) / det;
+      const dy = (fy * j11 - fx * j21) / det;
+      x -= dx;
+      y -= dy;
+      if (Math.abs(dx) < 1e-13 && Math.abs(dy) < 1e-13) break;
+    }
+    return [x, y];
   }
 
   // SIP inverse: AP/BP when given, refined by fixed-point iterations on A/B.

@@ -50,6 +50,13 @@ SCALE = 0.4 / 3600
 ROT = np.deg2rad(12)
 ROTATED = [[-SCALE * np.cos(ROT), SCALE * np.sin(ROT)], [SCALE * np.sin(ROT), SCALE * np.cos(ROT)]]
 WIDE = 0.05  # degrees per pixel, for the all-sky projections
+# As SCAMP writes them: CD plus PVi_k on intermediate coordinates in degrees (r terms
+# included), a few pixels of distortion at the corners.
+SCAMP_PV = dict(PV1_0=2e-5, PV1_1=1.0002, PV1_2=3e-4, PV1_3=1e-3, PV1_4=0.02, PV1_5=-0.01,
+                PV1_6=4e-3, PV1_7=0.5, PV1_9=-0.3, PV1_11=0.2, PV2_0=-1e-5, PV2_1=0.9997,
+                PV2_2=-2e-4, PV2_4=0.015, PV2_5=8e-3, PV2_6=-6e-3, PV2_8=0.4, PV2_10=-0.2,
+                PV2_11=0.1)  # fmt: skip
+
 HEADERS = {
     "TAN-CD": header(cd=ROTATED),
     "TAN-PC": header(pc=[[0.98, 0.2], [-0.2, 0.98]], cdelt=(-SCALE, SCALE)),
@@ -63,6 +70,7 @@ HEADERS = {
     "TAN-near-pole": header(crval=(45.0, 89.9), cd=[[-WIDE / 50, 0], [0, WIDE / 50]]),
     "TAN-across-RA-0": header(crval=(0.01, -30.0), cd=[[-SCALE * 50, 0], [0, SCALE * 50]]),
     "TAN-SIP": header(cd=ROTATED, sip=True),
+    "TPV": header("TPV", cd=ROTATED, **SCAMP_PV),
 }
 
 
