@@ -1,7 +1,8 @@
 """The IIP / VisiOmatic endpoint ``/iip/``: one GET, answered as IIP.md specifies.
 
-``FIF`` names an image by its id or as ``<collection-slug>/<file name>``; either way it is
-looked up among the images the user may view (404 otherwise), never on the file system.
+``FIF`` names an image by its id, as ``<collection-slug>/<file name>`` or by a file name
+alone; either way it is looked up among the images the user may view (404 otherwise),
+never on the file system.
 """
 
 import math
@@ -27,19 +28,29 @@ def error(status, message):
 
 
 def lookup(user, fif):
-    """The Image a FIF value names, if ``user`` may view it."""
+    """The Image a FIF value names, if ``user`` may view it: an id, ``<collection-slug>/
+    <file name>``, or (as VisiOmatic's own FIF paths end) a file name that only one of the
+    images the user may view has. Several such images: a ``ParameterError`` saying so."""
     if fif.isdigit():
         return permissions.viewable_image_cached(user, int(fif))
+    visible = Image.objects.visible_to(user)
     slug, slash, name = fif.partition("/")
-    if not slash or not name:
+    if slash and name:
+        image_id = (
+            visible.filter(collection__slug=slug, name=name).values_list("pk", flat=True).first()
+        )
+        if image_id is not None:
+            return permissions.viewable_image_cached(user, image_id)
+    basename = fif.rsplit("/", 1)[-1]
+    if not basename:
         return None
-    image_id = (
-        Image.objects.visible_to(user)
-        .filter(collection__slug=slug, name=name)
-        .values_list("pk", flat=True)
-        .first()
-    )
-    return None if image_id is None else permissions.viewable_image_cached(user, image_id)
+    matches = list(visible.filter(name=basename).values_list("pk", flat=True)[:2])
+    if len(matches) > 1:
+        raise ParameterError(
+            f"FIF: several images are named '{basename[:100]}': "
+            "name one as <collection>/<file name> or by its id."
+        )
+    return permissions.viewable_image_cached(user, matches[0]) if matches else None
 
 
 @require_GET

@@ -195,3 +195,35 @@ def test_info_headers_with_a_cd_or_without_a_wcs_are_left_alone():
     assert with_cd_matrix(with_cd) is with_cd
     bare = {"NAXIS": 2, "NAXIS1": 10, "NAXIS2": 10}
     assert with_cd_matrix(bare) is bare
+
+
+def test_fif_by_file_name_alone_or_by_a_path_ending_with_it(
+    users, collections, ramp_image, settings
+):
+    """VisiOmatic clients name images by path: its file name finds the image when only one
+    image the user may view has it."""
+    from astropy.io import fits
+
+    from portal.models import Collection
+    from portal.registration import register_path
+
+    client = APIClient()
+    client.force_login(users["other"])  # sees the team collection, not the private one
+    by_id = client.get(f"/iip/?FIF={ramp_image.pk}&INFO").json()
+    for fif in ("ramp.fits", "some/archive/ramp.fits", "team-survey/ramp.fits"):
+        response = client.get(f"/iip/?FIF={fif}&INFO")
+        assert response.status_code == 200 and response.json() == by_id, fif
+    assert client.get("/iip/?FIF=ramp.fits&JTL=0,0").status_code == 200  # the fast path too
+    assert client.get("/iip/?FIF=nothing.fits&INFO").status_code == 404
+    # A second image of that name in a collection this user cannot see changes nothing...
+    folder = settings.UPLOAD_ROOT / "private"
+    folder.mkdir()
+    fits.PrimaryHDU(np.zeros((20, 30), np.float32)).writeto(folder / "ramp.fits")
+    register_path(collections[Collection.PRIVATE], folder / "ramp.fits", user=users["owner"])
+    assert client.get("/iip/?FIF=ramp.fits&INFO").json() == by_id
+    # ...for its owner, who sees both, the name is ambiguous: a clear 400.
+    owner = APIClient()
+    owner.force_login(users["owner"])
+    response = owner.get("/iip/?FIF=ramp.fits&INFO")
+    assert response.status_code == 400 and "several images" in response.json()["detail"]
+    assert owner.get("/iip/?FIF=ramp.fits&JTL=0,0").status_code == 400
