@@ -84,18 +84,23 @@ def test_only_work_whose_builder_is_gone_is_removed(write_fits, tmp_path):
     # Named as if this (live) process built them; only the lock tells a live builder.
     live, dead = (tmp_path / f".cache.{HOST}.{os.getpid()}.{tag}" for tag in ("aaaa", "bbbb"))
     stale = tmp_path / ".cache.stale.cccc"  # a replaced pyramid whose removal was cut short
-    for directory in (live, dead, stale):
+    # Claims (a work directory before its lock and name): a fresh one may be about to be
+    # locked; an old unlocked one was left by a builder that died in between.
+    fresh_claim, old_claim = tmp_path / ".cache.claim.dddd", tmp_path / ".cache.claim.eeee"
+    for directory in (live, dead, stale, fresh_claim, old_claim):
         directory.mkdir()
         (directory / "c0_l0.npy").write_bytes(b"partial")
+    os.utime(old_claim, (1e9, 1e9))
     holder = os.open(live, os.O_RDONLY | os.O_DIRECTORY)
     try:
         fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
         build_pyramid(path, cache)
-        assert live.exists() and not dead.exists() and not stale.exists()
+        assert live.exists() and fresh_claim.exists()
+        assert not (dead.exists() or stale.exists() or old_claim.exists())
     finally:
         os.close(holder)
     assert pyramid_complete(cache)
-    assert sorted(p.name for p in tmp_path.glob(".cache.*")) == [live.name]
+    assert sorted(p.name for p in tmp_path.glob(".cache.*")) == [fresh_claim.name, live.name]
 
 
 def test_changed_file_invalidates_the_pyramid(write_fits, tmp_path):

@@ -107,33 +107,39 @@ def build_pyramid(path, cache_dir, progress=None, tile_size=256):
     cache_dir.parent.mkdir(parents=True, exist_ok=True)
     remove_abandoned_work(cache_dir)
     work = cache_dir.with_name(f".{cache_dir.name}.{HOST}.{os.getpid()}.{uuid.uuid4().hex[:8]}")
-    work.mkdir()
-    try:
-        with _claimed(work):
+    with _claimed(work, cache_dir):
+        try:
             info = _build(path, work, progress, tile_size)
             (work / MANIFEST).write_text(info.to_json())
             _publish(work, cache_dir)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
     return read_manifest(cache_dir) or info
 
 
 @contextlib.contextmanager
-def _claimed(work):
-    """Hold a lock on a work directory while building in it: the kernel drops the lock
-    with its process, however the process ends, so others can tell it was abandoned."""
-    fd = os.open(work, os.O_RDONLY | os.O_DIRECTORY)
+def _claimed(work, cache_dir):
+    """Create the work directory ``work`` and hold a lock on it while building in it: the
+    kernel drops the lock with its process, however the process ends, so others can tell
+    it was abandoned. The directory gets its name only once locked (the lock follows the
+    rename), so no one ever sees it unlocked while its builder lives."""
+    claim = cache_dir.with_name(f".{cache_dir.name}.claim.{uuid.uuid4().hex[:8]}")
+    claim.mkdir()
+    fd = os.open(claim, os.O_RDONLY | os.O_DIRECTORY)
     try:
         with contextlib.suppress(OSError):  # no locks on this file system: names and ages
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.rename(claim, work)
         yield
     finally:
         os.close(fd)
+        if claim.exists():
+            shutil.rmtree(claim, ignore_errors=True)
 
 
-def _abandoned(work):
-    """Whether nobody builds in ``work`` any more: its builder's lock is free (or, where
-    the file system has no locks, its builder's process is gone or it is old)."""
+def _lock_free(work):
+    """True if nobody holds the lock of ``work``, False if someone does or it is gone,
+    None where the file system has no locks."""
     try:
         fd = os.open(work, os.O_RDONLY | os.O_DIRECTORY)
     except OSError:
@@ -144,9 +150,17 @@ def _abandoned(work):
     except BlockingIOError:
         return False
     except OSError:
-        pass
+        return None
     finally:
         os.close(fd)
+
+
+def _abandoned(work):
+    """Whether nobody builds in ``work`` any more: its builder's lock is free (or, where
+    the file system has no locks, its builder's process is gone or it is old)."""
+    free = _lock_free(work)
+    if free is not None:
+        return free
     parts = work.name.split(".")
     host, pid = parts[-3], parts[-2]
     if host == HOST and pid.isdigit():
@@ -157,20 +171,36 @@ def _abandoned(work):
             return True
         except PermissionError:
             return False
-    return time.time() - work.stat().st_mtime >= ABANDONED_AFTER_SECONDS
+    return _age(work) >= ABANDONED_AFTER_SECONDS
 
 
 HOST = socket.gethostname().replace(".", "-")
 ABANDONED_AFTER_SECONDS = 6 * 3600
 
 
+CLAIM_SECONDS = 60  # a claim lives microseconds: older and unlocked, its builder died
+
+
 def remove_abandoned_work(cache_dir):
     """Delete the half-built pyramids of ``cache_dir`` whose builder died."""
     for work in cache_dir.parent.glob(f".{cache_dir.name}.*"):
         parts = work.name.split(".")
-        replaced = parts[-2] == "stale"  # an old pyramid whose removal was cut short
-        if replaced or (len(parts) >= 5 and _abandoned(work)):
+        kind = parts[-2]
+        if kind == "stale":  # an old pyramid whose removal was cut short
+            abandoned = True
+        elif kind == "claim":
+            abandoned = _lock_free(work) and _age(work) > CLAIM_SECONDS
+        else:
+            abandoned = len(parts) >= 5 and _abandoned(work)
+        if abandoned:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _age(path):
+    try:
+        return time.time() - path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _publish(work, cache_dir):
