@@ -219,26 +219,27 @@ def _input_images(header, data, stats, cuts):
     entries = []
     for placement in layout.placements:
         hdu_header = data.source.hdulist[placement.hdu].header
-        width, height = hdu_header.get("NAXIS1", 0), hdu_header.get("NAXIS2", 0)
-        full = f"[1:{width},1:{height}]"
+        dataslice, detslice = _placement_slices(placement)
         entries.append({
-            "size": [width, height],
-            "dataslice": _slices(str(hdu_header.get("DATASEC", full))),
-            "detslice": _slices(str(hdu_header.get("DETSEC", full))),
+            "size": [hdu_header.get("NAXIS1", 0), hdu_header.get("NAXIS2", 0)],
+            "dataslice": dataslice,
+            "detslice": detslice,
             **shared,
             "header": with_cd_matrix(header_to_json(hdu_header)),
         })  # fmt: skip
     return entries
 
 
-def _slices(section):
-    """FITS section "[x1:x2,y1:y2]" -> [[x1, x2, step], [y1, y2, step]] (1-based)."""
-    try:
-        x, y = section.strip("[] ").split(",")
-        result = []
-        for part in (x, y):
-            a, b = (int(v) for v in part.split(":"))
-            result.append([a, b, 1 if b >= a else -1])
-        return result
-    except (ValueError, AttributeError):
-        return None
+def _placement_slices(placement):
+    """([[x1, x2, 1], [y1, y2, 1]] of the data section, ascending; [[...], [...]] of the
+    mosaic pixels they land on, 1-based, descending where the axis is flipped)."""
+    sec = placement.datasec
+    dataslice, detslice = [], []
+    for low, high, origin, flip in (
+        (min(sec.x1, sec.x2), max(sec.x1, sec.x2), placement.x0, placement.flip_x),
+        (min(sec.y1, sec.y2), max(sec.y1, sec.y2), placement.y0, placement.flip_y),
+    ):
+        first, last = origin + 1, origin + 1 + high - low
+        dataslice.append([low, high, 1])
+        detslice.append([last, first, -1] if flip else [first, last, 1])
+    return dataslice, detslice

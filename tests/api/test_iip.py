@@ -227,3 +227,32 @@ def test_fif_by_file_name_alone_or_by_a_path_ending_with_it(
     response = owner.get("/iip/?FIF=ramp.fits&INFO")
     assert response.status_code == 400 and "several images" in response.json()["detail"]
     assert owner.get("/iip/?FIF=ramp.fits&JTL=0,0").status_code == 400
+
+
+def test_info_places_mosaic_extensions_in_mosaic_pixels(users, collections, settings):
+    """DETSEC in detector coordinates (here from column 2049, one amplifier flipped): INFO
+    gives each extension's slices in the mosaic's own pixels, and its own header."""
+    from astropy.io import fits
+
+    from portal.models import Collection
+    from portal.registration import register_path
+
+    hdus = [fits.PrimaryHDU()]
+    for detsec, name in (("[2049:2148,1:50]", "A"), ("[2249:2150,1:50]", "B")):
+        header = fits.Header({"DETSEC": detsec, "DATASEC": "[1:100,1:50]", "EXTNAME": name,
+                              "CTYPE1": "RA---TAN", "CTYPE2": "DEC--TAN", "CRVAL1": 10.0,
+                              "CRVAL2": 20.0, "CRPIX1": 50.0, "CRPIX2": 25.0,
+                              "CDELT1": -1e-4, "CDELT2": 1e-4})  # fmt: skip
+        hdus.append(fits.ImageHDU(np.ones((50, 100), np.float32), header))
+    path = settings.UPLOAD_ROOT / "amps.fits"
+    fits.HDUList(hdus).writeto(path)
+    image = register_path(collections[Collection.PUBLIC], path, user=users["owner"])
+    info = APIClient().get(f"/iip/?FIF={image.pk}&INFO").json()
+    assert info["full_size"] == [201, 50]
+    a, b = info["images"]
+    assert (a["dataslice"], a["detslice"]) == ([[1, 100, 1], [1, 50, 1]], [[1, 100, 1], [1, 50, 1]])
+    assert (b["dataslice"], b["detslice"]) == (
+        [[1, 100, 1], [1, 50, 1]],
+        [[201, 102, -1], [1, 50, 1]],
+    )
+    assert a["header"]["EXTNAME"] == "A" and b["header"]["CD1_1"] == pytest.approx(-1e-4)
