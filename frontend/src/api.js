@@ -40,3 +40,9 @@ export async function fetchValues(image, xFits, yFits) {
   const response = await fetch(url, { credentials: "same-origin" });
   return response.ok ? (await response.json()).values : null;
 }
+
+// The IIP description of an image: for a mosaic, each extension's header and place.
+export async function fetchIipInfo(image) {
+  const response = await fetch(`${image.iip_url}&INFO`, { credentials: "same-origin" });
+  return response.ok ? response.json() : null;
+}

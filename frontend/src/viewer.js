@@ -1,6 +1,6 @@
 // The image viewer page: a Leaflet map over the image's tile pyramid.
 import L from "leaflet";
-import { fetchImage, renderQuery } from "./api.js";
+import { fetchIipInfo, fetchImage, renderQuery } from "./api.js";
 import { buildControls, initialState } from "./controls.js";
 import { pyramidCrs } from "./crs.js";
 import { Annotator } from "./annotate.js";
@@ -11,7 +11,7 @@ import { watchProgress } from "./progress.js";
 import { attachGoTo, attachReadout } from "./readout.js";
 import { ScaleBar } from "./scalebar.js";
 import { attachTools } from "./tools.js";
-import { WCS } from "./wcs.js";
+import { MosaicWCS, WCS } from "./wcs.js";
 
 // Border tiles come at their true size: show them so, not stretched to 256 px.
 const PyramidTiles = L.TileLayer.extend({
@@ -83,7 +83,8 @@ async function start(element) {
   });
   map.on("moveend fp:state", () => writePermalink(map, image, state));
 
-  const wcs = new WCS(image.header);
+  const wcs = await skyCoordinates(image);
+  element.fitsportal.wcs = wcs;
   attachReadout(map, image, wcs, document.getElementById("readout"));
   attachGoTo(map, image, wcs, document.getElementById("goto"));
   if (wcs.isCelestial) new ScaleBar(wcs.pixelScale(), native).addTo(map);
@@ -101,6 +102,15 @@ async function start(element) {
       rerender();
     });
   }
+}
+
+// A mosaic's extensions may each have their own astrometry: use them all.
+async function skyCoordinates(image) {
+  if (image.kind === "mosaic") {
+    const info = await fetchIipInfo(image).catch(() => null);
+    if (info && info.images && info.images.length > 1) return new MosaicWCS(image.header, info.images);
+  }
+  return new WCS(image.header);
 }
 
 const element = document.getElementById("viewer");

@@ -279,3 +279,70 @@ function matrix(header) {
     [cdelt1 * sind(rho), cdelt2 * cosd(rho)],
   ];
 }
+
+// A mosaic's sky coordinates: each extension's own WCS over the mosaic pixels its data
+// land on ("images" of the IIP INFO: header, dataslice, detslice), so extensions with
+// their own astrometric solutions (a CCD each) are placed exactly; pixels in the gaps
+// between extensions take the nearest one's. The mosaic header's WCS is the fallback.
+export class MosaicWCS {
+  constructor(header, images) {
+    this.global = new WCS(header);
+    this.parts = images.map((image) => ({
+      wcs: new WCS(image.header || {}),
+      data: image.dataslice,
+      det: image.detslice,
+      box: image.detslice.map(([a, b]) => [Math.min(a, b) - 0.5, Math.max(a, b) + 0.5]),
+    })).filter((part) => part.wcs.isCelestial && part.data && part.det);
+    this.isCelestial = this.global.isCelestial || this.parts.length > 0;
+  }
+
+  pixelToWorld(x, y) {
+    const part = this.nearest(x, y);
+    if (!part) return this.global.pixelToWorld(x, y);
+    return part.wcs.pixelToWorld(along(x, part.det[0], part.data[0]),
+      along(y, part.det[1], part.data[1]));
+  }
+
+  // The extension whose pixels the sky position falls on: first the one the mosaic
+  // header points at, then the others.
+  worldToPixel(ra, dec) {
+    const [gx, gy] = this.global.isCelestial ? this.global.worldToPixel(ra, dec) : [NaN, NaN];
+    const guess = Number.isFinite(gx) ? this.nearest(gx, gy) : null;
+    let best = null;
+    for (const part of guess ? [guess, ...this.parts.filter((p) => p !== guess)] : this.parts) {
+      const [p, q] = part.wcs.worldToPixel(ra, dec);
+      const x = along(p, part.data[0], part.det[0]);
+      const y = along(q, part.data[1], part.det[1]);
+      const distance = outside(part, x, y);
+      if (distance === 0) return [x, y];
+      if (Number.isFinite(distance) && (!best || distance < best.distance)) best = { x, y, distance };
+    }
+    return best ? [best.x, best.y] : [gx, gy];
+  }
+
+  nearest(x, y) {
+    let best = null;
+    let bestDistance = Infinity;
+    for (const part of this.parts) {
+      const distance = outside(part, x, y);
+      if (distance < bestDistance) [best, bestDistance] = [part, distance];
+      if (distance === 0) break;
+    }
+    return best;
+  }
+
+  pixelScale() {
+    return (this.global.isCelestial ? this.global : this.parts[0].wcs).pixelScale();
+  }
+}
+
+// v on the axis [from1, from2] taken to the matching place on [to1, to2] (1-based pixel
+// ranges of equal length, either of them descending).
+function along(v, [from1, from2], [to1, to2]) {
+  return from1 === from2 ? to1 : to1 + ((v - from1) * (to2 - to1)) / (from2 - from1);
+}
+
+function outside(part, x, y) {
+  const [[x1, x2], [y1, y2]] = part.box;
+  return Math.hypot(Math.max(x1 - x, 0, x - x2), Math.max(y1 - y, 0, y - y2));
+}

@@ -310,3 +310,18 @@ def test_colour_mix_per_channel(page, server, login):
     assert "mix=3%3A0.000%2C0.000%2C0.000" in url and "mix=1%3A0.000%2C0.000%2C1.000" in url
     rgb = simplejpeg.decode_jpeg(first.value.body())
     assert rgb[..., 0].mean() < 10 < rgb[..., 2].mean()  # red channel off, blue on
+
+
+def test_a_mosaic_takes_each_extensions_own_wcs(page, server, login):
+    login(page, server, "alice", "alice-password")
+    page.goto(f"{server.url}/images/{server.seed['mosaic']}/")
+    page.wait_for_selector(".leaflet-tile-loaded")
+    page.wait_for_function("document.getElementById('viewer').fitsportal.wcs !== undefined")
+    parts, sky = page.evaluate(
+        "() => { const w = document.getElementById('viewer').fitsportal.wcs;"
+        " return [w.parts ? w.parts.length : 0, [[150, 200], [450, 600]].map(([x, y]) =>"
+        " w.pixelToWorld(x, y))]; }"
+    )
+    assert parts == 4
+    expected = star_field_wcs(600, 800).all_pix2world([[150, 200], [450, 600]], 1)
+    np.testing.assert_allclose(sky, expected, atol=0.01 * 0.4 / 3600)

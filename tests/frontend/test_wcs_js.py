@@ -75,9 +75,6 @@ HEADERS = {
 
 
 def run_node(header_dict, pixels, world):
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("Node.js is needed for the client's tests (install nodejs).")
     program = (
         f"import {{ WCS }} from {json.dumps(MODULE.as_uri())};\n"
         "let input = '';\n"
@@ -91,9 +88,16 @@ def run_node(header_dict, pixels, world):
         "  process.stdout.write(JSON.stringify(out));\n"
         "});\n"
     )
-    job = json.dumps({"header": header_dict, "pixels": pixels.tolist(), "world": world.tolist()})
-    done = subprocess.run([node, "--input-type=module", "-e", program], input=job, capture_output=True,
-                          text=True)  # fmt: skip
+    return run_program(program, {"header": header_dict, "pixels": pixels.tolist(),
+                                 "world": world.tolist()})  # fmt: skip
+
+
+def run_program(program, job):
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("Node.js is needed for the client's tests (install nodejs).")
+    done = subprocess.run([node, "--input-type=module", "-e", program], input=json.dumps(job),
+                          capture_output=True, text=True)  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout)
 
@@ -118,3 +122,80 @@ def test_agrees_with_astropy(name):
     # world -> pixel
     js_pixels = np.array(answer["pixels"])
     assert np.abs(js_pixels - pixels).max() < 0.01, name
+
+
+def mosaic_images():
+    """A 2 x 2 mosaic of 300 x 200 CCDs, the top right one read out flipped in x; each CCD
+    with an astrometric solution of its own (TPV, slightly rotated and scaled), such as
+    no single mosaic WCS could reproduce. In the IIP INFO "images" form."""
+    images = []
+    for k, (x0, y0) in enumerate([(0, 0), (310, 0), (0, 210), (310, 210)]):  # 10-px gaps
+        flip = k == 3
+        turn = np.deg2rad(12 + 0.3 * k)
+        scale = SCALE * (1 + 0.002 * k)
+        cd = [
+            [-scale * np.cos(turn), scale * np.sin(turn)],
+            [scale * np.sin(turn), scale * np.cos(turn)],
+        ]
+        # The CCD's own pixels: its CRPIX puts the tangent point where the mosaic has it.
+        crpix1 = 480.5 - x0
+        if flip:  # data column p lands on mosaic column x0 + 301 - p
+            crpix1 = x0 + 301 - 480.5
+            cd = [[-cd[0][0], cd[0][1]], [-cd[1][0], cd[1][1]]]
+        h = header("TPV", cd=cd, **{**SCAMP_PV, "PV1_4": 0.02 + 0.01 * k})
+        h["CRPIX1"], h["CRPIX2"] = crpix1, 410.25 - y0
+        h["NAXIS1"], h["NAXIS2"] = 300, 200
+        first_x, last_x = x0 + 1, x0 + 300
+        images.append({
+            "header": {k2: v for k2, v in h.items() if k2 not in ("COMMENT", "HISTORY")},
+            "dataslice": [[1, 300, 1], [1, 200, 1]],
+            "detslice": [[last_x, first_x, -1] if flip else [first_x, last_x, 1], [y0 + 1, y0 + 200, 1]],
+        })  # fmt: skip
+    return images
+
+
+def test_mosaic_extensions_use_their_own_wcs():
+    images = mosaic_images()
+    global_header = {k: v for k, v in header(cd=ROTATED).items() if k not in ("COMMENT", "HISTORY")}
+    # Mosaic pixels inside each CCD, and the sky astropy gives them through that CCD's WCS.
+    pixels, world = [], []
+    for image in images:
+        (dx1, dx2, _), (dy1, dy2, _) = image["detslice"]
+        wcs = WCS(fits.Header(image["header"]))
+        for fx, fy in ((0.1, 0.2), (0.5, 0.5), (0.9, 0.85)):
+            x = dx1 + fx * (dx2 - dx1)
+            y = dy1 + fy * (dy2 - dy1)
+            p = 1 + (x - dx1) * (300 - 1) / (dx2 - dx1)  # its data pixel
+            q = 1 + (y - dy1) * (200 - 1) / (dy2 - dy1)
+            pixels.append((x, y))
+            world.append(wcs.all_pix2world([[p, q]], 1)[0])
+    pixels, world = np.array(pixels), np.array(world)
+    program = (
+        f"import {{ MosaicWCS }} from {json.dumps(MODULE.as_uri())};\n"
+        "let input = '';\n"
+        "process.stdin.on('data', (d) => { input += d; });\n"
+        "process.stdin.on('end', () => {\n"
+        "  const job = JSON.parse(input);\n"
+        "  const wcs = new MosaicWCS(job.header, job.images);\n"
+        "  process.stdout.write(JSON.stringify({ celestial: wcs.isCelestial,\n"
+        "    world: job.pixels.map(([x, y]) => wcs.pixelToWorld(x, y)),\n"
+        "    pixels: job.world.map(([a, d]) => wcs.worldToPixel(a, d)) }));\n"
+        "});\n"
+    )
+    job = {
+        "header": global_header,
+        "images": images,
+        "pixels": pixels.tolist(),
+        "world": world.tolist(),
+    }
+    answer = run_program(program, job)
+    assert answer["celestial"] is True
+    arcsec_per_pixel = SCALE * 3600
+    js_world = np.array(answer["world"])
+    error = np.hypot((js_world[:, 0] - world[:, 0]) * np.cos(np.deg2rad(world[:, 1])),
+                     js_world[:, 1] - world[:, 1]) * 3600 / arcsec_per_pixel  # fmt: skip
+    assert error.max() < 0.01, error
+    assert np.abs(np.array(answer["pixels"]) - pixels).max() < 0.01
+    # The mosaic header alone (CCD 1's solution) would be off by pixels elsewhere.
+    single = WCS(fits.Header(global_header)).all_world2pix(world, 1)
+    assert np.abs(single - pixels).max() > 1.0
