@@ -110,6 +110,36 @@ def viewable_image_cached(user, image_id):
     return _image_access.get((uid, int(image_id)), lambda: viewable_image(user, image_id))
 
 
+AMBIGUOUS = "ambiguous"
+
+
+def viewable_image_named(user, name):
+    """The Image ``user`` may view that ``name`` names: ``<collection-slug>/<file name>``,
+    or a file name (or a path ending with one) that only one such image has. None if
+    none does, ``AMBIGUOUS`` if several do."""
+    from portal.models import Image
+
+    visible = Image.objects.visible_to(user).select_related("collection")
+    slug, slash, rest = name.partition("/")
+    if slash and rest:
+        image = visible.filter(collection__slug=slug, name=rest).first()
+        if image is not None:
+            return image
+    basename = name.rsplit("/", 1)[-1]
+    if not basename:
+        return None
+    matches = list(visible.filter(name=basename)[:2])
+    if len(matches) > 1:
+        return AMBIGUOUS
+    return matches[0] if matches else None
+
+
+def viewable_image_named_cached(user, name):
+    """``viewable_image_named`` remembered like ``viewable_image_cached``."""
+    uid = user.pk if user is not None and user.is_authenticated else None
+    return _image_access.get((uid, "name", name), lambda: viewable_image_named(user, name))
+
+
 def peek_viewable_image(user, image_id):
     """(True, Image or None) if the answer is cached, else (False, None): no query."""
     uid = user.pk if user is not None and user.is_authenticated else None

@@ -11,7 +11,6 @@ from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResp
 from django.views.decorators.http import require_GET
 
 from portal import permissions
-from portal.models import Image
 from tiles import iip, service
 from tiles.engine import EngineError, InvalidFitsError, ParameterError
 from tiles.engine.inventory import header_to_json
@@ -33,24 +32,13 @@ def lookup(user, fif):
     images the user may view has. Several such images: a ``ParameterError`` saying so."""
     if fif.isdigit():
         return permissions.viewable_image_cached(user, int(fif))
-    visible = Image.objects.visible_to(user)
-    slug, slash, name = fif.partition("/")
-    if slash and name:
-        image_id = (
-            visible.filter(collection__slug=slug, name=name).values_list("pk", flat=True).first()
-        )
-        if image_id is not None:
-            return permissions.viewable_image_cached(user, image_id)
-    basename = fif.rsplit("/", 1)[-1]
-    if not basename:
-        return None
-    matches = list(visible.filter(name=basename).values_list("pk", flat=True)[:2])
-    if len(matches) > 1:
+    image = permissions.viewable_image_named_cached(user, fif)
+    if image is permissions.AMBIGUOUS:
         raise ParameterError(
-            f"FIF: several images are named '{basename[:100]}': "
+            f"FIF: several images are named '{fif.rsplit('/', 1)[-1][:100]}': "
             "name one as <collection>/<file name> or by its id."
         )
-    return permissions.viewable_image_cached(user, matches[0]) if matches else None
+    return image
 
 
 @require_GET

@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 import simplejpeg
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from portal import permissions
@@ -213,7 +215,10 @@ def test_fif_by_file_name_alone_or_by_a_path_ending_with_it(
     for fif in ("ramp.fits", "some/archive/ramp.fits", "team-survey/ramp.fits"):
         response = client.get(f"/iip/?FIF={fif}&INFO")
         assert response.status_code == 200 and response.json() == by_id, fif
-    assert client.get("/iip/?FIF=ramp.fits&JTL=0,0").status_code == 200  # the fast path too
+    assert client.get("/iip/?FIF=ramp.fits&JTL=0,0").status_code == 200
+    with CaptureQueriesContext(connection) as queries:  # remembered like ids: no query a tile
+        assert client.get("/iip/?FIF=ramp.fits&JTL=1,0").status_code == 200
+    assert len(queries) == 0, [q["sql"] for q in queries]
     assert client.get("/iip/?FIF=nothing.fits&INFO").status_code == 404
     # A second image of that name in a collection this user cannot see changes nothing...
     folder = settings.UPLOAD_ROOT / "private"
