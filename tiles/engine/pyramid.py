@@ -175,9 +175,7 @@ def _abandoned(work):
 
 
 HOST = socket.gethostname().replace(".", "-")
-ABANDONED_AFTER_SECONDS = 6 * 3600
-
-
+ABANDONED_AFTER_SECONDS = 6 * 3600  # without locks, work of another host is dead this old
 CLAIM_SECONDS = 60  # a claim lives microseconds: older and unlocked, its builder died
 
 
