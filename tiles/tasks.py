@@ -92,6 +92,16 @@ def image_busy(image_id):
         return not acquired
 
 
+def clean_abandoned_work():
+    """Remove the pyramid work folders whose builder died (a killed worker or server, a
+    failed warm cut short); returns how many. Safe at any time, from any process: a live
+    builder holds the lock of its folder. Called at start-up and periodically."""
+    removed = engine.pyramid.remove_all_abandoned_work(settings.CACHE_ROOT / "pyramids")
+    for work in removed:
+        log.warning("removed the abandoned pyramid work folder %s", work.name)
+    return len(removed)
+
+
 def resume_interrupted(include_pending=False):
     """Queue again the warms that a stopped worker left half done; returns their ids.
 

@@ -103,6 +103,32 @@ def test_only_work_whose_builder_is_gone_is_removed(write_fits, tmp_path):
     assert sorted(p.name for p in tmp_path.glob(".cache.*")) == [fresh_claim.name, live.name]
 
 
+def test_every_abandoned_work_folder_of_the_store_is_removed(tmp_path):
+    """The start-up / periodic clean-up: all pyramids' folders at once, live ones kept."""
+    import fcntl
+
+    from tiles.engine.pyramid import HOST, remove_all_abandoned_work
+
+    store = tmp_path / "pyramids"
+    store.mkdir()
+    live = store / f".aaaa.{HOST}.{os.getpid()}.1111"
+    dead = store / f".bbbb.{HOST}.{os.getpid()}.2222"
+    stale = store / ".cccc.stale.3333"
+    pyramid, other = store / "dddd", store / ".not-ours"
+    for directory in (live, dead, stale, pyramid, other):
+        directory.mkdir()
+        (directory / "c0_l0.npy").write_bytes(b"partial")
+    holder = os.open(live, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        removed = remove_all_abandoned_work(store)
+    finally:
+        os.close(holder)
+    assert sorted(p.name for p in removed) == sorted([dead.name, stale.name])
+    assert sorted(p.name for p in store.iterdir()) == sorted([live.name, pyramid.name, other.name])
+    assert remove_all_abandoned_work(store / "missing") == []
+
+
 def test_changed_file_invalidates_the_pyramid(write_fits, tmp_path):
     path = write_fits(np.ones((300, 300), np.float32))
     cache = tmp_path / "cache"

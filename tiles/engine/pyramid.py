@@ -181,17 +181,35 @@ CLAIM_SECONDS = 60  # a claim lives microseconds: older and unlocked, its builde
 
 def remove_abandoned_work(cache_dir):
     """Delete the half-built pyramids of ``cache_dir`` whose builder died."""
-    for work in cache_dir.parent.glob(f".{cache_dir.name}.*"):
-        parts = work.name.split(".")
-        kind = parts[-2]
-        if kind == "stale":  # an old pyramid whose removal was cut short
-            abandoned = True
-        elif kind == "claim":
-            abandoned = _lock_free(work) and _age(work) > CLAIM_SECONDS
-        else:
-            abandoned = len(parts) >= 5 and _abandoned(work)
-        if abandoned:
-            shutil.rmtree(work, ignore_errors=True)
+    for work in Path(cache_dir).parent.glob(f".{Path(cache_dir).name}.*"):
+        _remove_if_abandoned(work)
+
+
+def remove_all_abandoned_work(root):
+    """Delete every half-built, claimed or stale pyramid under ``root`` (the folder that
+    holds the pyramids) whose builder died; returns the paths removed. Live builders hold
+    their lock, so this is safe at any time, from any process."""
+    try:
+        candidates = [p for p in Path(root).iterdir() if p.name.startswith(".")]
+    except OSError:
+        return []
+    return [work for work in candidates if _remove_if_abandoned(work)]
+
+
+def _remove_if_abandoned(work):
+    parts = work.name.split(".")
+    if len(parts) < 4 or not work.is_dir():
+        return False
+    kind = parts[-2]
+    if kind == "stale":  # an old pyramid whose removal was cut short
+        abandoned = True
+    elif kind == "claim":
+        abandoned = _lock_free(work) and _age(work) > CLAIM_SECONDS
+    else:
+        abandoned = len(parts) >= 5 and _abandoned(work)
+    if abandoned:
+        shutil.rmtree(work, ignore_errors=True)
+    return bool(abandoned)
 
 
 def _age(path):
