@@ -1,9 +1,13 @@
 """A small process-local cache with expiry, for answers on the tile hot path.
 
 Used for "who is this session's user" and "may user U view image I": a stream of tile
-requests then costs no database query. Entries live ``ttl`` seconds, so a change (a
-revoked grant, a deactivated user) takes effect within that time in every process;
-the process that makes the change also drops what it can at once.
+requests then costs no database query. Entries live ``ttl`` seconds at most; changes (a
+revoked grant, a logout, a deactivated user) drop the entries they affect through
+``forget``, ``forget_where`` or ``clear`` -- in this process at once, in the others when
+the change is broadcast to them (``portal/invalidation.py``).
+
+An answer computed while a forget happened is returned but not stored: it may have been
+read before the change, and storing it would keep the old answer alive for ``ttl``.
 """
 
 import threading
@@ -17,15 +21,22 @@ class ExpiringCache:
         self.clock = clock
         self._data = {}
         self._lock = threading.Lock()
+        self._generation = 0  # counts forgets: an answer computed across one is not kept
 
-    def get(self, key, compute):
-        """The cached value of ``key``, or ``compute()`` stored for ``ttl`` seconds."""
+    def get(self, key, compute, keep=lambda value: True):
+        """The cached value of ``key``, or ``compute()``, stored for ``ttl`` seconds when
+        ``keep(value)`` and nothing was forgotten meanwhile."""
         now = self.clock()
         entry = self._data.get(key)
         if entry is not None and entry[0] > now:
             return entry[1]
+        generation = self._generation
         value = compute()
+        if not keep(value):
+            return value
         with self._lock:
+            if generation != self._generation:
+                return value
             if len(self._data) >= self.max_entries:
                 self._data = {k: v for k, v in self._data.items() if v[0] > now}
                 if len(self._data) >= self.max_entries:
@@ -42,8 +53,16 @@ class ExpiringCache:
 
     def forget(self, key):
         with self._lock:
+            self._generation += 1
             self._data.pop(key, None)
+
+    def forget_where(self, predicate):
+        """Drop every entry whose ``predicate(key, value)`` is true."""
+        with self._lock:
+            self._generation += 1
+            self._data = {k: v for k, v in self._data.items() if not predicate(k, v[1])}
 
     def clear(self):
         with self._lock:
+            self._generation += 1
             self._data = {}

@@ -16,18 +16,13 @@ renders inline on the event loop (a few hundred microseconds).
 
 import json
 import re
-from http.cookies import SimpleCookie
-from importlib import import_module
 from urllib.parse import parse_qsl
 
 from asgiref.sync import sync_to_async
-from django.conf import settings
-from django.contrib import auth
-from django.contrib.auth.models import AnonymousUser
 from django.db import close_old_connections
 
-from portal.cached import ExpiringCache
-from portal.permissions import ACCESS_CACHE_SECONDS, peek_viewable_image, viewable_image_cached
+from portal import auth
+from portal.permissions import peek_viewable_image, viewable_image_cached
 from tiles import iip, service
 from tiles import params as rest_params
 from tiles.engine import EngineError, InvalidFitsError, ParameterError
@@ -36,37 +31,6 @@ from tiles.views import cache_control
 
 TILE_PATH = re.compile(r"^/api/images/(\d+)/tiles/(\d+)/(\d+)/(\d+)\.(jpg|jpeg|png|webp)$")
 FORMATS = {"jpg": "jpeg", "jpeg": "jpeg", "png": "png", "webp": "webp"}
-
-_sessions = ExpiringCache(ACCESS_CACHE_SECONDS)
-
-
-class _SessionOnly:
-    """What ``django.contrib.auth.get_user`` needs of a request."""
-
-    def __init__(self, session):
-        self.session = session
-
-
-def user_for_session(session_key):
-    """The user of a session (Django's own checks, hash included), or anonymous."""
-    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-    try:
-        return auth.get_user(_SessionOnly(store))
-    finally:
-        close_old_connections()
-
-
-def user_for_token(key):
-    from rest_framework.exceptions import AuthenticationFailed
-
-    from portal.auth import CachedTokenAuthentication
-
-    try:
-        return CachedTokenAuthentication().authenticate_credentials(key)[0]
-    except AuthenticationFailed:
-        return None
-    finally:
-        close_old_connections()
 
 
 class Reply(Exception):
@@ -102,8 +66,8 @@ class TileFastPath:
     # --- which requests -------------------------------------------------------------
     def match(self, scope):
         path = scope["path"]
-        headers = dict(scope["headers"])
-        if b"origin" in headers:
+        headers = auth.request_headers(scope["headers"])
+        if "origin" in headers:
             return None
         query = scope.get("query_string", b"").decode("latin-1")
         match = TILE_PATH.match(path)
@@ -119,7 +83,7 @@ class TileFastPath:
         kind, image_id, tile, query, headers = request
         pairs = parse_qsl(query, keep_blank_values=True)
         slow = sync_to_async(self.answer_sync, thread_sensitive=False)
-        user = self.known_user(headers)
+        user = self.known_user(kind, headers)
         if user is None:
             return await slow(request, pairs)
         try:
@@ -137,7 +101,7 @@ class TileFastPath:
         """The same answer, allowed to block (database, files)."""
         kind, image_id, tile, _query, headers = request
         try:
-            user = self.user(headers)
+            user = self.user(kind, headers)
             if kind == "iip":
                 parsed = iip.parse(pairs)
                 if parsed.fif is None or _other_operation(parsed):
@@ -180,7 +144,7 @@ class TileFastPath:
             (b"etag", rendered.etag.encode()),
             (b"cache-control", cache_control(image).encode()),
         ]
-        if headers.get(b"if-none-match", b"").decode("latin-1") == rendered.etag:
+        if headers.get("if-none-match") == rendered.etag:
             return Reply(304, b"", response_headers)
         response_headers += [
             (b"content-type", rendered.content_type.encode()),
@@ -189,40 +153,16 @@ class TileFastPath:
         return Reply(200, rendered.body, response_headers)
 
     # --- identity and access, from the caches ----------------------------------------
-    def _credentials(self, headers):
-        authorization = headers.get(b"authorization", b"").decode("latin-1")
-        if authorization.lower().startswith("token "):
-            return "token", authorization[6:].strip()
-        cookie = headers.get(b"cookie", b"").decode("latin-1")
-        if cookie:
-            jar = SimpleCookie()
-            try:
-                jar.load(cookie)
-            except Exception:
-                return "anonymous", None
-            morsel = jar.get(settings.SESSION_COOKIE_NAME)
-            if morsel is not None and morsel.value:
-                return "session", morsel.value
-        return "anonymous", None
-
-    def known_user(self, headers):
+    def known_user(self, kind, headers):
         """The user if known without blocking, else None (ask ``user`` in a thread)."""
-        kind, key = self._credentials(headers)
-        if kind == "anonymous":
-            return AnonymousUser()
-        found, user = _sessions.peek((kind, key))
-        return user if found else None
+        _found, user = auth.peek_request_user(auth.credentials(headers), api=kind == "rest")
+        return user  # None when unknown or refused (401): ``user`` decides, in a thread
 
-    def user(self, headers):
-        kind, key = self._credentials(headers)
-        if kind == "anonymous":
-            return AnonymousUser()
-        if kind == "token":
-            user = user_for_token(key)
-            if user is None:
-                raise Reply(0)  # an invalid token: Django answers, as it always does
-            return _sessions.get((kind, key), lambda: user)
-        return _sessions.get((kind, key), lambda: user_for_session(key))
+    def user(self, kind, headers):
+        user = auth.request_user(auth.credentials(headers), api=kind == "rest")
+        if user is None:
+            raise Reply(0)  # a refused token: Django answers, as it always does
+        return user
 
     def known_image(self, user, kind, image_id):
         if kind != "rest":
