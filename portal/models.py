@@ -81,6 +81,9 @@ class Image(models.Model):
     path = models.CharField(max_length=1024)
     # True when fitsportal holds its own copy (an upload) and deletes it with the row.
     owns_file = models.BooleanField(default=False)
+    # The file registered in place that ``path`` was decompressed from (a gzip'd FITS
+    # file: the portal keeps a plain copy); empty otherwise.
+    source_path = models.CharField(max_length=1024, blank=True, default="")
     checksum = models.CharField(max_length=64, db_index=True)
     size = models.BigIntegerField(help_text="File size in bytes")
     kind = models.CharField(max_length=16, default="image")
