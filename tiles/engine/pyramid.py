@@ -5,6 +5,15 @@ float32 copy of the FITS pixels (FITS data are big-endian, and mosaics need asse
 a copy makes every tile a plain slice). Arrays are in FITS orientation (row 0 at the
 bottom). A pyramid is built in a temporary directory and renamed into place when
 complete, with ``manifest.json`` written last: a half-built pyramid is never used.
+
+Levels are written with plain writes (a full disk is an ``OSError``, not a SIGBUS from a
+mapped page that found no room) and read through memory maps: a tile is then a slice,
+where ``pread`` of its 256 row pieces would cost more than rendering it. That is safe
+because the files are the portal's own: written once in a locked work folder, published
+by a rename, never changed in place, removed by rename then unlink -- and an unlinked
+file stays valid for whoever maps it. Nothing may truncate or rewrite them in place; on
+a shared network file system (NFS), let only the portal remove them (its cleaners keep
+live work), never a tool that deletes files another host may still read.
 """
 
 import contextlib
@@ -21,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from tiles.engine.geometry import TileGrid
-from tiles.engine.reader import open_source
+from tiles.engine.reader import RawPlane, open_source
 from tiles.engine.stats import ChannelStats, channel_stats, sample_rows
 
 MANIFEST = "manifest.json"
@@ -242,24 +251,26 @@ def _build(path, work, progress, tile_size):
         done = 0
         stats = []
         for channel in range(source.channels):
-            level0 = _new_level(work, channel, 0, sizes[0])
-            for y0 in range(0, source.height, BLOCK_ROWS):
-                y1 = min(y0 + BLOCK_ROWS, source.height)
-                level0[y0:y1] = source.region(channel, 0, y0, source.width, y1)
-                done += y1 - y0
-                _report(progress, 0, done, total)
-            stats.append(channel_stats(level0[sample_rows(source.height)]))  # as ImageData.stats
-            previous = level0
-            for level in range(1, grid.levels):
-                current = _new_level(work, channel, level, sizes[level])
-                for row0 in range(0, current.shape[0], BLOCK_ROWS):
-                    row1 = min(row0 + BLOCK_ROWS, current.shape[0])
-                    current[row0:row1] = bin2x2(previous[2 * row0 : 2 * row1])
-                    done += row1 - row0
-                    _report(progress, level, done, total)
-                previous.flush()
+            previous = None
+            for level in range(grid.levels):
+                with _LevelFile(work, channel, level, sizes[level]) as current:
+                    for row0 in range(0, current.height, BLOCK_ROWS):
+                        row1 = min(row0 + BLOCK_ROWS, current.height)
+                        if previous is None:  # level 0: the FITS pixels, one read a block
+                            block = source.region(channel, 0, row0, source.width, row1)
+                        else:
+                            block = bin2x2(previous.rows(2 * row0, min(2 * row1, previous.height)))
+                        current.append(block)
+                        done += row1 - row0
+                        _report(progress, level, done, total)
+                    if previous is None:  # the same rows as ImageData.stats samples
+                        rows = sample_rows(source.height)
+                        sample = np.concatenate([current.rows(y, y + 1) for y in rows])
+                        stats.append(channel_stats(sample))
+                if previous is not None:
+                    previous.close()
                 previous = current
-            previous.flush()
+            previous.close()
     return PyramidInfo(
         width=grid.width,
         height=grid.height,
@@ -272,11 +283,44 @@ def _build(path, work, progress, tile_size):
     )
 
 
-def _new_level(work, channel, level, size):
-    width, height = size
-    return np.lib.format.open_memmap(
-        level_path(work, channel, level), mode="w+", dtype=np.float32, shape=(height, width)
-    )
+class _LevelFile:
+    """One level being built: a ``.npy`` file of native float32 rows, written with plain
+    writes and read back (to build the next level) with ``pread``. No memory map: a write
+    that finds the disk full is an ``OSError`` (the warm fails and its work folder goes),
+    not a SIGBUS that would end the process -- the embedded worker runs in the server.
+    The file stays readable after its ``with`` block, until ``close``."""
+
+    def __init__(self, work, channel, level, size):
+        self.width, self.height = size
+        self.path = level_path(work, channel, level)
+        self.handle = open(self.path, "w+b")  # noqa: SIM115 (kept open to be read back)
+        header = {"descr": "<f4", "fortran_order": False, "shape": (self.height, self.width)}
+        np.lib.format.write_array_header_1_0(self.handle, header)
+        self.plane = RawPlane(self.handle.fileno(), self.handle.tell(), *size, "<f4")
+        self.written = 0
+
+    def append(self, rows):
+        rows = np.ascontiguousarray(rows, dtype="<f4")
+        self.handle.write(memoryview(rows).cast("B"))
+        self.written += rows.shape[0]
+
+    def rows(self, y0, y1):
+        """Native float32 rows [y0, y1) of what was written."""
+        self.handle.flush()
+        return self.plane.read(0, y0, self.width, y1)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.handle.flush()
+        if exc[0] is not None:
+            self.close()
+        elif self.written != self.height:
+            raise OSError(f"{self.path.name}: {self.written} of {self.height} rows written")
+
+    def close(self):
+        self.handle.close()
 
 
 def _report(progress, level, done, total):

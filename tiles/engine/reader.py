@@ -3,12 +3,17 @@
 ``FitsSource(path)`` follows the ``Layout`` of ``layout.py``. ``region(c, x0, y0, x1, y1,
 step)`` returns native float32 pixels of channel ``c`` in FITS orientation (row 0 at FITS
 y = 1, the bottom), 0-based half-open bounds, NaN for blanks and for mosaic gaps.
-Uncompressed, unscaled data are read straight from the memory map; scaled integers
-(BZERO/BSCALE), tile-compressed and gzip'd files through astropy's sections.
+Uncompressed data (scaled or not) are read with ``os.pread`` of the rows needed, never
+through a memory map: the file is not the portal's, and a file that shrinks under a map
+kills the reading process with SIGBUS at the next page touched, where a short read is an
+``InvalidFitsError`` ("the file changed"). Tile-compressed and gzip'd files go through
+astropy's sections, opened without memory maps (file reads too).
 """
 
+import os
 import threading
 import warnings
+import zlib
 
 import numpy as np
 from astropy.io import fits
@@ -18,15 +23,21 @@ from tiles.engine.errors import InvalidFitsError
 from tiles.engine.inventory import FITS_READ_ERRORS, header_cards, header_to_json, open_fits
 from tiles.engine.layout import data_slices, mosaic_header, plan_layout
 
+# A gzip'd file cut short ends its stream early: EOFError, zlib.error.
+READ_ERRORS = (*FITS_READ_ERRORS, EOFError, zlib.error)
+
 
 class FitsSource:
     """Pixels and header of one FITS file, as channels of one ``width x height`` image."""
 
     def __init__(self, path):
         self.path = str(path)
+        self._fd = None
         self._context = open_fits(self.path)
         self.hdulist = self._context.__enter__()
         try:
+            self._fd = os.open(self.path, os.O_RDONLY)
+            self._plain = os.pread(self._fd, 6, 0) == b"SIMPLE"  # not gzip'd
             self.layout = plan_layout(self.hdulist)
         except Exception:
             self.close()
@@ -65,7 +76,7 @@ class FitsSource:
             return np.empty((0, 0), np.float32)
         try:
             return self._planes[channel](x0, y0, x1, y1, step)
-        except FITS_READ_ERRORS as exc:
+        except READ_ERRORS as exc:
             raise InvalidFitsError(f"cannot read the pixels: {exc!r}") from exc
 
     def _plane_reader(self, channel):
@@ -83,14 +94,12 @@ class FitsSource:
 
     def _hdu_reader(self, hdu_index, plane):
         hdu = self.hdulist[hdu_index]
-        direct = self._direct_array(hdu)
-        if direct is not None:
-            array = direct[plane] if plane else direct
-
+        raw = self._raw_plane(hdu_index, plane)
+        if raw is not None:
             scaling = Scaling(hdu.header)
 
             def read_direct(x0, y0, x1, y1, step):
-                return scaling.apply(array[y0:y1:step, x0:x1:step])
+                return scaling.apply(raw.read(x0, y0, x1, y1, step))
 
             return read_direct
 
@@ -104,13 +113,19 @@ class FitsSource:
 
         return read_section
 
-    def _direct_array(self, hdu):
-        """The raw (unscaled) array of an uncompressed HDU, memory-mapped; else None."""
-        if isinstance(hdu, fits.CompImageHDU):
-            return None
-        with self._lock, warnings.catch_warnings():
-            warnings.simplefilter("ignore", AstropyWarning)
-            return hdu.data
+    def _raw_plane(self, hdu_index, plane=()):
+        """The ``RawPlane`` of one plane of an uncompressed image HDU; None if compressed."""
+        hdu = self.hdulist[hdu_index]
+        info = self.hdulist.fileinfo(hdu_index)
+        if isinstance(hdu, fits.CompImageHDU) or info is None or not self._plain:
+            return None  # tile-compressed, or offsets within a gzip stream
+        header = hdu.header
+        width, height = header["NAXIS1"], header["NAXIS2"]
+        dtype = np.dtype(BITPIX_DTYPES[header["BITPIX"]])
+        extra = [header[f"NAXIS{n}"] for n in range(header["NAXIS"], 2, -1)]  # numpy order
+        number = int(np.ravel_multi_index(plane, extra)) if plane else 0
+        offset = info["datLoc"] + number * width * height * dtype.itemsize
+        return RawPlane(self._fd, offset, width, height, dtype)
 
     def _mosaic_reader(self):
         pieces = [(p, *data_slices(p)) for p in self.layout.placements]
@@ -128,6 +143,9 @@ class FitsSource:
         context, self._context = getattr(self, "_context", None), None
         if context is not None:
             context.__exit__(None, None, None)
+        fd, self._fd = getattr(self, "_fd", None), None
+        if fd is not None:
+            os.close(fd)
 
     def __enter__(self):
         return self
@@ -152,19 +170,73 @@ def _paste(source, out, placement, rows, cols, x0, y0, x1, y1, step):
     if first_x >= hi_x or first_y >= hi_y:
         return
     hdu = source.hdulist[placement.hdu]
-    array = source._direct_array(hdu)
-    if array is None:  # a compressed extension: decompressed whole, once per read
+    # Indices into the HDU's array of the sampled mosaic pixels (the data section, flipped
+    # as the mosaic wants it): arithmetic progressions of difference +-step.
+    hdu_rows = np.arange(hdu.header["NAXIS2"])[rows][first_y - py0 : hi_y - py0 : step]
+    hdu_cols = np.arange(hdu.header["NAXIS1"])[cols][first_x - px0 : hi_x - px0 : step]
+    plane = source._raw_plane(placement.hdu)
+    if plane is None:  # a compressed extension: decompressed whole, once per read
         with source._lock, warnings.catch_warnings():
             warnings.simplefilter("ignore", AstropyWarning)
             array = np.asarray(hdu.data, dtype=np.float32)
-        scaling = Scaling(None)
+        block = array[hdu_rows[:, None], hdu_cols[None, :]]
     else:
-        scaling = Scaling(hdu.header)
-    oriented = array[rows, cols]  # data section, flipped as the mosaic wants it
-    raw = oriented[first_y - py0 : hi_y - py0 : step, first_x - px0 : hi_x - px0 : step]
-    block = scaling.apply(raw)
+        r0, r1 = int(hdu_rows.min()), int(hdu_rows.max()) + 1
+        c0, c1 = int(hdu_cols.min()), int(hdu_cols.max()) + 1
+        raw = plane.read(c0, r0, c1, r1, step)
+        if placement.flip_y:
+            raw = raw[::-1]
+        if placement.flip_x:
+            raw = raw[:, ::-1]
+        block = Scaling(hdu.header).apply(raw)
     oy, ox = (first_y - y0) // step, (first_x - x0) // step
     out[oy : oy + block.shape[0], ox : ox + block.shape[1]] = block
+
+
+BITPIX_DTYPES = {8: "u1", 16: ">i2", 32: ">i4", 64: ">i8", -32: ">f4", -64: ">f8"}
+
+
+class RawPlane:
+    """The raw (big-endian, unscaled) pixels of one uncompressed 2-D plane of a file,
+    read with ``os.pread``: thread-safe, no file position, no memory map.
+
+    ``offset`` is the byte of pixel (0, 0); rows are ``width`` pixels of ``dtype``.
+    A read past the end of the file (it shrank) raises ``InvalidFitsError``.
+    """
+
+    def __init__(self, fd, offset, width, height, dtype):
+        self.fd, self.offset, self.width, self.height = fd, offset, width, height
+        self.dtype = np.dtype(dtype)
+        self.row_bytes = width * self.dtype.itemsize
+
+    def read(self, x0, y0, x1, y1, step=1):
+        """Raw pixels ``[y0:y1:step, x0:x1:step]`` (bounds within the plane)."""
+        size = self.dtype.itemsize
+        span = (x1 - x0) * size
+        if step == 1 and (x1 - x0 == self.width or self.row_bytes <= 4 * span + 65536):
+            # One read of whole rows (a warm's blocks, narrow files), cut to the columns.
+            start = self.offset + y0 * self.row_bytes
+            count = (y1 - y0) * self.row_bytes
+            rows = self._pread(count, start).reshape(y1 - y0, self.width)
+            return rows[:, x0:x1]
+        # Wide rows, few columns (a tile of a large image), or sampled rows: a read per row.
+        wanted = range(y0, y1, step)
+        out = np.empty((len(wanted), span // size), self.dtype)
+        for i, y in enumerate(wanted):
+            out[i] = self._pread(span, self.offset + y * self.row_bytes + x0 * size)
+        return out[:, ::step] if step > 1 else out
+
+    def _pread(self, count, start):
+        try:
+            buffer = os.pread(self.fd, count, start)
+        except OSError as exc:
+            raise InvalidFitsError(f"cannot read the pixels: {exc}") from exc
+        if len(buffer) < count:
+            raise InvalidFitsError(
+                f"the file changed: it ends at byte {start + len(buffer):,}, before the pixels "
+                f"it held up to byte {start + count:,}."
+            )
+        return np.frombuffer(buffer, self.dtype)
 
 
 class Scaling:
