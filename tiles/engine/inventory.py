@@ -67,11 +67,12 @@ def open_fits(path):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", AstropyWarning)
-            # Raw values: the reader applies BSCALE/BZERO/BLANK itself, so integer data
-            # stay memory-mapped.
+            # Raw values: the reader applies BSCALE/BZERO/BLANK itself. No memory map:
+            # a file that shrinks under one is a SIGBUS, which ends the process (the
+            # reader reads uncompressed pixels itself, with pread).
             hdulist = fits.open(
                 path,
-                memmap=not compressed,
+                memmap=False,
                 lazy_load_hdus=False,
                 do_not_scale_image_data=True,
                 ignore_missing_simple=False,
