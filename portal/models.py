@@ -10,6 +10,9 @@ Grants are django-guardian object permissions on the collection, in increasing p
 ``manage_collection`` (edit, delete, grant). Images and catalogs follow their collection.
 """
 
+import contextlib
+import os
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -86,6 +89,11 @@ class Image(models.Model):
     source_path = models.CharField(max_length=1024, blank=True, default="")
     checksum = models.CharField(max_length=64, db_index=True)
     size = models.BigIntegerField(help_text="File size in bytes")
+    # With ``size`` and ``checksum``, what the file was when registered: a file that
+    # changes afterwards fails its image (tiles/file_check.py). Set on creation.
+    mtime_ns = models.BigIntegerField(
+        null=True, blank=True, help_text="The file's modification time at registration (ns)"
+    )
     kind = models.CharField(max_length=16, default="image")
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
@@ -120,6 +128,12 @@ class Image(models.Model):
 
     def __str__(self):
         return f"{self.collection.slug}/{self.name}"
+
+    def save(self, *args, **kwargs):
+        if self._state.adding and self.mtime_ns is None and self.path:
+            with contextlib.suppress(OSError):
+                self.mtime_ns = os.stat(self.path).st_mtime_ns
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("image-page", args=[self.pk])
