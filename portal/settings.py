@@ -64,9 +64,25 @@ TILE_CACHE_ENABLED = envbool("FITSPORTAL_TILE_CACHE", True)
 TILE_CACHE_SECONDS = envint("FITSPORTAL_TILE_CACHE_SECONDS", 3600)
 TILE_MAX_AGE_PRIVATE = envint("FITSPORTAL_TILE_MAX_AGE_PRIVATE", 600)
 TILE_MAX_AGE_PUBLIC = envint("FITSPORTAL_TILE_MAX_AGE_PUBLIC", 86400)
-# Largest region snapshot or cutout, in output pixels (1024 tiles of 256 x 256).
+# What one request may ask for (tiles/params.py, tiles/iip.py): a region snapshot's output
+# pixels (1024 tiles of 256 x 256), a FITS cutout's values (pixels x channels), a profile's
+# length in pixels (REST and IIP PFL) and its values (pixels x channels), histogram bins,
+# channels named (channel, CHAN, MIX, MINMAX) or mixed in colour mode.
 MAX_REGION_PIXELS = envint("FITSPORTAL_MAX_REGION_PIXELS", 1024 * 256 * 256)
+MAX_CUTOUT_PIXELS = envint("FITSPORTAL_MAX_CUTOUT_PIXELS", 1024 * 256 * 256)
 MAX_PROFILE_POINTS = envint("FITSPORTAL_MAX_PROFILE_POINTS", 100_000)
+MAX_PROFILE_VALUES = envint("FITSPORTAL_MAX_PROFILE_VALUES", 1_000_000)
+MAX_HISTOGRAM_BINS = envint("FITSPORTAL_MAX_HISTOGRAM_BINS", 4096)
+MAX_REQUEST_CHANNELS = envint("FITSPORTAL_MAX_REQUEST_CHANNELS", 256)
+# Heavy operations running at once in one server process (tiles/heavy.py); one more is
+# answered 503 with Retry-After (seconds) at once.
+HEAVY_SLOTS = {
+    "region": envint("FITSPORTAL_CONCURRENT_REGIONS", 2),
+    "cutout": envint("FITSPORTAL_CONCURRENT_CUTOUTS", 2),
+    "profile": envint("FITSPORTAL_CONCURRENT_PROFILES", 4),
+    "histogram": envint("FITSPORTAL_CONCURRENT_HISTOGRAMS", 4),
+}
+HEAVY_RETRY_AFTER = envint("FITSPORTAL_BUSY_RETRY_AFTER", 2)
 MAX_CATALOG_BYTES = envint("FITSPORTAL_MAX_CATALOG_BYTES", 200 * 1024**2)
 # Queue ingest + pyramid warm as soon as an image is registered (else: manage.py warm_images).
 WARM_ON_REGISTER = envbool("FITSPORTAL_WARM_ON_REGISTER", True)

@@ -6,15 +6,29 @@ Django: it takes ``(name, value)`` pairs and raises ``ParameterError`` with a me
 naming the parameter. Conventions are the protocol's: channels 1-based, ``VAL``/``PFL``
 pixels FITS 1-based, ``RGN`` pixels 1-based from the top left, ``JTL`` resolution 0 =
 coarsest.
+
+Numbers are ASCII decimal only (no ``nan``, ``inf``, ``0x``, ``_`` or other scripts'
+digits), at most ``MAX_NUMBER_LENGTH`` characters; every size-like value is capped by a
+setting, read when the parameter is given: the profile length (``MAX_PROFILE_POINTS``,
+shared with the REST profile) and the channels one request may name or mix
+(``MAX_REQUEST_CHANNELS``).
 """
 
 import math
+import re
 from dataclasses import dataclass, field
+
+from django.conf import settings
 
 from tiles.engine import ParameterError, RenderParams, mix_from_iip
 
 MAX_VALUE_LENGTH = 1024
 MAX_REPEATS = 4096
+MAX_NUMBER_LENGTH = 64
+# Pixel coordinates beyond any image, still small enough for every computation on them.
+COORDINATE_LIMIT = 2**40
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 DEFAULT_COLORMAP = "grey"
 DEFAULT_CONTRAST = 1.0
@@ -84,27 +98,83 @@ def _flag(request, name, value):
 
 
 def number(name, text, low=None, high=None, integer=False):
-    """``text`` as a finite float (or int), within ``[low, high]`` if given."""
+    """``text`` as a finite float (or int), within ``[low, high]`` if given.
+
+    Only ASCII decimal notation is accepted (``12``, ``-1.5``, ``2e-3``), at most
+    ``MAX_NUMBER_LENGTH`` characters: whatever Python's ``int``/``float`` would also take
+    (``nan``, ``inf``, ``1_000``, other scripts' digits, a 400-digit integer that no float
+    holds) is a ``ParameterError`` naming the parameter.
+    """
     text = text.strip()
-    try:
-        value = int(text) if integer else float(text)
-    except ValueError:
-        kind = "an integer" if integer else "a number"
-        raise ParameterError(f"{name}: '{text[:40]}' is not {kind}.") from None
-    if not math.isfinite(value):
-        raise ParameterError(f"{name}: '{text[:40]}' is not a finite number.")
+    kind = "an integer" if integer else "a number"
+    if len(text) > MAX_NUMBER_LENGTH:
+        raise ParameterError(
+            f"{name}: '{text[:40]}...' is not {kind} (at most {MAX_NUMBER_LENGTH} characters)."
+        )
+    if not (_INTEGER if integer else _DECIMAL).fullmatch(text):
+        raise ParameterError(f"{name}: '{text[:40]}' is not {kind}.")
+    value = int(text) if integer else float(text)
+    if not integer and not math.isfinite(value):
+        raise ParameterError(f"{name}: '{text}' is not a finite number.")
     if (low is not None and value < low) or (high is not None and value > high):
         raise ParameterError(f"{name}: {text} is out of range [{low}, {high}].")
     return value
 
 
-def numbers(name, text, count, integer=False, sep=","):
+def coordinate(name, text, integer=False):
+    """A pixel coordinate: a number within +-``COORDINATE_LIMIT`` (beyond any image)."""
+    return number(name, text, -COORDINATE_LIMIT, COORDINATE_LIMIT, integer=integer)
+
+
+def numbers(name, text, count, integer=False, sep=",", parse=None):
     parts = text.split(sep)
     if len(parts) != count:
         raise ParameterError(
             f"{name}: expected {count} values separated by '{sep}', got '{text[:60]}'."
         )
-    return tuple(number(name, part, integer=integer) for part in parts)
+    if parse is None:
+        return tuple(number(name, part, integer=integer) for part in parts)
+    return tuple(parse(name, part, integer=integer) for part in parts)
+
+
+def profile_points(name, x1, y1, x2, y2):
+    """Points of the digital line between two pixels (ends included), within the
+    ``MAX_PROFILE_POINTS`` setting (the one cap of IIP ``PFL`` and the REST profile)."""
+    points = max(abs(x2 - x1), abs(y2 - y1)) + 1
+    if points > settings.MAX_PROFILE_POINTS:
+        raise ParameterError(
+            f"{name}: the profile is {points:,} pixels long, more than the limit of "
+            f"{settings.MAX_PROFILE_POINTS:,}."
+        )
+    return points
+
+
+def check_profile_values(name, points, nchannels):
+    """A profile's values (points x channels) within the ``MAX_PROFILE_VALUES`` setting."""
+    values = points * nchannels
+    if values > settings.MAX_PROFILE_VALUES:
+        raise ParameterError(
+            f"{name}: the profile would give {values:,} values ({points:,} pixels x "
+            f"{nchannels} channels), more than the limit of {settings.MAX_PROFILE_VALUES:,}: "
+            "shorten it or name fewer channels."
+        )
+
+
+def check_mixed_channels(nchannels, mono_parameter):
+    """Colour mode reads every channel: at most ``MAX_REQUEST_CHANNELS`` of them."""
+    if nchannels > settings.MAX_REQUEST_CHANNELS:
+        raise ParameterError(
+            f"Colour mode mixes at most {settings.MAX_REQUEST_CHANNELS} channels and this "
+            f"image has {nchannels}: choose one with {mono_parameter}."
+        )
+
+
+def check_channel_count(name, count):
+    """At most ``MAX_REQUEST_CHANNELS`` channels named (or mixed) by one request."""
+    if count > settings.MAX_REQUEST_CHANNELS:
+        raise ParameterError(
+            f"{name}: at most {settings.MAX_REQUEST_CHANNELS} channels per request ({count} given)."
+        )
 
 
 def _channel_prefixed(name, text):
@@ -118,7 +188,10 @@ def _point_pair(name, text, integer=True):
     first, colon, second = text.partition(":")
     if not colon:
         raise ParameterError(f"{name}: expected 'x1,y1:x2,y2', got '{text[:60]}'.")
-    return numbers(name, first, 2, integer=integer), numbers(name, second, 2, integer=integer)
+    return (
+        numbers(name, first, 2, integer=integer, parse=coordinate),
+        numbers(name, second, 2, integer=integer, parse=coordinate),
+    )
 
 
 def _fif(request, value, colormaps):
@@ -137,17 +210,20 @@ def _jtl(request, value, colormaps):
 
 
 def _chan(request, value, colormaps):
+    check_channel_count("CHAN", len(request.chan) + 1)
     request.chan.append(number("CHAN", value, low=1, integer=True))
 
 
 def _minmax(request, value, colormaps):
     channel, rest = _channel_prefixed("MINMAX", value)
     request.minmax[channel] = numbers("MINMAX", rest, 2)
+    check_channel_count("MINMAX", len(request.minmax))
 
 
 def _mix(request, value, colormaps):
     channel, rest = _channel_prefixed("MIX", value)
     request.mix[channel] = numbers("MIX", rest, 3)
+    check_channel_count("MIX", len(request.mix))
 
 
 def _cmp(request, value, colormaps):
@@ -169,11 +245,12 @@ def _scalar(attribute, name, low, high, integer=False):
 
 
 def _val(request, value, colormaps):
-    request.val = numbers("VAL", value, 2)
+    request.val = numbers("VAL", value, 2, parse=coordinate)
 
 
 def _pfl(request, value, colormaps):
-    request.pfl = _point_pair("PFL", value)
+    (x1, y1), (x2, y2) = request.pfl = _point_pair("PFL", value)
+    profile_points("PFL", x1, y1, x2, y2)
 
 
 def _rgn(request, value, colormaps):
@@ -221,6 +298,7 @@ def render_params(request, nchannels, default_cuts, fmt="jpeg"):
             cuts[channel - 1] = request.minmax[channel]
         mono, mix = channel - 1, None
     else:
+        check_mixed_channels(nchannels, "CHAN")
         for channel, pair in request.minmax.items():
             cuts[channel - 1] = pair
         mono = None
@@ -237,3 +315,35 @@ def render_params(request, nchannels, default_cuts, fmt="jpeg"):
         quality=request.quality,
         fmt=fmt,
     )
+
+
+def value_channels(request, nchannels):
+    """Channels of VAL/PFL (0-based): every CHAN given, else all; beyond N is an error."""
+    if not request.chan:
+        return None
+    for channel in request.chan:
+        if channel > nchannels:
+            raise ParameterError(f"CHAN: {channel} is outside 1..{nchannels}.")
+    return [c - 1 for c in request.chan]
+
+
+def profile_request(request, nchannels):
+    """((x1, y1, x2, y2), channels) of a ``PFL`` request, within the profile caps."""
+    (x1, y1), (x2, y2) = request.pfl
+    channels = value_channels(request, nchannels)
+    points = profile_points("PFL", x1, y1, x2, y2)
+    check_profile_values("PFL", points, nchannels if channels is None else len(channels))
+    return (x1, y1, x2, y2), channels
+
+
+def region_box(request, grid):
+    """(level, (x0, y0, x1, y1)) of an ``RGN`` request in level pixels, top-down; its size
+    is checked against ``MAX_REGION_PIXELS`` once clipped to the image (the engine)."""
+    (x1, y1), (x2, y2) = request.rgn
+    level = min(int(math.log2(request.binning)), grid.levels - 1)
+    x1, x2 = sorted((x1, x2))
+    y1, y2 = sorted((y1, y2))
+    box = ((x1 - 1) >> level, (y1 - 1) >> level, (x2 - 1) >> level, (y2 - 1) >> level)
+    if box[2] <= box[0] or box[3] <= box[1]:
+        raise ParameterError("RGN: the region is empty at this binning.")
+    return level, box

@@ -11,13 +11,12 @@ from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResp
 from django.views.decorators.http import require_GET
 
 from portal import permissions
-from tiles import iip, service
+from tiles import heavy, iip, service
 from tiles.engine import EngineError, InvalidFitsError, ParameterError
 from tiles.engine.inventory import header_to_json
 from tiles.views import cache_control
 
 BANNER = "fitsportal IIP server: IIP/VisiOmatic protocol 3.0. Use FIF=<image> with obj, INFO, JTL, VAL, PFL or RGN."
-MAX_REGION_TILES = 1024
 
 
 def error(status, message):
@@ -56,6 +55,10 @@ def iip_endpoint(request):
         return error(404, "No such image.")
     except ParameterError as exc:
         return error(400, str(exc))
+    except heavy.Busy as exc:
+        response = error(503, str(exc))
+        response["Retry-After"] = str(exc.retry_after)
+        return response
     except InvalidFitsError as exc:
         return error(422, f"The image file cannot be read: {exc}")
     except (EngineError, OSError):
@@ -73,12 +76,12 @@ def _answer(request, query, image, data):
     if query.obj:
         return HttpResponse(obj(data, cuts), content_type="text/plain; charset=utf-8")
     if query.val is not None:
-        channels = _value_channels(query, data.channels)
+        channels = iip.value_channels(query, data.channels)
         return JsonResponse({"values": data.pixel_values(*query.val, channels)})
     if query.pfl is not None:
-        (x1, y1), (x2, y2) = query.pfl
-        channels = _value_channels(query, data.channels)
-        return JsonResponse({"profile": data.profile(x1, y1, x2, y2, channels)})
+        line, channels = iip.profile_request(query, data.channels)
+        with heavy.slot("profile"):
+            return JsonResponse({"profile": data.profile(*line, channels)})
     params = iip.render_params(query, data.channels, cuts)
     if query.jtl is not None:
         resolution, index = query.jtl
@@ -86,9 +89,9 @@ def _answer(request, query, image, data):
         col, row = data.grid.tile_from_index(level, index)
         return _image(request, image, service.tile(image, data, level, col, row, params))
     if query.rgn is not None:
-        level, box = region_box(data, query)
-        rendered = service.region(image, data, level, box, params,
-                                  max_pixels=MAX_REGION_TILES * data.grid.tile_size**2)  # fmt: skip
+        level, box = iip.region_box(query, data.grid)
+        with heavy.slot("region"):
+            rendered = service.region(image, data, level, box, params)
         return _image(request, image, rendered)
     raise ParameterError("Nothing requested: add obj, INFO, JTL, VAL, PFL or RGN.")
 
@@ -98,28 +101,6 @@ def _image(request, image, rendered):
     if request.headers.get("If-None-Match") == rendered.etag:
         return HttpResponseNotModified(headers=headers)
     return HttpResponse(rendered.body, content_type=rendered.content_type, headers=headers)
-
-
-def _value_channels(query, nchannels):
-    """Channels of VAL/PFL (0-based): every CHAN given, else all; beyond N is an error."""
-    if not query.chan:
-        return None
-    for channel in query.chan:
-        if channel > nchannels:
-            raise ParameterError(f"CHAN: {channel} is outside 1..{nchannels}.")
-    return [c - 1 for c in query.chan]
-
-
-def region_box(data, query):
-    """(level, (x0, y0, x1, y1)) of an RGN request in level pixels, top-down."""
-    (x1, y1), (x2, y2) = query.rgn
-    level = min(int(math.log2(query.binning)), data.grid.levels - 1)
-    x1, x2 = sorted((x1, x2))
-    y1, y2 = sorted((y1, y2))
-    box = ((x1 - 1) >> level, (y1 - 1) >> level, (x2 - 1) >> level, (y2 - 1) >> level)
-    if box[2] <= box[0] or box[3] <= box[1]:
-        raise ParameterError("RGN: the region is empty at this binning.")
-    return level, box
 
 
 def obj(data, cuts):

@@ -1,10 +1,19 @@
-"""Rendering parameters of the REST tile and region endpoints, from a query string.
+"""Parameters of the REST pixel endpoints, from a query string: the one place where they
+become typed values and meet their caps.
 
-Names (all optional): ``channel`` (1-based: mono mode; absent: colour mode for a
-multi-channel image), ``min``/``max`` (cuts of the mono channel), ``minmax=c:lo,hi`` and
-``mix=c:r,g,b`` (repeatable), ``saturation``, ``stretch``, ``contrast``, ``brightness``,
-``gamma``, ``colormap``, ``invert``, ``quality``. Numbers are parsed by ``tiles/iip.py``.
+Rendering (tiles, region snapshots), all optional: ``channel`` (1-based: mono mode;
+absent: colour mode for a multi-channel image), ``min``/``max`` (cuts of the mono
+channel), ``minmax=c:lo,hi`` and ``mix=c:r,g,b`` (repeatable), ``saturation``,
+``stretch``, ``contrast``, ``brightness``, ``gamma``, ``colormap``, ``invert``,
+``quality``. Science access: ``x1, y1, x2, y2`` pixel boxes and lines, ``x, y`` points,
+``channel`` lists, histogram ``bins``. Numbers are parsed by ``tiles/iip.py`` (ASCII
+decimal only); caps are settings: ``MAX_PROFILE_POINTS`` and ``MAX_PROFILE_VALUES``
+(shared with IIP ``PFL``), ``MAX_REQUEST_CHANNELS``, ``MAX_HISTOGRAM_BINS``; region and
+cutout sizes are checked by the engine once clipped to the image (``MAX_REGION_PIXELS``,
+``MAX_CUTOUT_PIXELS``).
 """
+
+from django.conf import settings
 
 from tiles.engine import (
     COLORMAPS,
@@ -14,7 +23,16 @@ from tiles.engine import (
     apply_saturation,
     mix_from_iip,
 )
-from tiles.iip import _channel_prefixed, number, numbers
+from tiles.iip import (
+    _channel_prefixed,
+    check_channel_count,
+    check_mixed_channels,
+    check_profile_values,
+    coordinate,
+    number,
+    numbers,
+    profile_points,
+)
 
 DEFAULT_QUALITY = 90
 DEFAULT_GAMMA = 2.2
@@ -33,12 +51,13 @@ def parse(query, nchannels, default_cuts, fmt):
         )
 
     def last(name):
-        values = query.getlist(name) if hasattr(query, "getlist") else query.get(name, [])
-        return values[-1] if values else None
+        return _last(query, name)
 
     def every(name):
-        return query.getlist(name) if hasattr(query, "getlist") else query.get(name, [])
+        return _every(query, name)
 
+    check_channel_count("minmax", len(every("minmax")))
+    check_channel_count("mix", len(every("mix")))
     cuts = list(default_cuts)
     for text in every("minmax"):
         channel, rest = _channel_prefixed("minmax", text)
@@ -64,6 +83,8 @@ def parse(query, nchannels, default_cuts, fmt):
         if index > nchannels:
             raise ParameterError(f"mix: channel {index} is outside 1..{nchannels}.")
         rows[index - 1] = numbers("mix", rest, 3)
+    if mono is None:
+        check_mixed_channels(nchannels, "channel")
     mix = mix_from_iip(rows, nchannels) if mono is None else None
     saturation = last("saturation")
     if saturation is not None and mix is not None:
@@ -90,3 +111,83 @@ def parse(query, nchannels, default_cuts, fmt):
         quality=number("quality", last("quality") or str(DEFAULT_QUALITY), 0, 100, integer=True),
         fmt=fmt,
     )
+
+
+def pixel_box(query):
+    """The integer pixels ``x1, y1, x2, y2`` of a query (all required)."""
+    return tuple(coordinate(k, required(query, k), integer=True) for k in ("x1", "y1", "x2", "y2"))
+
+
+def region_request(query, grid, nchannels, default_cuts, fmt):
+    """(level, (x0, y0, x1, y1), RenderParams) of a region snapshot: full-resolution
+    pixels ``x1..x2``, ``y1..y2`` (1-based, from the top left, as the tiles) at
+    ``binning`` (rounded down to a power of 2), as level pixels, top-down, end excluded."""
+    x1, y1, x2, y2 = pixel_box(query)
+    binning = number("binning", _last(query, "binning") or "1", 1, 65536, integer=True)
+    level = min(binning.bit_length() - 1, grid.levels - 1)
+    box = ((min(x1, x2) - 1) >> level, (min(y1, y2) - 1) >> level,
+           -(-max(x1, x2) // (1 << level)), -(-max(y1, y2) // (1 << level)))  # fmt: skip
+    rendering = {k: v for k, v in _lists(query).items() if k not in REGION_ONLY}
+    return level, box, parse(rendering, nchannels, default_cuts, fmt)
+
+
+REGION_ONLY = {"x1", "y1", "x2", "y2", "binning"}
+
+
+def values_request(query, nchannels):
+    """(x, y, channels) of a pixel-values request: FITS pixel, 1-based."""
+    x = coordinate("x", required(query, "x"))
+    y = coordinate("y", required(query, "y"))
+    return x, y, channel_list(query, nchannels)
+
+
+def profile_request(query, nchannels):
+    """((x1, y1, x2, y2), channels) of a profile, within the profile caps."""
+    x1, y1, x2, y2 = box = pixel_box(query)
+    channels = channel_list(query, nchannels)
+    points = profile_points("profile", x1, y1, x2, y2)
+    check_profile_values("profile", points, nchannels if channels is None else len(channels))
+    return box, channels
+
+
+def cutout_request(query, nchannels):
+    """((x1, y1, x2, y2), channels) of a FITS cutout (FITS pixels, 1-based, inclusive)."""
+    return pixel_box(query), channel_list(query, nchannels)
+
+
+def histogram_request(query, nchannels):
+    """(channel (1-based), bins) of a histogram request, bins within ``MAX_HISTOGRAM_BINS``."""
+    channel = number("channel", _last(query, "channel") or "1", 1, nchannels, integer=True)
+    bins = number("bins", _last(query, "bins") or "256", 8, settings.MAX_HISTOGRAM_BINS,
+                  integer=True)  # fmt: skip
+    return channel, bins
+
+
+def channel_list(query, nchannels):
+    """The ``channel`` values (0-based), in order; None when none is given (all)."""
+    values = _every(query, "channel")
+    if not values:
+        return None
+    check_channel_count("channel", len(values))
+    return [number("channel", v, 1, nchannels, integer=True) - 1 for v in values]
+
+
+def required(query, name):
+    value = _last(query, name)
+    if value is None:
+        raise ParameterError(f"{name}: required.")
+    return value
+
+
+def _every(query, name):
+    return query.getlist(name) if hasattr(query, "getlist") else query.get(name, [])
+
+
+def _last(query, name):
+    values = _every(query, name)
+    return values[-1] if values else None
+
+
+def _lists(query):
+    """A dict of lists from a ``QueryDict`` or a dict of lists."""
+    return dict(query.lists()) if hasattr(query, "lists") else dict(query)

@@ -74,3 +74,8 @@ def region(image, data, level, box, params, max_pixels=None):
     limit = max_pixels or settings.MAX_REGION_PIXELS
     body = render_region(data, level, x0, y0, x1, y1, params, max_pixels=limit)
     return Rendered(body, CONTENT_TYPES[params.fmt], etag)
+
+
+def cutout(data, box, channels):
+    """FITS bytes of FITS pixels ``box`` = (x1, y1, x2, y2) (1-based, inclusive)."""
+    return data.cutout_fits(*box, channels, max_values=settings.MAX_CUTOUT_PIXELS)

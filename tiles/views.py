@@ -1,7 +1,9 @@
 """REST endpoints for pixels: tiles, values, profiles, region snapshots, FITS cutouts.
 
-Each view: parse (tiles/params.py), ask portal/permissions.py (404 for what the user may
-not see), call the engine through tiles/service.py, build the response.
+Each view: ask portal/permissions.py (404 for what the user may not see), parse
+(tiles/params.py: typed values within their caps), take a slot for a heavy operation
+(tiles/heavy.py: 503 when they are all taken), call the engine through tiles/service.py,
+build the response.
 """
 
 from django.conf import settings
@@ -13,10 +15,9 @@ from rest_framework.views import APIView
 
 from portal import permissions
 from portal.models import Collection
+from tiles import heavy, service
 from tiles import params as rest_params
-from tiles import service
 from tiles.engine import ParameterError
-from tiles.iip import number
 
 RENDER_PARAMETERS = [
     OpenApiParameter("channel", int, description="1-based channel: mono mode"),
@@ -81,18 +82,12 @@ class RegionView(APIView):
     def get(self, request, image_id, fmt):
         image = viewable(request, image_id)
         data = service.open_data(image)
-        query = request.query_params.copy()
-        box = _pixel_box(query)
-        binning = number("binning", query.pop("binning", ["1"])[-1], 1, 65536, integer=True)
-        for key in ("x1", "y1", "x2", "y2"):
-            query.pop(key, None)
-        level = min(binning.bit_length() - 1, data.grid.levels - 1)
-        x1, y1, x2, y2 = box
-        pixel_box = ((min(x1, x2) - 1) >> level, (min(y1, y2) - 1) >> level,
-                     -(-max(x1, x2) // (1 << level)), -(-max(y1, y2) // (1 << level)))  # fmt: skip
         cuts = service.default_cuts(image, data)
-        render = rest_params.parse(query, data.channels, cuts, _format(fmt))
-        rendered = service.region(image, data, level, pixel_box, render)
+        level, box, render = rest_params.region_request(
+            request.query_params, data.grid, data.channels, cuts, _format(fmt)
+        )
+        with heavy.slot("region"):
+            rendered = service.region(image, data, level, box, render)
         return image_response(request, image, rendered, filename=f"{image.pk}-region.{fmt}")
 
 
@@ -110,9 +105,7 @@ class ValuesView(APIView):
     def get(self, request, image_id):
         image = viewable(request, image_id)
         data = service.open_data(image)
-        x = number("x", _required(request.query_params, "x"))
-        y = number("y", _required(request.query_params, "y"))
-        channels = _channels(request, data.channels)
+        x, y, channels = rest_params.values_request(request.query_params, data.channels)
         return Response({"x": x, "y": y, "values": data.pixel_values(x, y, channels)})
 
 
@@ -126,11 +119,9 @@ class HistogramView(APIView):
     def get(self, request, image_id):
         image = viewable(request, image_id)
         data = service.open_data(image)
-        channel = number(
-            "channel", request.query_params.get("channel", "1"), 1, data.channels, integer=True
-        )
-        bins = number("bins", request.query_params.get("bins", "256"), 8, 4096, integer=True)
-        counts, edges = data.histogram(channel - 1, bins)
+        channel, bins = rest_params.histogram_request(request.query_params, data.channels)
+        with heavy.slot("histogram"):
+            counts, edges = data.histogram(channel - 1, bins)
         lo, hi = service.default_cuts(image, data)[channel - 1]
         return Response({"channel": channel, "counts": counts.tolist(), "edges": edges.tolist(),
                          "default_cuts": [lo, hi]})  # fmt: skip
@@ -147,14 +138,9 @@ class ProfileView(APIView):
     def get(self, request, image_id):
         image = viewable(request, image_id)
         data = service.open_data(image)
-        x1, y1, x2, y2 = _pixel_box(request.query_params)
-        if max(abs(x2 - x1), abs(y2 - y1)) > settings.MAX_PROFILE_POINTS:
-            raise ParameterError(
-                f"The profile is longer than {settings.MAX_PROFILE_POINTS} pixels."
-            )
-        return Response(
-            {"profile": data.profile(x1, y1, x2, y2, _channels(request, data.channels))}
-        )
+        line, channels = rest_params.profile_request(request.query_params, data.channels)
+        with heavy.slot("profile"):
+            return Response({"profile": data.profile(*line, channels)})
 
 
 class CutoutView(APIView):
@@ -168,31 +154,13 @@ class CutoutView(APIView):
     def get(self, request, image_id):
         image = viewable(request, image_id)
         data = service.open_data(image)
-        x1, y1, x2, y2 = _pixel_box(request.query_params)
-        blob = data.cutout_fits(x1, y1, x2, y2, _channels(request, data.channels))
+        box, channels = rest_params.cutout_request(request.query_params, data.channels)
+        with heavy.slot("cutout"):
+            blob = service.cutout(data, box, channels)
         response = HttpResponse(blob, content_type="application/fits")
         response["Content-Disposition"] = f'attachment; filename="{image.pk}-cutout.fits"'
         response["Cache-Control"] = cache_control(image)
         return response
-
-
-def _pixel_box(query):
-    """The integer pixels ``x1, y1, x2, y2`` of a query (all required)."""
-    return tuple(number(k, _required(query, k), integer=True) for k in ("x1", "y1", "x2", "y2"))
-
-
-def _required(query, name):
-    value = query.get(name)
-    if value is None:
-        raise ParameterError(f"{name}: required.")
-    return value
-
-
-def _channels(request, nchannels):
-    values = request.query_params.getlist("channel")
-    if not values:
-        return None
-    return [number("channel", v, 1, nchannels, integer=True) - 1 for v in values]
 
 
 def _format(fmt):

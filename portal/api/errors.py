@@ -9,6 +9,7 @@ from rest_framework.views import exception_handler
 
 from portal.registration import RegistrationError
 from tiles.engine import InvalidFitsError, ParameterError
+from tiles.heavy import Busy
 
 
 def json_exception_handler(exc, context):
@@ -16,6 +17,9 @@ def json_exception_handler(exc, context):
         return Response({"detail": exc.message}, status=exc.status)
     if isinstance(exc, ParameterError):
         return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, Busy):
+        return Response({"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                        headers={"Retry-After": str(exc.retry_after)})  # fmt: skip
     if isinstance(exc, InvalidFitsError | OSError):
         message = (
             f"The image file cannot be read: {exc}"

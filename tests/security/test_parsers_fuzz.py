@@ -1,12 +1,14 @@
 """Property-based tests of the parameter parsers: any input gives typed values or a
 ParameterError with a message; never another exception."""
 
+import math
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tiles import iip
 from tiles import params as rest_params
-from tiles.engine import ParameterError
+from tiles.engine import ParameterError, TileGrid
 
 NAMES = st.sampled_from(["FIF", "obj", "INFO", "JTL", "CHAN", "MINMAX", "MIX", "CMP", "INV", "CNT", "BRT",
                          "GAM", "QLT", "VAL", "PFL", "RGN", "BIN", "cvt", "_", "ZZ"])  # fmt: skip
@@ -53,3 +55,52 @@ def test_rest_parameters(query, nchannels):
         assert str(exc)
         return
     assert len(params.minmax) == nchannels
+
+
+NUMBERY = st.one_of(
+    st.text(max_size=30),
+    st.text(alphabet="0123456789+-.eE_ x", max_size=30),
+    st.integers().map(str),
+    st.floats().map(repr),
+    st.sampled_from(["1" + "0" * 400, "10^400", "1e400", "nan", "Infinity", "１２", "٣", "1_0"]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(NUMBERY, st.booleans())
+def test_number_is_ascii_decimal_and_finite_or_a_parameter_error(text, integer):
+    try:
+        value = iip.number("n", text, integer=integer)
+    except ParameterError as exc:
+        assert str(exc).startswith("n: ")
+        return
+    assert text.strip().isascii() and len(text.strip()) <= iip.MAX_NUMBER_LENGTH
+    assert isinstance(value, int) if integer else math.isfinite(value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(allow_nan=False, allow_infinity=False), st.integers(-(10**30), 10**30))
+def test_numbers_written_by_clients_read_back(x, n):
+    assert iip.number("x", repr(x)) == x
+    assert iip.number("n", str(n), integer=True) == n
+
+
+SCIENCE_NAMES = st.sampled_from(["x", "y", "x1", "y1", "x2", "y2", "channel", "bins", "binning"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(SCIENCE_NAMES, st.lists(NUMBERY, min_size=1, max_size=3)), st.integers(1, 4))
+def test_rest_science_requests(query, nchannels):
+    grid = TileGrid(600, 400)
+    requests = [
+        lambda: rest_params.values_request(query, nchannels),
+        lambda: rest_params.profile_request(query, nchannels),
+        lambda: rest_params.cutout_request(query, nchannels),
+        lambda: rest_params.histogram_request(query, nchannels),
+        lambda: rest_params.region_request(query, grid, nchannels, [(0.0, 1.0)] * nchannels, "png"),
+    ]
+    for make in requests:
+        try:
+            make()
+        except ParameterError as exc:
+            assert str(exc)

@@ -186,9 +186,10 @@ class ImageData:
             for (x, y), v in zip(points, values, strict=True)
         ]
 
-    def cutout_fits(self, x0, y0, x1, y1, channels=None):
+    def cutout_fits(self, x0, y0, x1, y1, channels=None, max_values=MAX_REGION_PIXELS):
         """A FITS file (bytes) of FITS pixels [x0..x1] x [y0..y1] (1-based, inclusive),
-        with the header's WCS moved to the cutout's pixels."""
+        with the header's WCS moved to the cutout's pixels; at most ``max_values``
+        values (pixels x channels) once clipped to the image, else ``RegionTooLargeError``."""
         from astropy.io import fits
 
         channels = self.check_channels(channels)
@@ -198,8 +199,12 @@ class ImageData:
         x1, y1 = min(x1, self.width), min(y1, self.height)
         if x0 > x1 or y0 > y1:
             raise ParameterError("The cutout does not overlap the image.")
-        if (x1 - x0 + 1) * (y1 - y0 + 1) * len(channels) > MAX_REGION_PIXELS:
-            raise RegionTooLargeError("The cutout is too large: choose a smaller area.")
+        values = (x1 - x0 + 1) * (y1 - y0 + 1) * len(channels)
+        if values > max_values:
+            raise RegionTooLargeError(
+                f"The cutout needs {values:,} values (pixels x channels), more than the limit "
+                f"of {max_values:,}: choose a smaller area or fewer channels."
+            )
         planes = [np.array(self._fits_region(c, 0, x0 - 1, y0 - 1, x1, y1)) for c in channels]
         data = planes[0] if len(planes) == 1 else np.stack(planes)
         header = cutout_header(self.fits_header, x0, y0, data)

@@ -1,0 +1,236 @@
+"""Every request has a bounded cost: numbers parsed safely, size-like parameters capped by
+settings, heavy operations limited per process (503 + Retry-After when full)."""
+
+import time
+from contextlib import ExitStack
+
+import numpy as np
+import pytest
+from astropy.io import fits
+from rest_framework.test import APIClient
+
+from portal import permissions
+from portal.demo import star_field_wcs
+from portal.models import Collection
+from portal.registration import register_path
+from tiles import heavy
+
+pytestmark = pytest.mark.django_db
+
+HUGE_INT = "1" + "0" * 400  # 10^400 written out: int() takes it, float() cannot
+HOSTILE_NUMBERS = [HUGE_INT, "10^400", "1e400", "-1e400", "nan", "inf", "-inf", "Infinity",
+                   "１２", "1_000", "0x10", " ", "9" * 5000]  # fmt: skip
+
+
+@pytest.fixture
+def image(users, collections, settings):
+    """A 600 x 400 team image (value = 1000 * row + column, 0-based)."""
+    rows, cols = np.mgrid[0:400, 0:600]
+    path = settings.UPLOAD_ROOT / "bounds.fits"
+    header = star_field_wcs(600, 400).to_header()
+    fits.PrimaryHDU((rows * 1000.0 + cols).astype(np.float32), header).writeto(path)
+    return register_path(collections[Collection.TEAM], path, user=users["owner"])
+
+
+@pytest.fixture
+def client(users):
+    permissions.forget_cached_access()
+    client = APIClient()
+    client.force_login(users["other"])  # DRF views and the plain IIP view alike
+    return client
+
+
+def assert_400_naming(response, *words):
+    assert response.status_code == 400, (response.status_code, response.content[:300])
+    assert response["Content-Type"] == "application/json"
+    detail = response.json()["detail"]
+    for word in words:
+        assert word in detail, (word, detail)
+    return detail
+
+
+# --- numbers --------------------------------------------------------------------------
+
+REST_NUMBER_URLS = [
+    ("region.jpg?x1=1&y1=1&y2=20&x2={}", "x2"),
+    ("region.png?x1=1&y1=1&x2=20&y2=20&binning={}", "binning"),
+    ("cutout.fits?x1=1&y1=1&y2=20&x2={}", "x2"),
+    ("profile/?x1=1&y1=1&y2=20&x2={}", "x2"),
+    ("values/?y=1&x={}", "x"),
+    ("values/?x=1&y=1&channel={}", "channel"),
+    ("histogram/?bins={}", "bins"),
+    ("histogram/?channel={}", "channel"),
+    ("tiles/0/0/0.jpg?quality={}", "quality"),
+    ("tiles/0/0/0.jpg?min={}", "min"),
+    ("tiles/0/0/0.jpg?minmax=1:0,{}", "minmax"),
+    ("tiles/0/0/0.jpg?gamma={}", "gamma"),
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE_NUMBERS)
+@pytest.mark.parametrize(("url", "name"), REST_NUMBER_URLS)
+def test_hostile_numbers_get_400_on_rest(client, image, url, name, value):
+    response = client.get(f"/api/images/{image.pk}/" + url.format(value))
+    assert_400_naming(response, name)
+
+
+IIP_NUMBER_QUERIES = [
+    ("RGN=1,1:20,{}", "RGN"),
+    ("RGN=1,1:20,20&BIN={}", "BIN"),
+    ("PFL=1,1:20,{}", "PFL"),
+    ("VAL=1,{}", "VAL"),
+    ("JTL=0,{}", "JTL"),
+    ("JTL=0,0&QLT={}", "QLT"),
+    ("JTL=0,0&CNT={}", "CNT"),
+    ("JTL=0,0&MINMAX=1:0,{}", "MINMAX"),
+    ("JTL=0,0&MIX={}:1,1,1", "MIX"),
+    ("VAL=1,1&CHAN={}", "CHAN"),
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE_NUMBERS)
+@pytest.mark.parametrize(("query", "name"), IIP_NUMBER_QUERIES)
+def test_hostile_numbers_get_400_on_iip(client, image, query, name, value):
+    response = client.get(f"/iip/?FIF={image.pk}&" + query.format(value))
+    assert_400_naming(response, name)
+
+
+def test_big_but_sane_numbers_still_work(client, image):
+    # A region beyond the image is clipped to it (the viewer sends its map bounds).
+    response = client.get(f"/api/images/{image.pk}/region.jpg?x1=-9999&y1=-9999&x2=9999&y2=9999"
+                          "&binning=4")  # fmt: skip
+    assert response.status_code == 200
+    assert client.get(f"/api/images/{image.pk}/values/?x=1e6&y=-1e6").json()["values"] == [None]
+    assert client.get(f"/iip/?FIF={image.pk}&JTL=99999999999999999999,0").status_code == 200
+
+
+# --- profiles -------------------------------------------------------------------------
+
+
+def test_iip_profile_of_ten_million_pixels_is_refused_at_once(client, image, settings):
+    started = time.monotonic()
+    response = client.get(f"/iip/?FIF={image.pk}&PFL=1,1:10000000,1")
+    elapsed = time.monotonic() - started
+    detail = assert_400_naming(response, "PFL", f"{settings.MAX_PROFILE_POINTS:,}")
+    assert len(response.content) < 500 and elapsed < 5, (len(response.content), elapsed)
+    assert "10,000,000" in detail
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/iip/?FIF={pk}&PFL=1,1:{n},1", "/api/images/{pk}/profile/?x1=1&y1=1&x2={n}&y2=1"],
+)
+def test_one_profile_cap_for_iip_and_rest(client, image, settings, url):
+    settings.MAX_PROFILE_POINTS = 50
+    assert client.get(url.format(pk=image.pk, n=50)).status_code == 200  # 50 pixels
+    response = client.get(url.format(pk=image.pk, n=51))
+    assert_400_naming(response, "51", "50")
+
+
+def test_profile_values_are_capped_across_channels(client, image, settings):
+    settings.MAX_PROFILE_VALUES = 100
+    ok = client.get(f"/iip/?FIF={image.pk}&PFL=1,1:50,1&CHAN=1&CHAN=1")
+    assert ok.status_code == 200 and len(ok.json()["profile"]) == 50
+    response = client.get(f"/iip/?FIF={image.pk}&PFL=1,1:50,1&CHAN=1&CHAN=1&CHAN=1")
+    assert_400_naming(response, "150", "100")
+    rest = client.get(f"/api/images/{image.pk}/profile/?x1=1&y1=1&x2=50&y2=1"
+                      "&channel=1&channel=1&channel=1")  # fmt: skip
+    assert_400_naming(rest, "150", "100")
+
+
+# --- other size-like parameters -------------------------------------------------------
+
+
+def test_listed_channels_are_capped(client, image, settings):
+    settings.MAX_REQUEST_CHANNELS = 4
+    assert client.get(f"/iip/?FIF={image.pk}&VAL=1,1" + "&CHAN=1" * 4).status_code == 200
+    assert_400_naming(client.get(f"/iip/?FIF={image.pk}&VAL=1,1" + "&CHAN=1" * 5), "CHAN", "4")
+    rest = client.get(f"/api/images/{image.pk}/values/?x=1&y=1" + "&channel=1" * 5)
+    assert_400_naming(rest, "channel", "4")
+    mix = client.get(
+        f"/iip/?FIF={image.pk}&JTL=0,0" + "".join(f"&MIX={c}:1,1,1" for c in range(1, 6))
+    )
+    assert_400_naming(mix, "MIX", "4")
+
+
+def test_region_cap_is_the_setting_on_rest_and_iip(client, image, settings):
+    settings.MAX_REGION_PIXELS = 10_000
+    assert (
+        client.get(f"/api/images/{image.pk}/region.jpg?x1=1&y1=1&x2=100&y2=100").status_code == 200
+    )
+    rest = client.get(f"/api/images/{image.pk}/region.jpg?x1=1&y1=1&x2=101&y2=100")
+    assert_400_naming(rest, "10,000")
+    iip = client.get(f"/iip/?FIF={image.pk}&RGN=1,1:201,101")  # 200 x 100 level pixels
+    assert_400_naming(iip, "10,000")
+
+
+def test_cutout_cap_is_a_setting(client, image, settings):
+    settings.MAX_CUTOUT_PIXELS = 10_000
+    ok = client.get(f"/api/images/{image.pk}/cutout.fits?x1=1&y1=1&x2=100&y2=100")
+    assert ok.status_code == 200
+    response = client.get(f"/api/images/{image.pk}/cutout.fits?x1=1&y1=1&x2=101&y2=100")
+    assert_400_naming(response, "10,100", "10,000")
+
+
+def test_histogram_bins_are_capped_by_a_setting(client, image, settings):
+    settings.MAX_HISTOGRAM_BINS = 512
+    assert len(client.get(f"/api/images/{image.pk}/histogram/?bins=512").json()["counts"]) == 512
+    assert_400_naming(client.get(f"/api/images/{image.pk}/histogram/?bins=513"), "bins", "512")
+
+
+# --- concurrency ----------------------------------------------------------------------
+
+HEAVY_URLS = [
+    ("region", "/api/images/{pk}/region.jpg?x1=1&y1=1&x2=100&y2=100"),
+    ("region", "/iip/?FIF={pk}&RGN=1,1:100,100"),
+    ("cutout", "/api/images/{pk}/cutout.fits?x1=1&y1=1&x2=10&y2=10"),
+    ("profile", "/api/images/{pk}/profile/?x1=1&y1=1&x2=10&y2=10"),
+    ("profile", "/iip/?FIF={pk}&PFL=1,1:10,10"),
+    ("histogram", "/api/images/{pk}/histogram/"),
+]
+
+
+@pytest.mark.parametrize(("kind", "url"), HEAVY_URLS)
+def test_heavy_operation_beyond_the_slots_gets_503_with_retry_after(
+    client, image, settings, kind, url
+):
+    settings.HEAVY_SLOTS = {**settings.HEAVY_SLOTS, kind: 2}
+    url = url.format(pk=image.pk)
+    with heavy.slot(kind), heavy.slot(kind):  # every slot taken, as by two slow requests
+        response = client.get(url)
+        assert response.status_code == 503
+        assert int(response["Retry-After"]) == settings.HEAVY_RETRY_AFTER
+        assert response["Content-Type"] == "application/json"
+        assert kind in response.json()["detail"]
+        # Tiles and other kinds are not held up.
+        assert client.get(f"/api/images/{image.pk}/tiles/0/0/0.jpg").status_code == 200
+        assert client.get(f"/api/images/{image.pk}/values/?x=1&y=1").status_code == 200
+    assert client.get(url).status_code == 200  # the slots are back
+
+
+def test_a_failed_heavy_operation_gives_its_slot_back(client, image, settings):
+    settings.HEAVY_SLOTS = {**settings.HEAVY_SLOTS, "region": 1}
+    for _ in range(3):
+        response = client.get(
+            f"/api/images/{image.pk}/region.jpg?x1=1&y1=1&x2=20&y2=20&quality=500"
+        )
+        assert response.status_code == 400
+        response = client.get(f"/api/images/{image.pk}/region.jpg?x1=5000&y1=1&x2=5020&y2=20")
+        assert response.status_code == 400
+    assert client.get(f"/api/images/{image.pk}/region.jpg?x1=1&y1=1&x2=20&y2=20").status_code == 200
+
+
+def test_slots_are_per_kind_and_bounded(settings):
+    settings.HEAVY_SLOTS = {**settings.HEAVY_SLOTS, "region": 3, "cutout": 1}
+    with ExitStack() as held:
+        for _ in range(3):
+            held.enter_context(heavy.slot("region"))
+        assert heavy.in_use("region") == 3
+        with pytest.raises(heavy.Busy) as busy, heavy.slot("region"):
+            pass
+        assert busy.value.retry_after == settings.HEAVY_RETRY_AFTER
+        with heavy.slot("cutout"):  # another kind has its own slots
+            assert heavy.in_use("cutout") == 1
+    assert heavy.in_use("region") == heavy.in_use("cutout") == 0
+    with heavy.slot("region"):
+        pass
