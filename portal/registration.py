@@ -3,8 +3,18 @@
 Either an image row exists with its file in place, or nothing changed: a file is
 validated before its row is created, and every failure removes what this module wrote.
 Callers get ``RegistrationError`` with a message meant for the user and an HTTP status.
+
+Headers are checked against the limits (``MAX_IMAGE_BYTES``, ``MAX_HEADER_BYTES``,
+``MAX_HDUS``) before any data is read. A gzip'd file is decompressed here, in chunks and
+never past ``MAX_DECOMPRESSED_BYTES``, to a plain FITS file the portal owns (for a file
+registered in place: in the upload root, ``source_path`` naming the original), so the
+engine only ever memory-maps plain files. Files being written under ``.incoming`` are
+held under an ``flock`` until they are gone or in place: ``portal.housekeeping`` removes
+only files nobody holds.
 """
 
+import contextlib
+import fcntl
 import os
 import re
 import uuid
@@ -15,6 +25,7 @@ from django.db import IntegrityError, transaction
 
 from portal.models import Image
 from tiles.engine import InvalidFitsError, file_checksum, inspect_fits
+from tiles.engine.claims import Limits, TooLargeError, decompress_fits, is_gzip
 
 
 class RegistrationError(Exception):
@@ -43,7 +54,7 @@ def resolve_data_path(path):
         real = Path(os.path.realpath(path))
     except (OSError, ValueError) as exc:
         raise RegistrationError(f"Invalid path: {exc}") from exc
-    incoming = settings.UPLOAD_ROOT / ".incoming"
+    incoming = incoming_dir()
     inside = any(real.is_relative_to(root) for root in settings.DATA_ROOTS)
     if not inside or real.is_relative_to(incoming):
         roots = ", ".join(str(root) for root in settings.DATA_ROOTS)
@@ -53,26 +64,54 @@ def resolve_data_path(path):
     return real
 
 
-def register_upload(collection, uploaded, user=None, title=""):
-    """Register an uploaded file (a Django ``UploadedFile``) into ``collection``."""
+def image_limits():
+    """The ``claims.Limits`` of this portal's settings."""
+    return Limits(
+        max_data_bytes=settings.MAX_IMAGE_BYTES,
+        max_decompressed_bytes=settings.MAX_DECOMPRESSED_BYTES,
+        max_header_bytes=settings.MAX_HEADER_BYTES,
+        max_hdus=settings.MAX_HDUS,
+    )
+
+
+def incoming_dir():
     incoming = settings.UPLOAD_ROOT / ".incoming"
     incoming.mkdir(parents=True, exist_ok=True)
-    temp = incoming / f"{uuid.uuid4().hex}.part"
+    return incoming
+
+
+@contextlib.contextmanager
+def incoming_file(suffix):
+    """A new path under ``.incoming``, created and locked (``flock``) while the block
+    runs, removed after it (a link made meanwhile keeps the data)."""
+    path = incoming_dir() / f"{uuid.uuid4().hex}{suffix}"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
-        _store_upload(uploaded, temp)
-        inventory, checksum = _validate(temp, collection, display_name=uploaded.name)
-        folder = settings.UPLOAD_ROOT / collection.slug
-        folder.mkdir(parents=True, exist_ok=True)
-        while True:  # link, not rename: never overwrite a file that appeared meanwhile
-            name = _unique_name(collection, safe_file_name(uploaded.name), folder)
-            final = folder / name
-            try:
-                os.link(temp, final)
-                break
-            except FileExistsError:
-                continue
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield path
     finally:
-        temp.unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        os.close(fd)
+
+
+def plain_name(name):
+    """The name of the plain FITS file decompressed from ``name``: ``x.fits.gz`` -> ``x.fits``."""
+    return name[:-3] if name.lower().endswith(".gz") and len(name) > 3 else name
+
+
+def register_upload(collection, uploaded, user=None, title=""):
+    """Register an uploaded file (a Django ``UploadedFile``) into ``collection``."""
+    with contextlib.ExitStack() as files:
+        temp = files.enter_context(incoming_file(".part"))
+        _store_upload(uploaded, temp)
+        if is_gzip(temp):
+            plain = files.enter_context(incoming_file(".fits.part"))
+            _decompress(temp, plain, uploaded.name)
+            temp.unlink()
+            temp = plain
+        inventory, checksum = _validate(temp, collection, display_name=uploaded.name)
+        name, final = _place(collection, temp, safe_file_name(uploaded.name))
     try:
         return _create(collection, name, final, checksum, inventory, user, title, owns_file=True)
     except BaseException:
@@ -81,11 +120,47 @@ def register_upload(collection, uploaded, user=None, title=""):
 
 
 def register_path(collection, path, user=None, title=""):
-    """Register a file already under a data root, without copying it."""
+    """Register a file already under a data root, without copying it (a gzip'd file is
+    decompressed into the upload root: the original is left as it is)."""
     real = resolve_data_path(path)
-    inventory, checksum = _validate(real, collection, display_name=real.name)
-    name = _unique_name(collection, safe_file_name(real.name))
-    return _create(collection, name, real, checksum, inventory, user, title, owns_file=False)
+    if not is_gzip(real):
+        inventory, checksum = _validate(real, collection, display_name=real.name)
+        name = _unique_name(collection, safe_file_name(real.name))
+        return _create(collection, name, real, checksum, inventory, user, title, owns_file=False)
+    with incoming_file(".fits.part") as plain:
+        _decompress(real, plain, real.name)
+        inventory, checksum = _validate(plain, collection, display_name=real.name)
+        name, final = _place(collection, plain, safe_file_name(real.name))
+    try:
+        return _create(collection, name, final, checksum, inventory, user, title,
+                       owns_file=True, source_path=real)  # fmt: skip
+    except BaseException:
+        final.unlink(missing_ok=True)
+        raise
+
+
+def _place(collection, temp, wanted):
+    """Link ``temp`` into the collection's folder under a free name; (name, path).
+    A link, not a rename: never overwrites a file that appeared meanwhile."""
+    folder = settings.UPLOAD_ROOT / collection.slug
+    folder.mkdir(parents=True, exist_ok=True)
+    while True:
+        name = _unique_name(collection, wanted, folder)
+        final = folder / plain_name(name)
+        try:
+            os.link(temp, final)
+            return name, final
+        except FileExistsError:
+            continue
+
+
+def _decompress(source, target, display_name):
+    try:
+        decompress_fits(source, target, image_limits())
+    except TooLargeError as exc:
+        raise RegistrationError(f"{display_name}: {exc}", status=413) from exc
+    except InvalidFitsError as exc:
+        raise RegistrationError(f"{display_name}: {exc}") from exc
 
 
 def _store_upload(uploaded, target):
@@ -106,7 +181,9 @@ def _store_upload(uploaded, target):
 
 def _validate(path, collection, display_name):
     try:
-        inventory = inspect_fits(path)
+        inventory = inspect_fits(path, image_limits())
+    except TooLargeError as exc:
+        raise RegistrationError(f"{display_name}: {exc}", status=413) from exc
     except InvalidFitsError as exc:
         raise RegistrationError(f"{display_name}: {exc}") from exc
     checksum = file_checksum(path)
@@ -129,13 +206,14 @@ def _unique_name(collection, name, folder=None):
         )
     )
     candidate, n = name, 1
-    while candidate in taken or (folder is not None and (folder / candidate).exists()):
+    while candidate in taken or (folder is not None and (folder / plain_name(candidate)).exists()):
         n += 1
         candidate = f"{stem}-{n}{dot}{ext}"
     return candidate
 
 
-def _create(collection, name, path, checksum, inventory, user, title, owns_file):
+def _create(collection, name, path, checksum, inventory, user, title, owns_file,
+            source_path=None):  # fmt: skip
     header = inventory.header
     title = (title or str(header.get("OBJECT") or "").strip() or Path(name).stem)[:200]
     try:
@@ -146,6 +224,7 @@ def _create(collection, name, path, checksum, inventory, user, title, owns_file)
                 name=name,
                 path=str(path),
                 owns_file=owns_file,
+                source_path=str(source_path or ""),
                 checksum=checksum,
                 size=os.path.getsize(path),
                 kind=inventory.kind,

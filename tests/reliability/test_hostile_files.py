@@ -30,6 +30,16 @@ def raw_header(cards, data=b""):
     return text.encode("ascii", "replace") + data + b"\0" * (-len(data) % 2880)
 
 
+def spread_mosaic():
+    """Two 10 x 10 detectors a million pixels apart: a 10⁶ x 10⁶ canvas."""
+    hdus = [fits.PrimaryHDU()]
+    for x in (1, 999_991):
+        hdu = fits.ImageHDU(np.ones((10, 10), np.float32))
+        hdu.header["DETSEC"], hdu.header["DATASEC"] = f"[{x}:{x + 9},{x}:{x + 9}]", "[1:10,1:10]"
+        hdus.append(hdu)
+    return to_bytes(hdus)
+
+
 def corpus():
     image = np.random.default_rng(0).normal(0, 1, (64, 80)).astype(np.float32)
     good = to_bytes([fits.PrimaryHDU(image)])
@@ -93,10 +103,26 @@ def corpus():
             "only tables",
         ),  # fmt: skip
         "text.fits": (b"hello " * 1000, "not a FITS file"),
-    }
+        # Under the limits of ``_small_limits``: claims and bombs refused before the data.
+        "claims.fits.gz": (gzip.compress(raw_header([
+            "SIMPLE  =                    T", "BITPIX  =                  -32",
+            "NAXIS   =                    2", "NAXIS1  =              1000000",
+            "NAXIS2  =              1000000"])), "more than the limit"),
+        "bomb.fits.gz": (gzip.compress(to_bytes([fits.PrimaryHDU(np.zeros((2000, 2000), np.float32))])),
+                         "more than the limit"),
+        "endless-header.fits": (b"SIMPLE  =                    T" + b" " * (2 * 1024**2), "longer than the limit"),
+        "spread.fits": (spread_mosaic(), "as float32"),
+    }  # fmt: skip
 
 
 CORPUS = corpus()
+
+
+@pytest.fixture(autouse=True)
+def _small_limits(settings):
+    settings.MAX_DECOMPRESSED_BYTES = 8 * 1024**2
+    settings.MAX_IMAGE_BYTES = 64 * 1024**2
+    settings.MAX_HEADER_BYTES = 1024**2
 
 
 @pytest.fixture
@@ -132,7 +158,7 @@ def test_rest_upload(name, users, collections, control, snapshot, settings):
         assert image.state == Image.READY, image.state_reason
         assert rendered(client, image) == (200, 200, 200)
     else:
-        assert response.status_code == 400, (name, response.status_code)
+        assert response.status_code in (400, 413), (name, response.status_code)
         detail = response.json()["detail"]
         assert any(part in detail for part in expected.split("|")), (name, detail)
         assert snapshot(settings.UPLOAD_ROOT) == before
@@ -141,14 +167,16 @@ def test_rest_upload(name, users, collections, control, snapshot, settings):
 
 
 @pytest.mark.parametrize(
-    "name", ["truncated.fits", "absurd.fits", "fourd.fits", "allnan.fits", "text.fits"]
-)
-def test_register_images(name, collections, control, tmp_path, settings, capsys):
+    "name", ["truncated.fits", "absurd.fits", "fourd.fits", "allnan.fits", "text.fits",
+             "claims.fits.gz", "bomb.fits.gz", "gzipped.fits.gz", "spread.fits"]
+)  # fmt: skip
+def test_register_images(name, collections, control, tmp_path, settings, capsys, snapshot):
     content, expected = CORPUS[name]
     root = tmp_path / "archive"
     root.mkdir()
     settings.DATA_ROOTS = [*settings.DATA_ROOTS, root]
     (root / name).write_bytes(content)
+    before = snapshot(settings.UPLOAD_ROOT)
     if expected == "ok":
         call_command("register_images", "team-survey", str(root / name))
         assert Image.objects.filter(name=name).exists()
@@ -157,10 +185,11 @@ def test_register_images(name, collections, control, tmp_path, settings, capsys)
             call_command("register_images", "team-survey", str(root / name))
         assert expected.split("|")[0] in capsys.readouterr().err
         assert not Image.objects.filter(name=name).exists()
+        assert snapshot(settings.UPLOAD_ROOT) == before
     assert (root / name).read_bytes() == content
 
 
-@pytest.mark.parametrize("name", ["absurd.fits", "tables.fits", "gzipped.fits.gz"])
+@pytest.mark.parametrize("name", ["absurd.fits", "tables.fits", "gzipped.fits.gz", "bomb.fits.gz"])
 def test_admin_upload(name, collections, control, django_user_model, client):
     content, expected = CORPUS[name]
     root = django_user_model.objects.create_superuser("root", "root@example.org", "pw")

@@ -2,7 +2,9 @@
 
 ``inspect_fits`` is what registration calls before an image exists: it refuses files
 that are not FITS, empty, truncated (a header declaring more data than the file holds,
-however absurd the declared size), or without 2-D image data, with a message for users.
+however absurd the declared size), claiming more than the ``Limits`` allow (checked
+header by header before any data is read, see ``claims.py``), or without 2-D image data,
+with a message for users.
 """
 
 import contextlib
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from astropy.io import fits
 from astropy.utils.exceptions import AstropyWarning
 
+from tiles.engine.claims import Limits, TooLargeError, check_claims, declared_bytes, size_text
 from tiles.engine.errors import InvalidFitsError
 from tiles.engine.layout import mosaic_header, plan_layout
 
@@ -94,18 +97,7 @@ def open_fits(path):
 
 def declared_data_bytes(header):
     """Bytes of data a header declares (before padding), from BITPIX/NAXISn/PCOUNT/GCOUNT."""
-    naxis = header.get("NAXIS", 0)
-    if naxis == 0:
-        return 0
-    bitpix = abs(int(header.get("BITPIX", 8)))
-    dims = [int(header.get(f"NAXIS{n}", 0)) for n in range(1, naxis + 1)]
-    if header.get("XTENSION") in ("BINTABLE", "TABLE") or header.get("GROUPS"):
-        if header.get("GROUPS"):
-            dims = dims[1:]
-        count = int(header.get("GCOUNT", 1)) * (int(header.get("PCOUNT", 0)) + math.prod(dims))
-    else:
-        count = math.prod(dims)
-    return bitpix // 8 * count
+    return declared_bytes(header)
 
 
 def _truncated(index, needed, file_size):
@@ -143,13 +135,33 @@ def check_first_header(path, file_size):
         raise _truncated(0, needed, file_size)
 
 
-def inspect_fits(path):
-    """Validate ``path`` and describe it: a ``FitsInventory``; ``InvalidFitsError`` if unusable."""
+def inspect_fits(path, limits=None):
+    """Validate ``path`` and describe it: a ``FitsInventory``; ``InvalidFitsError`` if
+    unusable or beyond ``limits`` (a ``claims.Limits``; its defaults if None)."""
+    limits = limits or Limits()
+    if os.path.getsize(path) == 0:
+        raise InvalidFitsError("the file is empty.")
+    check_claims(path, limits)  # before astropy reads a header: it would trust them
     with open_fits(path) as hdulist:
         try:
-            return _inventory(hdulist)
+            inventory = _inventory(hdulist)
         except FITS_READ_ERRORS as exc:
             raise InvalidFitsError(f"unreadable FITS file: {exc!r}") from exc
+    check_image_size(inventory, limits)
+    return inventory
+
+
+def check_image_size(inventory, limits):
+    """Refuse an image whose pixels, as the float32 the pyramid stores, pass the limit:
+    a cube of many planes or a mosaic whose DETSECs lie far apart can claim that much
+    with little data."""
+    nbytes = inventory.width * inventory.height * inventory.channels * 4
+    if nbytes > limits.max_data_bytes:
+        raise TooLargeError(
+            f"the image is {inventory.width:,} x {inventory.height:,} pixels x "
+            f"{inventory.channels:,} channel(s), {size_text(nbytes)} as float32: more than "
+            f"the limit of {size_text(limits.max_data_bytes)}."
+        )
 
 
 def _inventory(hdulist):
