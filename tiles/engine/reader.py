@@ -213,17 +213,27 @@ class RawPlane:
         """Raw pixels ``[y0:y1:step, x0:x1:step]`` (bounds within the plane)."""
         size = self.dtype.itemsize
         span = (x1 - x0) * size
-        if step == 1 and (x1 - x0 == self.width or self.row_bytes <= 4 * span + 65536):
-            # One read of whole rows (a warm's blocks, narrow files), cut to the columns.
+        whole = (y1 - y0) * self.row_bytes
+        if step == 1 and (x1 - x0 == self.width or self.row_bytes <= 4 * span or whole <= 2**18):
+            # One read of whole rows (a warm's blocks, narrow files), cut to the columns:
+            # a read of 256 KiB costs about ten small ones.
             start = self.offset + y0 * self.row_bytes
             count = (y1 - y0) * self.row_bytes
             rows = self._pread(count, start).reshape(y1 - y0, self.width)
             return rows[:, x0:x1]
-        # Wide rows, few columns (a tile of a large image), or sampled rows: a read per row.
+        # Wide rows, few columns (a tile of a large image), or sampled rows: a read per
+        # row, straight into the result.
         wanted = range(y0, y1, step)
         out = np.empty((len(wanted), span // size), self.dtype)
-        for i, y in enumerate(wanted):
-            out[i] = self._pread(span, self.offset + y * self.row_bytes + x0 * size)
+        flat = memoryview(out).cast("B")
+        first = self.offset + x0 * size
+        fd, row_bytes, preadv = self.fd, self.row_bytes, os.preadv
+        try:
+            for i, y in enumerate(wanted):
+                if preadv(fd, (flat[i * span : (i + 1) * span],), first + y * row_bytes) < span:
+                    self._changed(first + y * row_bytes, span)
+        except OSError as exc:
+            raise InvalidFitsError(f"cannot read the pixels: {exc}") from exc
         return out[:, ::step] if step > 1 else out
 
     def _pread(self, count, start):
@@ -232,11 +242,15 @@ class RawPlane:
         except OSError as exc:
             raise InvalidFitsError(f"cannot read the pixels: {exc}") from exc
         if len(buffer) < count:
-            raise InvalidFitsError(
-                f"the file changed: it ends at byte {start + len(buffer):,}, before the pixels "
-                f"it held up to byte {start + count:,}."
-            )
+            self._changed(start, count)
         return np.frombuffer(buffer, self.dtype)
+
+    def _changed(self, start, count):
+        end = os.fstat(self.fd).st_size
+        raise InvalidFitsError(
+            f"the file changed: it ends at byte {end:,}, before the pixels it held "
+            f"up to byte {start + count:,}."
+        )
 
 
 class Scaling:
