@@ -58,6 +58,13 @@ DATA_ROOTS = [UPLOAD_ROOT] + [
     Path(p).resolve() for p in envlist("FITSPORTAL_DATA_ROOTS", sep=os.pathsep)
 ]
 MAX_UPLOAD_BYTES = envint("FITSPORTAL_MAX_UPLOAD_BYTES", 4 * 1024**3)
+# What a FITS file's headers may claim, checked before any data is read: its data (all
+# HDUs), and its image as the float32 the pyramid stores.
+MAX_IMAGE_BYTES = envint("FITSPORTAL_MAX_IMAGE_BYTES", 32 * 1024**3)
+# A gzip'd FITS file is decompressed at registration, never past this many bytes.
+MAX_DECOMPRESSED_BYTES = envint("FITSPORTAL_MAX_DECOMPRESSED_BYTES", 4 * 1024**3)
+MAX_HEADER_BYTES = envint("FITSPORTAL_MAX_HEADER_BYTES", 8 * 1024**2)
+MAX_HDUS = envint("FITSPORTAL_MAX_HDUS", 1000)
 TILE_SIZE = 256
 # Rendered tiles kept in the "tiles" cache (bounded) and for how long; HTTP caching times.
 TILE_CACHE_ENABLED = envbool("FITSPORTAL_TILE_CACHE", True)
@@ -77,13 +84,6 @@ MAX_REQUEST_CHANNELS = envint("FITSPORTAL_MAX_REQUEST_CHANNELS", 256)
 # Heavy operations running at once in one server process (tiles/heavy.py); one more is
 # answered 503 with Retry-After (seconds) at once.
 HEAVY_SLOTS = {
-# What a FITS file's headers may claim, checked before any data is read: its data (all
-# HDUs), and its image as the float32 the pyramid stores.
-MAX_IMAGE_BYTES = envint("FITSPORTAL_MAX_IMAGE_BYTES", 32 * 1024**3)
-# A gzip'd FITS file is decompressed at registration, never past this many bytes.
-MAX_DECOMPRESSED_BYTES = envint("FITSPORTAL_MAX_DECOMPRESSED_BYTES", 4 * 1024**3)
-MAX_HEADER_BYTES = envint("FITSPORTAL_MAX_HEADER_BYTES", 8 * 1024**2)
-MAX_HDUS = envint("FITSPORTAL_MAX_HDUS", 1000)
     "region": envint("FITSPORTAL_CONCURRENT_REGIONS", 2),
     "cutout": envint("FITSPORTAL_CONCURRENT_CUTOUTS", 2),
     "profile": envint("FITSPORTAL_CONCURRENT_PROFILES", 4),
