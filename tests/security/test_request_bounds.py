@@ -2,6 +2,7 @@
 settings, heavy operations limited per process (503 + Retry-After when full)."""
 
 import time
+import tracemalloc
 from contextlib import ExitStack
 
 import numpy as np
@@ -14,6 +15,8 @@ from portal.demo import star_field_wcs
 from portal.models import Collection
 from portal.registration import register_path
 from tiles import heavy
+from tiles.engine import RenderParams, encode, open_image, render, render_region
+from tiles.engine import image as image_module
 
 pytestmark = pytest.mark.django_db
 
@@ -234,3 +237,50 @@ def test_slots_are_per_kind_and_bounded(settings):
     assert heavy.in_use("region") == heavy.in_use("cutout") == 0
     with heavy.slot("region"):
         pass
+
+
+# --- the memory of one region ---------------------------------------------------------
+
+
+def whole_region_bytes(data, level, box, params):
+    """The region rendered all at once, as before strips: the reference bytes."""
+    planes = data.region_data(level, *box, params.channels_needed)
+    pixels, alpha = render(np.ascontiguousarray(planes), params)
+    return encode(pixels, params.fmt, params.quality, alpha)
+
+
+@pytest.mark.parametrize("fmt", ["jpeg", "png", "webp"])
+@pytest.mark.parametrize("colour", [False, True])
+def test_region_in_strips_is_the_region_at_once(tmp_path, monkeypatch, fmt, colour):
+    rng = np.random.default_rng(3)
+    cube = rng.normal(100, 20, (3, 300, 437)).astype(np.float32)
+    cube[:, 10:20, 30:40] = np.nan  # transparent in PNG / WebP
+    path = tmp_path / "cube.fits"
+    fits.PrimaryHDU(cube).writeto(path)
+    data = open_image(path)
+    params = RenderParams(minmax=((60.0, 140.0),) * 3, channel=None if colour else 1,
+                          colormap="grey" if colour else "hot", fmt=fmt, quality=90)  # fmt: skip
+    monkeypatch.setattr(image_module, "REGION_STRIP_PIXELS", 5000)  # 11 rows a strip, and a rest
+    for level, box in ((0, (3, 7, 437, 300)), (1, (0, 0, 219, 150)), (0, (5, 5, 6, 6))):
+        expected = whole_region_bytes(data, level, box, params)
+        assert render_region(data, level, *box, params) == expected, (level, box)
+
+
+def test_a_region_needs_little_more_memory_than_its_8_bit_image(tmp_path):
+    side = 2048
+    path = tmp_path / "big.fits"
+    noise = np.random.default_rng(4).normal(0, 1, (side, side)).astype(np.float32)
+    fits.PrimaryHDU(noise).writeto(path)
+    data = open_image(path)
+    params = RenderParams(minmax=((-2.0, 2.0),), channel=0, fmt="png")
+    render_region(data, 0, 0, 0, 64, 64, params)  # scratch buffers exist, as in a server
+    tracemalloc.start()
+    try:
+        body = render_region(data, 0, 0, 0, side, side, params)
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert body[:8] == b"\x89PNG\r\n\x1a\n"
+    # The 8-bit grey + alpha image is 2 bytes a pixel and the PNG about as much; the
+    # floats of the whole region alone would be 4 bytes a pixel, their scratch more.
+    assert peak < 6 * side * side, f"{peak / 2**20:.0f} MiB for a {side}^2 region"

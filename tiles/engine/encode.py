@@ -35,7 +35,21 @@ def encode(pixels, fmt="jpeg", quality=90, alpha=None):
         pixels = pixels[:, :, :3]
     if alpha is not None:
         pixels = np.concatenate([pixels, alpha[:, :, None]], axis=2)
-    pixels = np.ascontiguousarray(pixels)
+    return encode_bands(np.ascontiguousarray(pixels), fmt, quality)
+
+
+def encode_canvas(canvas, fmt="jpeg", quality=90):
+    """Bytes of an image laid out for ``fmt`` already (no copy): for JPEG, uint8 (h, w)
+    grey or (h, w, 4) RGBX; for PNG and WebP, (h, w, bands) grey or RGB then alpha."""
+    if fmt == "jpeg":
+        return encode_jpeg(canvas, quality)
+    if fmt not in FORMATS:
+        raise ParameterError(f"Unknown image format '{fmt}' (one of: {', '.join(FORMATS)}).")
+    return encode_bands(canvas, fmt, quality)
+
+
+def encode_bands(pixels, fmt, quality):
+    """PNG or WebP bytes of a contiguous uint8 (h, w, bands) array, bands as stored."""
     height, width, bands = pixels.shape
     image = pyvips.Image.new_from_memory(pixels.data, width, height, bands, "uchar")
     if fmt == "png":

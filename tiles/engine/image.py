@@ -15,7 +15,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from tiles.engine.encode import encode
+from tiles.engine.encode import encode, encode_canvas
 from tiles.engine.errors import ParameterError, RegionTooLargeError
 from tiles.engine.geometry import TileGrid
 from tiles.engine.pyramid import _matches, bin2x2, open_levels, read_manifest
@@ -279,7 +279,12 @@ def render_tile(image, level, col, row, params):
 
 
 def render_region(image, level, x0, y0, x1, y1, params, max_pixels=MAX_REGION_PIXELS):
-    """Encoded bytes of level pixels [x0, x1) x [y0, y1) (top-down), clipped to the level."""
+    """Encoded bytes of level pixels [x0, x1) x [y0, y1) (top-down), clipped to the level.
+
+    Rendered in strips of about ``REGION_STRIP_PIXELS`` into the 8-bit image the encoder
+    takes: memory is that image plus one strip's floats, not the region's floats (four
+    times the output per channel, and more for the scratch buffers).
+    """
     width, height = image.grid.level_size(level)
     x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
     if x0 >= x1 or y0 >= y1:
@@ -289,9 +294,40 @@ def render_region(image, level, x0, y0, x1, y1, params, max_pixels=MAX_REGION_PI
             f"The region needs {(x1 - x0) * (y1 - y0):,} pixels, more than the limit of "
             f"{max_pixels:,}: zoom in or raise the binning (BIN)."
         )
-    data = image.region_data(level, x0, y0, x1, y1, params.channels_needed)
-    pixels, alpha = render(np.ascontiguousarray(data), params)
-    return encode(pixels, params.fmt, params.quality, alpha)
+    rows = max(1, REGION_STRIP_PIXELS // (x1 - x0))
+    canvas = None
+    for top in range(y0, y1, rows):
+        bottom = min(top + rows, y1)
+        planes = image.region_planes(level, x0, top, x1, bottom, params.channels_needed)
+        pixels, alpha = render(planes, params, scratch=True)
+        if canvas is None:
+            canvas = _canvas(y1 - y0, x1 - x0, pixels, alpha)
+        _paste(canvas, top - y0, pixels, alpha)
+    return encode_canvas(canvas, params.fmt, params.quality)
+
+
+REGION_STRIP_PIXELS = 1 << 18
+
+
+def _canvas(height, width, pixels, alpha):
+    """The 8-bit image a region is pasted into, laid out as ``encode_canvas`` takes it:
+    grey (h, w) or RGBX (h, w, 4) without alpha; grey or RGB, then alpha, with it."""
+    if alpha is None:
+        return np.empty((height, width, *pixels.shape[2:]), np.uint8)
+    colours = 1 if pixels.ndim == 2 else 3
+    return np.empty((height, width, colours + 1), np.uint8)
+
+
+def _paste(canvas, top, pixels, alpha):
+    rows = slice(top, top + pixels.shape[0])
+    if alpha is None:
+        canvas[rows] = pixels
+        return
+    if pixels.ndim == 2:
+        canvas[rows, :, 0] = pixels
+    else:
+        canvas[rows, :, :3] = pixels[:, :, :3]
+    canvas[rows, :, -1] = alpha
 
 
 class ImageCache:
