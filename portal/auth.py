@@ -60,7 +60,7 @@ BAD_TOKEN = object()  # an ``Authorization: Token`` header DRF refuses before an
 
 
 class Credentials(NamedTuple):
-    session: str | None  # the session cookie's value, if any
+    session: str | None  # the session cookie's value ("" too), None without one
     token: object  # None (no token header), a token key, or BAD_TOKEN
 
 
@@ -83,7 +83,7 @@ def credentials(headers):
     if not isinstance(headers, dict):
         headers = request_headers(headers)
     session = parse_cookie(headers.get("cookie", "")).get(settings.SESSION_COOKIE_NAME)
-    return Credentials(session or None, _token(headers.get("authorization", "")))
+    return Credentials(session, _token(headers.get("authorization", "")))
 
 
 def _token(authorization):
@@ -100,6 +100,11 @@ def _token(authorization):
 
 
 # --- who they are ---------------------------------------------------------------------
+class EndedSession(AnonymousUser):
+    """The anonymous user of a session cookie that names no session (ended, expired,
+    made up): Django answers such a request with a ``Set-Cookie`` that deletes it."""
+
+
 class _SessionOnly:
     """What ``django.contrib.auth.get_user`` needs of a request."""
 
@@ -108,11 +113,15 @@ class _SessionOnly:
 
 
 def user_for_session(session_key):
-    """The user of a session (Django's own checks: backend, active, session hash), or
-    ``AnonymousUser``. Not cached; may query the database."""
+    """The user of a session (Django's own checks: backend, active, session hash),
+    ``AnonymousUser``, or ``EndedSession`` if there is no such session (any more). Not
+    cached; may query the database."""
     store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
     try:
-        return django_auth.get_user(_SessionOnly(store))
+        user = django_auth.get_user(_SessionOnly(store))
+        if not user.is_authenticated and store.is_empty():
+            return EndedSession()
+        return user
     finally:
         close_old_connections()
 
@@ -132,7 +141,7 @@ def request_user(creds, api=True):
     DRF would refuse the request (401). ``api``: a DRF view (tokens count); otherwise a
     plain Django view, which knows only the session. Cached; may block on a miss."""
     user = AnonymousUser()
-    if creds.session:
+    if creds.session is not None:
         user = _identities.get(("session", creds.session), lambda: user_for_session(creds.session))
     if user.is_authenticated or not api or creds.token is None:
         return user
@@ -146,7 +155,7 @@ def request_user(creds, api=True):
 def peek_request_user(creds, api=True):
     """(True, what ``request_user`` gives) when it is known without I/O, else (False, None)."""
     user = AnonymousUser()
-    if creds.session:
+    if creds.session is not None:
         found, user = _identities.peek(("session", creds.session))
         if not found:
             return False, None
@@ -155,6 +164,14 @@ def peek_request_user(creds, api=True):
     if creds.token is BAD_TOKEN:
         return True, None
     return _identities.peek(("token", creds.token))
+
+
+def session_ended(creds):
+    """Whether the session cookie of ``creds`` names no session, as far as the cache
+    knows (after ``request_user`` or a successful ``peek_request_user``)."""
+    if creds.session is None:
+        return False
+    return isinstance(_identities.peek(("session", creds.session))[1], EndedSession)
 
 
 def _is_user(value):
