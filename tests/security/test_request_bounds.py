@@ -284,3 +284,27 @@ def test_a_region_needs_little_more_memory_than_its_8_bit_image(tmp_path):
     # The 8-bit grey + alpha image is 2 bytes a pixel and the PNG about as much; the
     # floats of the whole region alone would be 4 bytes a pixel, their scratch more.
     assert peak < 6 * side * side, f"{peak / 2**20:.0f} MiB for a {side}^2 region"
+
+
+def test_a_long_profile_reads_chunks_not_its_bounding_box(tmp_path):
+    side = 2048
+    path = tmp_path / "big.fits"
+    pixels = np.random.default_rng(5).normal(0, 1, (side, side)).astype(np.float32)
+    pixels[100, 100] = np.nan
+    fits.PrimaryHDU(pixels).writeto(path)
+    data = open_image(path)
+    data.profile(1, 1, 2, 2)
+    tracemalloc.start()
+    try:
+        profile = data.profile(1, 1, side, side)  # a diagonal across many chunks
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(profile) == side
+    for point in profile[::97] + profile[99:102] + profile[-1:]:
+        x, y = point["x"], point["y"]
+        expected = None if np.isnan(pixels[y, x]) else float(pixels[y, x])
+        assert point["values"] == [expected], point
+    assert profile[100]["values"] == [None]
+    # The line's bounding box alone would be 2048 x 2048 floats (16 MiB).
+    assert peak < 4 * 2**20, f"{peak / 2**20:.1f} MiB for a profile of {side} pixels"

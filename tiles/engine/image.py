@@ -9,6 +9,7 @@ never waits for the warm.
 """
 
 import io
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -25,6 +26,7 @@ from tiles.engine.stats import channel_stats, sample_rows
 
 PREVIEW_LEVEL = 3  # from this level on, unwarmed tiles are strided samples
 MAX_REGION_PIXELS = 1024 * 256 * 256
+PROFILE_CHUNK = 256  # points of a profile read at once
 
 
 class ImageData:
@@ -167,20 +169,23 @@ class ImageData:
         """Values along the digital line between two FITS pixels (1-based, ends included).
 
         Returns [{"x", "y", "values"}] with x, y 0-based, as the IIP ``PFL`` response.
+        Pixels are read ``PROFILE_CHUNK`` points at a time, each chunk's bounding box (at
+        most ``PROFILE_CHUNK`` squared pixels), not the whole line's.
         """
         channels = self.check_channels(channels)
         points = bresenham(int(x1) - 1, int(y1) - 1, int(x2) - 1, int(y2) - 1)
         xs = np.array([p[0] for p in points])
         ys = np.array([p[1] for p in points])
-        inside = (xs >= 0) & (xs < self.width) & (ys >= 0) & (ys < self.height)
+        inside = np.flatnonzero((xs >= 0) & (xs < self.width) & (ys >= 0) & (ys < self.height))
         values = [[None] * len(channels) for _ in points]
-        if inside.any():
-            bx0, bx1 = xs[inside].min(), xs[inside].max() + 1
-            by0, by1 = ys[inside].min(), ys[inside].max() + 1
+        for start in range(0, inside.size, PROFILE_CHUNK):
+            chunk = inside[start : start + PROFILE_CHUNK]
+            cx, cy = xs[chunk], ys[chunk]
+            bx0, by0 = cx.min(), cy.min()
             for k, c in enumerate(channels):
-                box = self._fits_region(c, 0, bx0, by0, bx1, by1)
-                for i in np.flatnonzero(inside):
-                    values[i][k] = _value(box[ys[i] - by0, xs[i] - bx0])
+                box = np.asarray(self._fits_region(c, 0, bx0, by0, cx.max() + 1, cy.max() + 1))
+                for i, value in zip(chunk, box[cy - by0, cx - bx0].tolist(), strict=True):
+                    values[i][k] = value if math.isfinite(value) else None
         return [
             {"x": int(x), "y": int(y), "values": v}
             for (x, y), v in zip(points, values, strict=True)
