@@ -14,6 +14,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from portal import jobs  # noqa: E402
+from portal.body_limits import BodyLimit  # noqa: E402
 from tiles.fastpath import TileFastPath  # noqa: E402
 from tiles.routing import websocket_urlpatterns  # noqa: E402
 from tiles.tasks import resume_interrupted  # noqa: E402
@@ -42,7 +43,7 @@ async def lifespan(scope, receive, send):
 
 application = ProtocolTypeRouter(
     {
-        "http": TileFastPath(django_http),
+        "http": TileFastPath(BodyLimit(django_http)),
         "lifespan": lifespan,
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))

@@ -86,6 +86,20 @@ def can_manage(user, collection):
     return has_level(user, collection, MANAGE)
 
 
+def may_contribute(user, collection_slug=None):
+    """Whether ``user`` may add to the collection ``collection_slug`` (to some collection
+    if None): what an upload is asked before its body is read. False for a slug that
+    names nothing."""
+    from portal.models import Collection
+
+    if user is None or not user.is_authenticated:
+        return False
+    collections = Collection.objects.filter(collections_q(user, CONTRIBUTE))
+    if collection_slug is not None:
+        collections = collections.filter(slug=collection_slug)
+    return collections.exists()
+
+
 MAX_ID = 2**63 - 1  # database ids are 64-bit: larger numbers name nothing
 
 

@@ -4,7 +4,7 @@ from django.db.models import Count
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotAuthenticated, PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
@@ -66,9 +66,7 @@ class CollectionViewSet(
         """Upload a FITS file (multipart field ``file``) into the collection."""
         collection = self.get_object()
         if not permissions.can_contribute(request.user, collection):
-            if not request.user.is_authenticated:
-                raise NotAuthenticated()
-            raise PermissionDenied("You may not add images to this collection.")
+            raise NotFound()  # as if it did not exist, as portal.body_limits answers
         data = request.data  # parses the upload, streaming it to disk
         refused = getattr(request._request, "upload_refused", None)
         if refused:
