@@ -1,18 +1,21 @@
-"""Admin: catalogs, added by uploading a ds9, CSV/TSV or GeoJSON file."""
+"""Admin: catalogs, added by uploading a ds9, CSV/TSV or GeoJSON file (imported in the
+background, like uploads through the API: the list shows each catalog's state)."""
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.db import transaction
 
-from catalogs import storage
-from catalogs.importers import FORMATS, CatalogImportError, import_catalog
+from catalogs import tasks, uploads
+from catalogs.importers import FORMATS
 from catalogs.models import Catalog
 from portal import permissions
 from portal.models import Collection
 
 
 class CatalogUploadForm(forms.ModelForm):
-    """A new catalog from a file; the catalog exists only if every line imports."""
+    """A new catalog from a file: ``pending`` until its import task has read every line,
+    then ``ready``, or ``failed`` with the reason and no feature."""
 
     upload = forms.FileField(
         label="Catalog or region file", help_text="ds9 .reg, CSV/TSV with RA/Dec, GeoJSON"
@@ -39,27 +42,20 @@ class CatalogUploadForm(forms.ModelForm):
             return cleaned
         if upload.size > settings.MAX_CATALOG_BYTES:
             raise forms.ValidationError(f"{upload.name}: file too large ({upload.size:,} bytes).")
-        try:
-            result = import_catalog(
-                upload.read(), fmt=cleaned.get("format") or None, filename=upload.name
-            )
-        except CatalogImportError as exc:
-            raise forms.ValidationError(f"{upload.name}: {exc}") from exc
         images = list(cleaned.get("images") or [])
         if any(image.collection_id != collection.pk for image in images):
             raise forms.ValidationError("Linked images must belong to the catalog's collection.")
-        pixel = any((f.get("properties") or {}).get("frame") == "image" for f in result.features)
-        if pixel and len(images) != 1:
-            raise forms.ValidationError(
-                "Regions in pixel coordinates need exactly one linked image."
-            )
-        kind = Catalog.REGIONS if result.format == "ds9" else Catalog.SOURCES
-        self.instance = storage.create_catalog(
-            collection, result.features, name=cleaned.get("name") or upload.name, owner=self.user,
-            images=images, description=cleaned.get("description", ""), style=cleaned.get("style") or {},
-            kind=kind, source_name=upload.name,
-        )  # fmt: skip
-        self.import_warnings = result.warnings
+        fmt = cleaned.get("format") or None
+        with transaction.atomic():
+            self.instance = Catalog.objects.create(
+                collection=collection, name=cleaned.get("name") or upload.name, owner=self.user,
+                description=cleaned.get("description", ""), style=cleaned.get("style") or {},
+                source_name=upload.name[:255], state=Catalog.PENDING, progress=0.0,
+                import_options={"format": fmt} if fmt else {},
+            )  # fmt: skip
+            self.instance.images.set(images)
+            uploads.store_upload(upload, self.instance.pk)
+            tasks.schedule_import(self.instance)
         return cleaned
 
     def save_m2m(self):
@@ -68,8 +64,9 @@ class CatalogUploadForm(forms.ModelForm):
 
 @admin.register(Catalog)
 class CatalogAdmin(admin.ModelAdmin):
-    list_display = ["name", "collection", "kind", "feature_count", "owner", "created"]
-    list_filter = ["kind", "collection"]
+    list_display = ["name", "collection", "kind", "state", "feature_count", "owner", "created"]
+    list_filter = ["kind", "state", "collection"]
+    readonly_fields = ["state", "state_reason", "progress", "warnings"]
     search_fields = ["name", "description", "source_name"]
 
     def get_queryset(self, request):
@@ -97,14 +94,15 @@ class CatalogAdmin(admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["collection", "upload", "format", "name", "description", "images", "style"]
-        return ["name", "description", "style", "images"]
+        return ["name", "description", "style", "images", "state", "state_reason", "warnings"]
 
     def save_model(self, request, obj, form, change):
         if change:
             super().save_model(request, obj, form, change)
             return
-        for warning in getattr(form, "import_warnings", []):
-            self.message_user(request, warning, level="warning")
+        self.message_user(
+            request, f"{obj.source_name}: importing in the background; the list shows its state."
+        )
 
     def save_related(self, request, form, formsets, change):
         if change:

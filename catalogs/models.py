@@ -7,6 +7,9 @@ drawn in pixel coordinates of one image (ds9 ``image`` regions) keep ``frame = i
 FITS 1-based pixel positions in ``x``/``y``; their catalog names that image.
 
 A catalog is visible to whoever may view its collection (portal/permissions.py).
+A file import runs in the background (catalogs/tasks.py): the catalog is ``pending``,
+then ``importing`` (``progress`` in [0, 1]), and ends ``ready`` or ``failed`` with the
+reason in ``state_reason``. Only a ``ready`` catalog's features are ever served.
 """
 
 from django.conf import settings
@@ -21,6 +24,8 @@ class CatalogQuerySet(models.QuerySet):
 
 
 class Catalog(models.Model):
+    PENDING, IMPORTING, READY, FAILED = "pending", "importing", "ready", "failed"
+    STATE_CHOICES = [(s, s.title()) for s in (PENDING, IMPORTING, READY, FAILED)]
     SOURCES, REGIONS, ANNOTATIONS = "sources", "regions", "annotations"
     KIND_CHOICES = [
         (SOURCES, "Source catalog"),
@@ -43,6 +48,13 @@ class Catalog(models.Model):
         help_text="Display style: color, marker (circle/square/cross/...), size, label property",
     )
     feature_count = models.PositiveIntegerField(default=0)
+    state = models.CharField(max_length=10, choices=STATE_CHOICES, default=READY)
+    state_reason = models.TextField(blank=True)
+    progress = models.FloatField(default=1.0, help_text="Fraction of the import done")
+    warnings = models.JSONField(default=list, blank=True, help_text="Lines left out")
+    import_options = models.JSONField(
+        default=dict, blank=True, help_text="format, ra_column, dec_column of the import"
+    )
     # Bounding box of the sky features (degrees); ra_min > ra_max when it crosses RA 0.
     ra_min = models.FloatField(null=True, blank=True)
     ra_max = models.FloatField(null=True, blank=True)
@@ -58,6 +70,10 @@ class Catalog(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def ready(self):
+        return self.state == self.READY
 
 
 class Feature(models.Model):

@@ -12,7 +12,7 @@ from catalogs.geometry import angular_distance
 from catalogs.models import Feature
 
 DEFAULT_LIMIT = 5000
-MAX_LIMIT = 50000
+CHUNK = 50_000  # rows of a cone's bounding box read at a time
 
 
 def _ra_range_q(ra_min, ra_max):
@@ -45,17 +45,33 @@ def in_cone(catalog, ra, dec, radius, limit=DEFAULT_LIMIT):
         if abs(ratio) < 1.0:
             half = math.degrees(math.asin(abs(ratio)))
             queryset = queryset.filter(_ra_range_q((ra - half) % 360.0, (ra + half) % 360.0))
-    rows = list(queryset.values_list("pk", "ra", "dec"))
-    if not rows:
-        return [], False
-    ids, ras, decs = (np.asarray(column) for column in zip(*rows, strict=True))
-    distance = angular_distance(ra, dec, ras, decs)
-    keep = np.flatnonzero(distance <= radius)
-    keep = keep[np.argsort(distance[keep], kind="stable")]
-    truncated = keep.size > limit
-    chosen = [int(i) for i in ids[keep[:limit]]]
+    best_ids, best_distance, found = np.empty(0, np.int64), np.empty(0), 0
+    for ids, ras, decs in _chunks(queryset.values_list("pk", "ra", "dec")):
+        distance = angular_distance(ra, dec, ras, decs)
+        inside = distance <= radius
+        found += int(inside.sum())
+        # Keep the nearest limit + 1 so far: memory stays O(limit + CHUNK).
+        best_ids = np.concatenate([best_ids, ids[inside]])
+        best_distance = np.concatenate([best_distance, distance[inside]])
+        if best_ids.size > limit + 1:
+            order = np.lexsort((best_ids, best_distance))[: limit + 1]
+            best_ids, best_distance = best_ids[order], best_distance[order]
+    order = np.lexsort((best_ids, best_distance))
+    chosen = [int(i) for i in best_ids[order][:limit]]
     by_id = Feature.objects.in_bulk(chosen)
-    return [by_id[i] for i in chosen], truncated
+    return [by_id[i] for i in chosen], found > limit
+
+
+def _chunks(rows):
+    """(ids, ras, decs) arrays of at most ``CHUNK`` rows at a time."""
+    buffer = []
+    for row in rows.iterator(chunk_size=CHUNK):
+        buffer.append(row)
+        if len(buffer) >= CHUNK:
+            yield tuple(np.asarray(column) for column in zip(*buffer, strict=True))
+            buffer = []
+    if buffer:
+        yield tuple(np.asarray(column) for column in zip(*buffer, strict=True))
 
 
 def all_features(catalog, limit=DEFAULT_LIMIT):

@@ -1,10 +1,14 @@
 """Catalogs in the REST API: shape, upload and annotation validation."""
 
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
 
 from catalogs.importers import FORMATS
 from catalogs.models import Catalog
 from portal.models import Collection, Image
+from portal.permissions import MAX_ID
+
+NO_SUCH_COLLECTION = "Not found."  # what a collection that does not exist answers everywhere
 
 
 class CatalogSerializer(serializers.ModelSerializer):
@@ -16,7 +20,8 @@ class CatalogSerializer(serializers.ModelSerializer):
     class Meta:
         model = Catalog
         fields = ["id", "name", "description", "kind", "collection", "images", "owner", "style",
-                  "feature_count", "bbox", "source_name", "created", "updated"]  # fmt: skip
+                  "feature_count", "bbox", "source_name", "state", "state_reason", "progress",
+                  "warnings", "created", "updated"]  # fmt: skip
         read_only_fields = fields
 
     def get_bbox(self, obj) -> list[float] | None:
@@ -27,31 +32,53 @@ class CatalogSerializer(serializers.ModelSerializer):
 
 class CatalogCreateSerializer(serializers.Serializer):
     """A new catalog: an uploaded file (ds9, CSV/TSV, GeoJSON), or GeoJSON features
-    given inline (team annotations)."""
+    given inline (team annotations).
 
-    collection = serializers.SlugRelatedField(slug_field="slug", queryset=Collection.objects.all())
+    The collection and the linked images are looked up among those the requesting user
+    may see (``context["user"]``): one that exists but is hidden gets the same answer as
+    one that does not exist (404 for the collection, 400 for an image).
+    """
+
+    collection = serializers.CharField(max_length=100)
     name = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
-    kind = serializers.ChoiceField(choices=[c for c, _ in Catalog.KIND_CHOICES], required=False)
-    images = serializers.PrimaryKeyRelatedField(
-        many=True, queryset=Image.objects.all(), required=False
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=10_000
     )
+    kind = serializers.ChoiceField(choices=[c for c, _ in Catalog.KIND_CHOICES], required=False)
+    images = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False,
+        max_length=1000,
+    )  # fmt: skip
     style = serializers.JSONField(required=False, default=dict)
     file = serializers.FileField(required=False)
     format = serializers.ChoiceField(choices=FORMATS, required=False)
-    ra_column = serializers.CharField(required=False)
-    dec_column = serializers.CharField(required=False)
+    ra_column = serializers.CharField(required=False, max_length=200)
+    dec_column = serializers.CharField(required=False, max_length=200)
     features = serializers.ListField(child=serializers.JSONField(), required=False)
+
+    def validate_collection(self, slug):
+        return visible_collection(self.context.get("user"), slug)
 
     def validate(self, attrs):
         if bool(attrs.get("file")) == bool(attrs.get("features") is not None):
             raise serializers.ValidationError("Give either a file or a list of features.")
-        images = attrs.get("images") or []
-        if any(image.collection_id != attrs["collection"].pk for image in images):
-            raise serializers.ValidationError(
-                "Linked images must belong to the catalog's collection."
-            )
+        wanted = list(dict.fromkeys(attrs.get("images") or []))
+        found = Image.objects.visible_to(self.context.get("user")).filter(
+            collection=attrs["collection"], pk__in=wanted
+        )
+        by_id = {image.pk: image for image in found}
+        if any(pk not in by_id for pk in wanted):
+            raise serializers.ValidationError({"images": "No such image in this collection."})
+        attrs["images"] = [by_id[pk] for pk in wanted]
         return attrs
+
+
+def visible_collection(user, slug):
+    """The collection ``slug`` if ``user`` may see it; else 404, exactly as if it did not exist."""
+    collection = Collection.objects.visible_to(user).filter(slug=slug).first()
+    if collection is None:
+        raise NotFound(NO_SUCH_COLLECTION)
+    return collection
 
 
 class AnnotationSerializer(serializers.Serializer):

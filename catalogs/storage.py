@@ -1,5 +1,8 @@
 """Saving imported features: a catalog and all its feature rows, or nothing."""
 
+from array import array
+
+import numpy as np
 from django.db import transaction
 
 from catalogs.geometry import feature_center
@@ -26,21 +29,21 @@ def feature_row(catalog, feature):
     return row
 
 
-def sky_bounds(rows):
-    """(ra_min, ra_max, dec_min, dec_max) of sky rows; RA wraps through 0 if narrower."""
-    ras = sorted(row.ra for row in rows if row.frame == Feature.SKY)
-    decs = [row.dec for row in rows if row.frame == Feature.SKY]
-    if not ras:
+def sky_bounds(ras, decs):
+    """(ra_min, ra_max, dec_min, dec_max) of sky positions (degrees); the RA range is
+    the smallest arc holding every RA, so it wraps through 0 when that is narrower."""
+    ras = np.sort(np.asarray(ras, dtype=float))
+    if not ras.size:
         return None, None, None, None
     # The smallest arc holding every RA: the complement of the widest gap between them.
-    gaps = [(ras[i + 1] - ras[i], i) for i in range(len(ras) - 1)]
-    gaps.append((ras[0] + 360.0 - ras[-1], len(ras) - 1))
-    width, i = max(gaps)
-    if i == len(ras) - 1:
+    gaps = np.append(np.diff(ras), ras[0] + 360.0 - ras[-1])
+    widest = len(gaps) - 1 - int(np.argmax(gaps[::-1]))  # the last of equal gaps
+    if widest == len(ras) - 1:
         ra_min, ra_max = ras[0], ras[-1]
     else:
-        ra_min, ra_max = ras[i + 1], ras[i]
-    return ra_min, ra_max, min(decs), max(decs)
+        ra_min, ra_max = ras[widest + 1], ras[widest]
+    decs = np.asarray(decs, dtype=float)
+    return float(ra_min), float(ra_max), float(decs.min()), float(decs.max())
 
 
 @transaction.atomic
@@ -55,19 +58,27 @@ def create_catalog(collection, features, *, name, owner=None, images=(), **field
 
 @transaction.atomic
 def add_features(catalog, features):
-    rows = [feature_row(catalog, feature) for feature in features]
-    Feature.objects.bulk_create(rows, batch_size=BATCH)
+    rows = write_features(catalog, features)
     refresh_summary(catalog)
     return rows
 
 
-def refresh_summary(catalog):
-    positions = [
-        Feature(frame=Feature.SKY, ra=ra, dec=dec)
-        for ra, dec in catalog.features.filter(frame=Feature.SKY).values_list("ra", "dec")
-    ]
-    catalog.ra_min, catalog.ra_max, catalog.dec_min, catalog.dec_max = sky_bounds(positions)
+def write_features(catalog, features):
+    rows = [feature_row(catalog, feature) for feature in features]
+    Feature.objects.bulk_create(rows, batch_size=BATCH)
+    return rows
+
+
+def refresh_summary(catalog, save=True):
+    """Feature count and sky bounding box from the rows (8 bytes per sky feature read)."""
+    ras, decs = array("d"), array("d")
+    positions = catalog.features.filter(frame=Feature.SKY).values_list("ra", "dec")
+    for ra, dec in positions.iterator(chunk_size=BATCH * 5):
+        ras.append(ra)
+        decs.append(dec)
+    catalog.ra_min, catalog.ra_max, catalog.dec_min, catalog.dec_max = sky_bounds(ras, decs)
     catalog.feature_count = catalog.features.count()
-    catalog.save(
-        update_fields=["ra_min", "ra_max", "dec_min", "dec_max", "feature_count", "updated"]
-    )
+    if save:
+        catalog.save(
+            update_fields=["ra_min", "ra_max", "dec_min", "dec_max", "feature_count", "updated"]
+        )

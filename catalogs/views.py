@@ -1,19 +1,36 @@
 """REST endpoints for catalogs: list, import, spatial queries, export, annotations."""
 
+import json
+import tempfile
+
 from django.conf import settings
-from django.http import Http404, HttpResponse
+from django.core.handlers.asgi import ASGIRequest
+from django.db import transaction
+from django.http import HttpResponse, QueryDict, StreamingHttpResponse
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotAuthenticated, PermissionDenied, ValidationError
+from rest_framework.exceptions import (
+    APIException,
+    NotAuthenticated,
+    PermissionDenied,
+    ValidationError,
+)
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from catalogs import queries, storage
-from catalogs.importers import CatalogImportError, export, import_catalog
+from catalogs import queries, storage, tasks, uploads
+from catalogs.importers import CatalogImportError, export
 from catalogs.importers.geojson import validate_feature
 from catalogs.models import Catalog
-from catalogs.serializers import AnnotationSerializer, CatalogCreateSerializer, CatalogSerializer
+from catalogs.serializers import (
+    AnnotationSerializer,
+    CatalogCreateSerializer,
+    CatalogSerializer,
+    visible_collection,
+)
+from catalogs.uploads import CatalogUploadHandler
 from portal import permissions
 from tiles.iip import number
 
@@ -48,56 +65,92 @@ class CatalogViewSet(
             )
         return queryset
 
-    @extend_schema(request=CatalogCreateSerializer, responses={201: CatalogSerializer})
+    def initial(self, request, *args, **kwargs):
+        if self.action == "create":
+            # Before anything reads the body (CSRF checks may): catalog files are streamed
+            # to disk and stopped at MAX_CATALOG_BYTES.
+            request._request.upload_handlers = [CatalogUploadHandler(request._request)]
+        super().initial(request, *args, **kwargs)
+
+    @extend_schema(
+        request=CatalogCreateSerializer,
+        responses={201: CatalogSerializer, 202: CatalogSerializer},
+        parameters=[OpenApiParameter("collection", str, description="may be given here instead")],
+    )
     def create(self, request, *args, **kwargs):
-        form = CatalogCreateSerializer(data=request.data)
+        """A catalog from a file (202: imported in the background; poll the catalog until
+        its ``state`` is ``ready`` or ``failed``) or from inline features (201, ready)."""
+        if not request.user.is_authenticated:
+            raise NotAuthenticated()  # nobody anonymous may contribute: the body is not read
+        refused = uploads.body_too_large(request)
+        if refused:
+            raise PayloadTooLarge(refused)
+        if "collection" in request.query_params:  # asked before the body is read
+            self._contributed(visible_collection(request.user, request.query_params["collection"]))
+        data = _mutable(request.data)
+        refused = getattr(request._request, "upload_refused", None)
+        if refused:
+            raise PayloadTooLarge(refused)
+        if "collection" in request.query_params:
+            data["collection"] = request.query_params["collection"]
+        form = CatalogCreateSerializer(data=data, context={"user": request.user})
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        collection = data["collection"]
-        if not permissions.can_view(request.user, collection):
-            raise Http404("No such collection.")
-        if not permissions.can_contribute(request.user, collection):
-            raise (
-                NotAuthenticated()
-                if not request.user.is_authenticated
-                else PermissionDenied("You may not add catalogs to this collection.")
+        collection = self._contributed(data["collection"])
+        if data.get("file") is None:
+            return self._annotations(request, data, collection)
+        upload = data["file"]
+        fields = dict(
+            name=data["name"], owner=request.user, description=data.get("description", ""),
+            style=data.get("style") or {}, source_name=upload.name[:255], state=Catalog.PENDING,
+            progress=0.0, kind=data.get("kind") or (
+                Catalog.REGIONS if data.get("format") == "ds9" or upload.name.lower().endswith(".reg")
+                else Catalog.SOURCES),
+            import_options={k: data[k] for k in ("format", "ra_column", "dec_column", "kind") if data.get(k)},
+        )  # fmt: skip
+        with transaction.atomic():
+            catalog = Catalog.objects.create(collection=collection, **fields)
+            catalog.images.set(data.get("images") or [])
+            try:
+                uploads.store_upload(upload, catalog.pk)
+            except OSError:
+                uploads.remove_import_file(catalog.pk)
+                raise
+            tasks.schedule_import(catalog)
+        body = CatalogSerializer(catalog).data
+        headers = {"Location": reverse("catalog-detail", args=[catalog.pk])}
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
+
+    def _contributed(self, collection):
+        if not permissions.can_contribute(self.request.user, collection):
+            raise PermissionDenied("You may not add catalogs to this collection.")
+        return collection
+
+    def _annotations(self, request, data, collection):
+        """Inline features: a small list checked and saved within the request."""
+        features = data["features"]
+        if len(features) > settings.MAX_QUERY_FEATURES:
+            raise ValidationError(
+                {"detail": f"features: at most {settings.MAX_QUERY_FEATURES:,} inline features."}
             )
-        features, warnings, source = self._features(data)
+        try:
+            features = [
+                validate_feature(f, n, settings.MAX_FEATURE_BYTES) for n, f in enumerate(features)
+            ]
+        except CatalogImportError as exc:
+            raise ValidationError({"detail": str(exc)}) from exc
         images = data.get("images") or []
         if (
             any((f.get("properties") or {}).get("frame") == "image" for f in features)
             and len(images) != 1
         ):
-            raise ValidationError(
-                {"detail": "Regions in pixel coordinates need exactly one linked image."}
-            )
+            raise ValidationError({"detail": tasks.PIXEL_REGIONS_NEED_ONE_IMAGE})
         catalog = storage.create_catalog(
             collection, features, name=data["name"], owner=request.user, images=images,
-            description=data.get("description", ""), style=data.get("style") or {}, source_name=source,
-            kind=data.get("kind") or (Catalog.ANNOTATIONS if data.get("features") is not None else
-                                      Catalog.REGIONS if source.endswith(".reg") else Catalog.SOURCES),
+            description=data.get("description", ""), style=data.get("style") or {}, source_name="",
+            kind=data.get("kind") or Catalog.ANNOTATIONS,
         )  # fmt: skip
-        body = dict(CatalogSerializer(catalog).data, warnings=warnings)
-        return Response(body, status=status.HTTP_201_CREATED)
-
-    def _features(self, data):
-        upload = data.get("file")
-        try:
-            if upload is None:
-                return [validate_feature(f, n) for n, f in enumerate(data["features"])], [], ""
-            limit = settings.MAX_CATALOG_BYTES
-            if upload.size > limit:
-                raise CatalogImportError(
-                    f"file too large: {upload.size:,} bytes, the limit is {limit:,}."
-                )
-            result = import_catalog(
-                upload.read(), fmt=data.get("format"), filename=upload.name,
-                ra_column=data.get("ra_column"), dec_column=data.get("dec_column"), max_bytes=limit,
-            )  # fmt: skip
-        except CatalogImportError as exc:
-            name = f"{upload.name}: " if upload is not None else ""
-            raise ValidationError({"detail": name + str(exc)}) from exc
-        return result.features, result.warnings, upload.name
+        return Response(CatalogSerializer(catalog).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance):
         if not (
@@ -124,15 +177,12 @@ class CatalogViewSet(
     def features(self, request, pk=None):
         """A GeoJSON FeatureCollection, filtered by ``bbox`` or by cone (``ra``, ``dec``,
         ``radius``), capped at ``limit`` with ``truncated`` telling whether more exist."""
-        catalog = self.get_object()
+        catalog = ready(self.get_object())
         query = request.query_params
         limit = number(
-            "limit",
-            query.get("limit", str(queries.DEFAULT_LIMIT)),
-            1,
-            queries.MAX_LIMIT,
-            integer=True,
-        )
+            "limit", query.get("limit", str(min(queries.DEFAULT_LIMIT, settings.MAX_QUERY_FEATURES))),
+            1, settings.MAX_QUERY_FEATURES, integer=True,
+        )  # fmt: skip
         if "bbox" in query:
             ra1, dec1, ra2, dec2 = _bbox(query["bbox"])
             rows, truncated = queries.in_box(catalog, ra1, dec1, ra2, dec2, limit)
@@ -143,14 +193,13 @@ class CatalogViewSet(
             rows, truncated = queries.in_cone(catalog, ra, dec, radius, limit)
         else:
             rows, truncated = queries.all_features(catalog, limit)
-        return Response({"type": "FeatureCollection", "features": [row.as_geojson() for row in rows],
-                         "count": len(rows), "truncated": truncated})  # fmt: skip
+        return feature_collection(rows, truncated, settings.MAX_QUERY_BYTES)
 
     @extend_schema(request=AnnotationSerializer, responses={201: dict}, parameters=[])
     @features.mapping.post
     def annotate(self, request, pk=None):
         """Add one mark to an annotations catalog (its owner, or a manager)."""
-        catalog = self.get_object()
+        catalog = ready(self.get_object())
         allowed = catalog.owner_id == request.user.pk or permissions.can_manage(
             request.user, catalog.collection
         )
@@ -162,7 +211,7 @@ class CatalogViewSet(
                           author=request.user.get_username())  # fmt: skip
         try:
             feature = validate_feature({"type": "Feature", "geometry": form.validated_data["geometry"],
-                                        "properties": properties})  # fmt: skip
+                                        "properties": properties}, 0, settings.MAX_FEATURE_BYTES)  # fmt: skip
         except CatalogImportError as exc:
             raise ValidationError({"detail": str(exc)}) from exc
         row = storage.add_features(catalog, [feature])[0]
@@ -172,15 +221,93 @@ class CatalogViewSet(
     @action(detail=True, methods=["get"])
     def export(self, request, pk=None):
         """The whole catalog as GeoJSON, CSV or a ds9 region file (``?as=geojson|csv|reg``)."""
-        catalog = self.get_object()
+        catalog = ready(self.get_object())
         kind = request.query_params.get("as", "geojson")
         if kind not in EXPORTS:
             raise ValidationError({"detail": f"as: one of {', '.join(EXPORTS)}."})
         content_type, write = EXPORTS[kind]
-        features = (row.as_geojson() for row in catalog.features.order_by("pk").iterator())
-        response = HttpResponse(write(features), content_type=content_type)
+
+        def features():
+            rows = catalog.features.order_by("pk").values_list("pk", "geometry", "properties")
+            for pk, geometry, properties in rows.iterator(chunk_size=storage.BATCH):
+                yield {"type": "Feature", "id": pk, "geometry": geometry, "properties": properties}
+
+        pieces = write(features() if kind == "geojson" else features)
+        served = spooled(pieces, asynchronous=isinstance(request._request, ASGIRequest))
+        response = StreamingHttpResponse(served, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="catalog-{catalog.pk}.{kind}"'
         return response
+
+
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "File too large."
+
+
+class NotReady(APIException):
+    status_code = status.HTTP_409_CONFLICT
+
+
+def ready(catalog):
+    """The catalog if its import is done; 409 with its state otherwise."""
+    if catalog.state == Catalog.READY:
+        return catalog
+    if catalog.state == Catalog.FAILED:
+        raise NotReady(f"The import of this catalog failed: {catalog.state_reason}")
+    raise NotReady(
+        f"The catalog is {catalog.state} ({100 * catalog.progress:.0f} % read): ask again later."
+    )
+
+
+def _mutable(data):
+    """A shallow, changeable copy of request data (uploaded files are not copied)."""
+    if not hasattr(data, "lists"):
+        return dict(data)
+    copy = QueryDict(mutable=True)
+    for key, values in data.lists():
+        copy.setlist(key, values)
+    return copy
+
+
+def feature_collection(rows, truncated, max_bytes):
+    """A GeoJSON FeatureCollection of ``rows``, cut (``truncated``) before ``max_bytes``."""
+    parts, size = [], 0
+    for row in rows:
+        text = json.dumps(row.as_geojson())
+        size += len(text) + 1
+        if size > max_bytes:
+            truncated = True
+            break
+        parts.append(text)
+    body = (f'{{"type": "FeatureCollection", "features": [{",".join(parts)}], '
+            f'"count": {len(parts)}, "truncated": {"true" if truncated else "false"}}}')  # fmt: skip
+    return HttpResponse(body, content_type="application/json")
+
+
+def spooled(pieces, asynchronous, block=1 << 16):
+    """The text ``pieces`` written to an anonymous temporary file, then served from it in
+    blocks, by an async iterator under ASGI (Django gathers a sync one there in memory)."""
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the iterator)
+    try:
+        for piece in pieces:
+            spool.write(piece.encode("utf-8"))
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
+
+    def blocks():
+        try:
+            while chunk := spool.read(block):
+                yield chunk
+        finally:
+            spool.close()
+
+    async def async_blocks():
+        for chunk in blocks():
+            yield chunk
+
+    return async_blocks() if asynchronous else blocks()
 
 
 def _bbox(text):

@@ -91,6 +91,11 @@ HEAVY_SLOTS = {
 }
 HEAVY_RETRY_AFTER = envint("FITSPORTAL_BUSY_RETRY_AFTER", 2)
 MAX_CATALOG_BYTES = envint("FITSPORTAL_MAX_CATALOG_BYTES", 200 * 1024**2)
+# Catalogs: features per catalog, bytes of one feature, features and bytes per query answer.
+MAX_CATALOG_FEATURES = envint("FITSPORTAL_MAX_CATALOG_FEATURES", 1_000_000)
+MAX_FEATURE_BYTES = envint("FITSPORTAL_MAX_FEATURE_BYTES", 64 * 1024)
+MAX_QUERY_FEATURES = envint("FITSPORTAL_MAX_QUERY_FEATURES", 50_000)
+MAX_QUERY_BYTES = envint("FITSPORTAL_MAX_QUERY_BYTES", 32 * 1024**2)
 # Queue ingest + pyramid warm as soon as an image is registered (else: manage.py warm_images).
 WARM_ON_REGISTER = envbool("FITSPORTAL_WARM_ON_REGISTER", True)
 
@@ -246,6 +251,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Images and catalogs both have a "state": one enum name each.
+    "ENUM_NAME_OVERRIDES": {
+        "ImageStateEnum": "portal.models.Image.STATE_CHOICES",
+        "CatalogStateEnum": "catalogs.models.Catalog.STATE_CHOICES",
+    },
 }
 
 CORS_ALLOWED_ORIGINS = envlist("CORS_ALLOWED_ORIGINS")

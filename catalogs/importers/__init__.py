@@ -1,7 +1,11 @@
 """Turning user files into GeoJSON features: ds9 regions, CSV/TSV tables, GeoJSON.
 
-Framework-free. All or nothing: an importer returns every feature of a file, or raises
-``CatalogImportError`` naming the line (and column) at fault; nothing partial.
+Framework-free. Importers stream: ``open_catalog`` reads a file line by line (or JSON
+item by item) and yields its features in batches, so memory stays bounded whatever the
+file's size; a broken line raises ``CatalogImportError`` naming the line (and column)
+at fault, possibly after earlier batches were yielded — whoever stores the batches
+undoes them (catalogs/tasks.py). ``import_catalog`` gathers every batch, for small
+inputs and tests: all or nothing.
 
 Sky features carry [RA, Dec] in ICRS degrees as GeoJSON [longitude, latitude], RA in
 [0, 360). Features drawn in pixel coordinates of an image (ds9 ``image``/``physical``)
@@ -10,11 +14,15 @@ for (circle, ellipse, box, annulus, text, point markers) are Points with a ``sha
 property and their sizes in degrees (sky) or pixels (image).
 """
 
+import codecs
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
 MAX_BYTES = 200 * 1024 * 1024
 MAX_FEATURES = 1_000_000
+MAX_FEATURE_BYTES = 64 * 1024
+BATCH = 2000
 FORMATS = ("ds9", "csv", "tsv", "geojson")
 
 
@@ -36,37 +44,86 @@ class ImportResult:
     format: str = ""
 
 
-def read_text(source, max_bytes=MAX_BYTES):
-    """The text of a path, bytes or str; the size is checked before anything is read."""
-    if isinstance(source, str | Path) and not (isinstance(source, str) and "\n" in source):
-        path = Path(source)
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise CatalogImportError(f"file too large: {size:,} bytes, the limit is {max_bytes:,}.")
-        data = path.read_bytes()
-    elif isinstance(source, bytes):
-        data = source
-    else:
-        data = source.encode("utf-8")
-    if len(data) > max_bytes:
-        raise CatalogImportError(
-            f"file too large: {len(data):,} bytes, the limit is {max_bytes:,}."
+class TextSource:
+    """A text file read as many times as a parser needs, one line at a time.
+
+    ``source`` is a path or bytes. The size is checked before anything is read; the
+    encoding (UTF-8, with or without BOM, else Latin-1) is decided by one streaming pass.
+    ``position`` is how far the current pass has read, in bytes (for progress).
+    """
+
+    def __init__(self, source, max_bytes=MAX_BYTES, max_line=MAX_FEATURE_BYTES):
+        self.source = source
+        self.max_line = max_line
+        if isinstance(source, bytes):
+            self.size = len(source)
+        else:
+            self.source = Path(source)
+            self.size = self.source.stat().st_size
+        if self.size > max_bytes:
+            raise CatalogImportError(
+                f"file too large: {self.size:,} bytes, the limit is {max_bytes:,}."
+            )
+        self._binary = None
+        self.encoding = self._encoding()
+
+    def open_binary(self):
+        if self._binary is not None:
+            self._binary.close()
+        self._binary = (
+            io.BytesIO(self.source) if isinstance(self.source, bytes) else open(self.source, "rb")  # noqa: SIM115
         )
-    if b"\x00" in data[:8192]:
-        raise CatalogImportError("this is a binary file, not a text catalog.")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
+        return self._binary
+
+    @property
+    def position(self):
+        binary = self._binary
+        return binary.tell() if binary is not None and not binary.closed else 0
+
+    def close(self):
+        if self._binary is not None:
+            self._binary.close()
+
+    def _encoding(self):
+        binary = self.open_binary()
+        head = binary.read(8192)
+        if b"\x00" in head:
+            raise CatalogImportError("this is a binary file, not a text catalog.")
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        chunk = head
+        try:
+            while chunk:
+                decoder.decode(chunk)
+                chunk = binary.read(1 << 20)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "latin-1"
+        return "utf-8-sig"
+
+    def text_stream(self):
+        return io.TextIOWrapper(self.open_binary(), encoding=self.encoding, newline=None)
+
+    def head(self, chars=2000):
+        return self.text_stream().read(chars)
+
+    def lines(self):
+        """(line number, text without its end of line), from the start of the file."""
+        for number, line in enumerate(self.text_stream(), 1):
+            if len(line) > self.max_line:
+                raise CatalogImportError(
+                    f"a line of {len(line):,} characters, the limit is {self.max_line:,}.",
+                    line=number,
+                )
+            yield number, line.rstrip("\r\n")
 
 
-def sniff_format(filename, text):
+def sniff_format(filename, head):
     name = (filename or "").lower()
     for suffix, fmt in ((".reg", "ds9"), (".geojson", "geojson"), (".json", "geojson"),
                         (".tsv", "tsv"), (".csv", "csv"), (".txt", "csv")):  # fmt: skip
         if name.endswith(suffix):
             return fmt
-    head = text.lstrip()[:2000]
+    head = head.lstrip()[:2000]
     if head.startswith("{"):
         return "geojson"
     if "Region file format" in head or any(
@@ -76,29 +133,79 @@ def sniff_format(filename, text):
     return "csv"
 
 
-def import_catalog(source, fmt=None, filename=None, ra_column=None, dec_column=None,
-                   max_features=MAX_FEATURES, max_bytes=MAX_BYTES):  # fmt: skip
-    """Features of a ds9, CSV/TSV or GeoJSON file (path, bytes or text)."""
+class CatalogImport:
+    """One import under way: ``format``, ``warnings`` (filled while reading) and
+    ``batches()``, the features in lists of at most ``BATCH``. ``done`` in [0, 1] is
+    the fraction of the reading done."""
+
+    def __init__(self, source, fmt, parser, passes=1):
+        self.source, self.format, self.warnings = source, fmt, []
+        self._parser, self._passes, self._pass = parser, passes, 0
+        self.count = 0
+
+    def next_pass(self):
+        """Parsers call this at the start of each pass over the file."""
+        self._pass += 1
+
+    @property
+    def done(self):
+        if not self.source.size:
+            return 1.0
+        within = min(self.source.position / self.source.size, 1.0)
+        return min((max(self._pass - 1, 0) + within) / self._passes, 1.0)
+
+    def batches(self, max_features=MAX_FEATURES):
+        batch = []
+        try:
+            for feature in self._parser(self):
+                self.count += 1
+                if self.count > max_features:
+                    raise CatalogImportError(
+                        f"more than the limit of {max_features:,} features in one catalog."
+                    )
+                batch.append(feature)
+                if len(batch) >= BATCH:
+                    yield batch
+                    batch = []
+            if batch:
+                yield batch
+            if not self.count:
+                raise CatalogImportError("no feature found in the file.")
+        finally:
+            self.source.close()
+
+
+def open_catalog(source, fmt=None, filename=None, ra_column=None, dec_column=None,
+                 max_bytes=MAX_BYTES, max_feature_bytes=MAX_FEATURE_BYTES):  # fmt: skip
+    """A ``CatalogImport`` of a ds9, CSV/TSV or GeoJSON file (path or bytes)."""
     from catalogs.importers import ds9, geojson, table
 
-    text = read_text(source, max_bytes)
-    if filename is None and isinstance(source, str | Path) and "\n" not in str(source):
-        filename = Path(source).name
-    fmt = fmt or sniff_format(filename, text)
+    if isinstance(source, str):
+        source = Path(source)
+    if filename is None and isinstance(source, Path):
+        filename = source.name
+    text = TextSource(source, max_bytes, max_feature_bytes)
+    fmt = fmt or sniff_format(filename, text.head())
     if fmt == "ds9":
-        result = ds9.parse(text)
-    elif fmt in ("csv", "tsv"):
-        result = table.parse(text, ra_column=ra_column, dec_column=dec_column,
-                             delimiter="\t" if fmt == "tsv" else None)  # fmt: skip
-    elif fmt == "geojson":
-        result = geojson.parse(text)
-    else:
-        raise CatalogImportError(f"unknown format '{fmt}' (one of: {', '.join(FORMATS)}).")
-    if not result.features:
-        raise CatalogImportError("no feature found in the file.")
-    if len(result.features) > max_features:
-        raise CatalogImportError(
-            f"{len(result.features):,} features, more than the limit of {max_features:,}."
-        )
-    result.format = fmt
-    return result
+        return CatalogImport(text, fmt, ds9.parse)
+    if fmt in ("csv", "tsv"):
+        delimiter = "\t" if fmt == "tsv" else None
+
+        def parse(job):
+            return table.parse(job, ra_column=ra_column, dec_column=dec_column, delimiter=delimiter)
+
+        return CatalogImport(text, fmt, parse, passes=2)
+    if fmt == "geojson":
+        return CatalogImport(text, fmt, lambda job: geojson.parse(job, max_feature_bytes))
+    text.close()
+    raise CatalogImportError(f"unknown format '{fmt}' (one of: {', '.join(FORMATS)}).")
+
+
+def import_catalog(source, fmt=None, filename=None, ra_column=None, dec_column=None,
+                   max_features=MAX_FEATURES, max_bytes=MAX_BYTES):  # fmt: skip
+    """Every feature of a ds9, CSV/TSV or GeoJSON file (path, bytes or text), in memory."""
+    if isinstance(source, str) and "\n" in source:
+        source = source.encode("utf-8")
+    job = open_catalog(source, fmt, filename, ra_column, dec_column, max_bytes)
+    features = [feature for batch in job.batches(max_features) for feature in batch]
+    return ImportResult(features, warnings=job.warnings, format=job.format)

@@ -10,50 +10,94 @@ import warnings
 
 import numpy as np
 from astropy import units as u
-from astropy.coordinates import SkyCoord
+from astropy.coordinates import SkyCoord, UnitSphericalRepresentation
 
-from catalogs.importers import CatalogImportError, ImportResult
+from catalogs.importers import CatalogImportError
 
 _SHAPE = re.compile(r"^\s*[-+]?\s*(?:#\s*)?([a-z]+)\s*\(", re.I)
 _SKIPPING = re.compile(r'"([^"]+)" frame or shape is not supported')
 _QUOTED = re.compile(r'(?:region|parameters[^:]*):\s*"?(.+?)"?(?:, skipping\.?)?$|"([^"]+)"')
 
 
-def parse(text):
+# Lines that set how the next regions are read: coordinate frames and global properties.
+FRAMES = {"icrs", "fk5", "fk4", "j2000", "b1950", "galactic", "ecliptic", "image", "physical",
+          "linear", "amplifier", "detector", "wcs"} | {f"wcs{c}" for c in "abcdefghijklmnopqrstuvwxyz"}  # fmt: skip
+CHUNK = 2000
+
+
+def parse(job):
+    """Features of a region file, parsed ``CHUNK`` lines at a time; each chunk is read
+    after the frame and global properties in force where it starts."""
+    job.next_pass()
+    context, chunk = [], []
+    for number, line in job.source.lines():
+        chunk.append((number, line))
+        if len(chunk) >= CHUNK:
+            yield from _parse_chunk(context, chunk, job.warnings)
+            context = _context_after(context, chunk)
+            chunk = []
+    if chunk:
+        yield from _parse_chunk(context, chunk, job.warnings)
+
+
+def _context_after(context, chunk):
+    frame = [line for line in context if line.strip().lower() in FRAMES]
+    settings = [line for line in context if line not in frame]
+    for _number, line in chunk:
+        for part in line.split(";"):
+            word = part.strip()
+            if word.lower() in FRAMES:
+                frame = [word]
+            elif word.lower().startswith("global"):
+                settings.append(word)
+    return settings[-20:] + frame
+
+
+def _parse_chunk(context, chunk, notes):
     from regions import Regions
 
-    lines = text.splitlines()
+    lines = context + [line for _number, line in chunk]
+    numbers = [None] * len(context) + [number for number, _line in chunk]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            regions = Regions.parse(text, format="ds9")
+            regions = Regions.parse("\n".join(lines), format="ds9")
         except Exception as exc:  # regions raises several types for broken files
-            number, message = _first_broken_line(lines, Regions)
+            index, message = _first_broken_line(lines, Regions)
             raise CatalogImportError(
-                f"cannot read this region: {message or exc}", line=number
+                f"cannot read this region: {message or exc}",
+                line=numbers[index] if index is not None else None,
             ) from exc
-    notes = []
+    found = []
     for warning in caught:
         message = str(warning.message)
         unsupported = _SKIPPING.search(message)
         if unsupported:
             shape = unsupported.group(1)
-            for number in _lines_with_shape(lines, shape):
-                notes.append(f"line {number}: '{shape}' regions are not supported, left out.")
+            for index in _lines_with_shape(lines, shape):
+                found.append(
+                    f"line {numbers[index]}: '{shape}' regions are not supported, left out."
+                )
         elif "will be ignored" in message:
-            number = _line_of(lines, message)
-            notes.append(f"line {number or 0}: {message}")
+            index = _line_of(lines, message)
+            found.append(f"line {numbers[index] if index is not None else 0}: {message}")
         else:
-            number = _line_of(lines, message)
-            raise CatalogImportError(f"cannot read this region: {message}", line=number)
-    features = [feature for region in regions for feature in [_feature(region)] if feature]
-    return ImportResult(features, warnings=sorted(set(notes), key=_line_key))
+            index = _line_of(lines, message)
+            raise CatalogImportError(
+                f"cannot read this region: {message}",
+                line=numbers[index] if index is not None else None,
+            )
+    notes.extend(sorted(set(found), key=_line_key))
+    sky = []
+    features = [feature for region in regions for feature in [_feature(region, sky)] if feature]
+    _to_icrs(sky)
+    return features
 
 
 def _first_broken_line(lines, regions_class):
-    """(line number, message) of the first line that fails on its own, frames kept."""
+    """(index, message) of the first line that fails on its own, frames kept."""
     context = []
-    for number, line in enumerate(lines, 1):
+    for index, line in enumerate(lines):
         stripped = line.strip().lower()
         if not stripped or (stripped.startswith("#") and not _SHAPE.match(stripped)):
             continue
@@ -65,7 +109,7 @@ def _first_broken_line(lines, regions_class):
                 warnings.simplefilter("ignore")
                 regions_class.parse("\n".join([*context, line]), format="ds9")
         except Exception as exc:
-            return number, str(exc)
+            return index, str(exc)
     return None, None
 
 
@@ -74,26 +118,39 @@ def _line_key(note):
 
 
 def _lines_with_shape(lines, shape):
-    for number, line in enumerate(lines, 1):
+    for index, line in enumerate(lines):
         for part in line.split(";"):
             match = _SHAPE.match(part)
             if match and match.group(1).lower() == shape.lower():
-                yield number
+                yield index
                 break
 
 
 def _line_of(lines, message):
     match = _QUOTED.search(message)
     fragment = ((match.group(1) or match.group(2)) if match else message).strip().strip('"')
-    for number, line in enumerate(lines, 1):
+    for index, line in enumerate(lines):
         if fragment and fragment in line:
-            return number
+            return index
     return None
 
 
-def _icrs(coord):
-    icrs = coord.icrs
-    return float(icrs.ra.deg) % 360.0, float(icrs.dec.deg)
+def _to_icrs(sky):
+    """Fill the [lon, lat] slots of ``sky`` (pairs of a slot and its SkyCoord) with ICRS
+    degrees: one transformation per frame, not one per position."""
+    groups = {}
+    for slot, coord in sky:
+        groups.setdefault(repr(coord.frame.replicate_without_data()), []).append((slot, coord))
+    for members in groups.values():
+        frame = members[0][1].frame.replicate_without_data()
+        spherical = [
+            coord.data.represent_as(UnitSphericalRepresentation) for _slot, coord in members
+        ]
+        lon = u.Quantity([s.lon for s in spherical])
+        lat = u.Quantity([s.lat for s in spherical])
+        icrs = SkyCoord(frame.realize_frame(UnitSphericalRepresentation(lon, lat))).icrs
+        for (slot, _coord), ra, dec in zip(members, icrs.ra.deg, icrs.dec.deg, strict=True):
+            slot[:] = [float(ra) % 360.0, float(dec)]
 
 
 def _properties(region, shape):
@@ -118,9 +175,10 @@ def _properties(region, shape):
     return properties
 
 
-def _feature(region):
+def _feature(region, sky):
+    """The feature of one region; its sky positions are slots that ``_to_icrs`` fills."""
     name = type(region).__name__
-    sky = "Sky" in name
+    is_sky = "Sky" in name
     shape = {"Circle": "circle", "Ellipse": "ellipse", "Rectangle": "box", "Polygon": "polygon",
              "Point": "point", "Line": "line", "Text": "text", "CircleAnnulus": "annulus"}  # fmt: skip
     kind = name.replace("SkyRegion", "").replace("PixelRegion", "")
@@ -129,14 +187,16 @@ def _feature(region):
     properties = _properties(region, shape[kind])
 
     def position(coord):
-        if sky:
-            return list(_icrs(coord))
+        if is_sky:
+            slot = [None, None]
+            sky.append((slot, coord))
+            return slot
         return [float(coord.x) + 1.0, float(coord.y) + 1.0]  # regions is 0-based: FITS is 1-based
 
     def size(quantity):
-        return float(quantity.to(u.deg).value) if sky else float(quantity)
+        return float(quantity.to(u.deg).value) if is_sky else float(quantity)
 
-    if not sky:
+    if not is_sky:
         properties["frame"] = "image"
     if kind == "Polygon":
         ring = [position(v) for v in _vertices(region)]

@@ -2,8 +2,14 @@
 
 import json
 import math
+import re
 
-from catalogs.importers import CatalogImportError, ImportResult
+import ijson
+
+from catalogs.importers import MAX_FEATURE_BYTES, CatalogImportError
+
+# A colour name (ds9's and CSS's are letters) or a hex colour: nothing a reader could parse.
+COLOUR = re.compile(r"[A-Za-z]{1,30}|#[0-9A-Fa-f]{3,8}")
 
 DEPTH = {
     "Point": 0,
@@ -15,30 +21,52 @@ DEPTH = {
 }
 
 
-def parse(text):
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise CatalogImportError(f"not valid JSON: {exc.msg}", line=exc.lineno) from None
-    if not isinstance(document, dict):
-        raise CatalogImportError("a GeoJSON document must be an object.")
-    kind = document.get("type")
+def parse(job, max_feature_bytes=MAX_FEATURE_BYTES):
+    """Features of a GeoJSON document, a FeatureCollection read one feature at a time."""
+    job.next_pass()
+    kind = _top_level_type(job.source)
     if kind == "FeatureCollection":
-        items = document.get("features")
-        if not isinstance(items, list):
-            raise CatalogImportError("a FeatureCollection needs a 'features' list.")
-    elif kind == "Feature":
-        items = [document]
-    elif kind in DEPTH:
-        items = [{"type": "Feature", "geometry": document, "properties": {}}]
-    else:
-        raise CatalogImportError(f"unknown GeoJSON type {kind!r}.")
-    return ImportResult([validate_feature(item, n) for n, item in enumerate(items)])
+        stream = job.source.open_binary()
+        try:
+            for n, item in enumerate(ijson.items(stream, "features.item", use_float=True)):
+                yield validate_feature(item, n, max_feature_bytes)
+        except ijson.JSONError as exc:
+            raise CatalogImportError(f"not valid JSON: {exc}") from None
+        return
+    if job.source.size > max_feature_bytes:
+        raise CatalogImportError(
+            f"a single {kind} of {job.source.size:,} bytes, the limit is {max_feature_bytes:,}."
+        )
+    document = json.loads(job.source.text_stream().read())
+    item = document if kind == "Feature" else {"type": "Feature", "geometry": document}
+    yield validate_feature(item, 0, max_feature_bytes)
 
 
-def validate_feature(item, index=0):
+def _top_level_type(source):
+    """The ``type`` of the document's top-level object, read without loading it."""
+    stream = source.open_binary()
+    try:
+        events = ijson.parse(stream, use_float=True)
+        prefix, event, _value = next(events)
+        if event != "start_map":
+            raise CatalogImportError("a GeoJSON document must be an object.")
+        for prefix, event, value in events:
+            if prefix == "type" and event == "string":
+                if value == "FeatureCollection" or value == "Feature" or value in DEPTH:
+                    return value
+                raise CatalogImportError(f"unknown GeoJSON type {value!r}.")
+    except StopIteration:
+        pass
+    except ijson.JSONError as exc:
+        raise CatalogImportError(f"not valid JSON: {exc}") from None
+    raise CatalogImportError("unknown GeoJSON type None.")
+
+
+def validate_feature(item, index=0, max_bytes=MAX_FEATURE_BYTES):
     """A clean copy of one GeoJSON feature; ``CatalogImportError`` naming the feature."""
     where = f"feature {index}"
+    if len(json.dumps(item, default=str)) > max_bytes:
+        raise CatalogImportError(f"{where}: larger than the limit of {max_bytes:,} bytes.")
     if not isinstance(item, dict) or item.get("type") != "Feature":
         raise CatalogImportError(f"{where}: not a GeoJSON Feature.")
     geometry = item.get("geometry")
@@ -47,6 +75,9 @@ def validate_feature(item, index=0):
     properties = item.get("properties") or {}
     if not isinstance(properties, dict):
         raise CatalogImportError(f"{where}: 'properties' must be an object.")
+    colour = properties.get("color")
+    if colour is not None and not (isinstance(colour, str) and COLOUR.fullmatch(colour)):
+        raise CatalogImportError(f"{where}: 'color' must be a colour name or #rrggbb.")
     image_frame = properties.get("frame") == "image"
     coordinates = _check(
         geometry["type"], geometry.get("coordinates"), DEPTH[geometry["type"]], where, image_frame

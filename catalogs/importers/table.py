@@ -1,11 +1,10 @@
 """CSV and TSV tables with RA/Dec columns, in degrees or sexagesimal."""
 
 import csv
-import io
 import math
 import re
 
-from catalogs.importers import CatalogImportError, ImportResult
+from catalogs.importers import CatalogImportError
 
 RA_NAMES = ("ra", "raj2000", "ra_icrs", "_raj2000", "alpha_j2000", "alphawin_j2000", "ra_deg",
             "radeg", "ra2000", "ra_j2000", "alpha", "right_ascension")  # fmt: skip
@@ -44,21 +43,17 @@ def _delimiter(line):
     return None  # whitespace
 
 
-def _rows(text, delimiter):
-    """(line number, cells) of the data, comments and blank lines skipped."""
-    lines = [(n, line) for n, line in enumerate(text.splitlines(), 1)
-             if line.strip() and not line.lstrip().startswith(("#", "//"))]  # fmt: skip
-    if not lines:
-        raise CatalogImportError("the table is empty.")
-    delimiter = delimiter if delimiter is not None else _delimiter(lines[0][1])
-    for number, line in lines:
+def _rows(source, delimiter):
+    """(line number, cells) of the table, header first, comments and blank lines skipped."""
+    for number, line in source.lines():
+        if not line.strip() or line.lstrip().startswith(("#", "//")):
+            continue
+        if delimiter is False:
+            delimiter = _delimiter(line)
         if delimiter is None:
             yield number, line.split()
         else:
-            yield (
-                number,
-                next(csv.reader(io.StringIO(line), delimiter=delimiter, skipinitialspace=True)),
-            )
+            yield number, next(csv.reader((line,), delimiter=delimiter, skipinitialspace=True))
 
 
 def _column(header, given, names, what):
@@ -76,60 +71,93 @@ def _column(header, given, names, what):
     )
 
 
-def _typed(values):
-    """Values of one column converted to one inferred type (int, float, bool or str)."""
-    present = [v for v in values if v != ""]
-    for convert in (int, float):
-        try:
-            converted = [convert(v) for v in present]
-        except ValueError:
-            continue
-        if convert is float and not all(math.isfinite(v) for v in converted):
-            break
-        it = iter(converted)
-        return [None if v == "" else next(it) for v in values]
-    if present and all(v.lower() in ("true", "false") for v in present):
-        return [None if v == "" else v.lower() == "true" for v in values]
-    return [None if v == "" else v for v in values]
+class ColumnType:
+    """The one type (int, float, bool or str) that every value of a column fits, learnt
+    one value at a time: the first of int, then finite float, then true/false, else str."""
+
+    def __init__(self):
+        self.int = self.float = self.finite = self.bool = True
+
+    def see(self, value):
+        if value == "":
+            return
+        self.bool = self.bool and value.lower() in ("true", "false")
+        if self.int:
+            try:
+                int(value)
+            except ValueError:
+                self.int = False
+        if self.float:
+            try:
+                self.finite = self.finite and math.isfinite(float(value))
+            except ValueError:
+                self.float = False
+
+    def converter(self):
+        if self.int:
+            return int
+        if self.float and self.finite:
+            return float
+        if self.bool:
+            return lambda v: v.lower() == "true"
+        return str
 
 
-def parse(text, ra_column=None, dec_column=None, delimiter=None):
-    rows = _rows(text, delimiter)
-    _number, header = next(rows)
+def parse(job, ra_column=None, dec_column=None, delimiter=None):
+    """Features of a table, read twice: once to check every row and learn each column's
+    type, once to build the features (so nothing is kept from the first pass)."""
+    source = job.source
+    job.next_pass()
+    rows = _rows(source, delimiter if delimiter is not None else False)
+    try:
+        _number, header = next(rows)
+    except StopIteration:
+        raise CatalogImportError("the table is empty.") from None
     header = [h.strip() for h in header]
     ra_index = _column(header, ra_column, RA_NAMES, "RA")
     dec_index = _column(header, dec_column, DEC_NAMES, "Dec")
-    positions, cells = [], []
-    for number, row in rows:
-        if len(row) != len(header):
-            raise CatalogImportError(f"{len(row)} values for {len(header)} columns.", line=number)
-        ra_text, dec_text = row[ra_index], row[dec_index]
-        sexagesimal = not _is_number(ra_text)
-        try:
-            ra = parse_angle(ra_text, hours=sexagesimal)
-        except ValueError as exc:
-            raise CatalogImportError(str(exc), line=number, column=header[ra_index]) from None
-        try:
-            dec = parse_angle(dec_text, hours=False)
-        except ValueError as exc:
-            raise CatalogImportError(str(exc), line=number, column=header[dec_index]) from None
-        if not 0.0 <= ra < 360.0 and not (sexagesimal and ra == 360.0):
-            raise CatalogImportError(f"RA {ra_text} is outside [0, 360) degrees (or [0, 24) hours).",
-                                     line=number, column=header[ra_index])  # fmt: skip
-        if not -90.0 <= dec <= 90.0:
-            raise CatalogImportError(
-                f"Dec {dec_text} is outside [-90, 90].", line=number, column=header[dec_index]
-            )
-        positions.append((ra % 360.0, dec))
-        cells.append(row)
     others = [i for i in range(len(header)) if i not in (ra_index, dec_index)]
-    columns = {i: _typed([row[i].strip() for row in cells]) for i in others}
-    features = []
-    for k, (ra, dec) in enumerate(positions):
-        properties = {header[i]: columns[i][k] for i in others}
-        features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [ra, dec]},
-                         "properties": {"shape": "point", **properties}})  # fmt: skip
-    return ImportResult(features)
+    types = {i: ColumnType() for i in others}
+    for number, row in rows:
+        _position(row, header, ra_index, dec_index, number)
+        for i in others:
+            types[i].see(row[i].strip())
+    convert = {i: types[i].converter() for i in others}
+    job.next_pass()
+    rows = _rows(source, delimiter if delimiter is not None else False)
+    next(rows)
+    for number, row in rows:
+        ra, dec = _position(row, header, ra_index, dec_index, number)
+        properties = {}
+        for i in others:
+            value = row[i].strip()
+            properties[header[i]] = None if value == "" else convert[i](value)
+        yield {"type": "Feature", "geometry": {"type": "Point", "coordinates": [ra, dec]},
+               "properties": {"shape": "point", **properties}}  # fmt: skip
+
+
+def _position(row, header, ra_index, dec_index, number):
+    """(RA, Dec) in degrees of one row, or ``CatalogImportError`` naming line and column."""
+    if len(row) != len(header):
+        raise CatalogImportError(f"{len(row)} values for {len(header)} columns.", line=number)
+    ra_text, dec_text = row[ra_index], row[dec_index]
+    sexagesimal = not _is_number(ra_text)
+    try:
+        ra = parse_angle(ra_text, hours=sexagesimal)
+    except ValueError as exc:
+        raise CatalogImportError(str(exc), line=number, column=header[ra_index]) from None
+    try:
+        dec = parse_angle(dec_text, hours=False)
+    except ValueError as exc:
+        raise CatalogImportError(str(exc), line=number, column=header[dec_index]) from None
+    if not 0.0 <= ra < 360.0 and not (sexagesimal and ra == 360.0):
+        raise CatalogImportError(f"RA {ra_text} is outside [0, 360) degrees (or [0, 24) hours).",
+                                 line=number, column=header[ra_index])  # fmt: skip
+    if not -90.0 <= dec <= 90.0:
+        raise CatalogImportError(
+            f"Dec {dec_text} is outside [-90, 90].", line=number, column=header[dec_index]
+        )
+    return ra % 360.0, dec
 
 
 def _is_number(text):

@@ -1,7 +1,11 @@
 """The shape of collections and images in the REST API, and upload validation."""
 
+import secrets
+
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils.text import slugify
 from rest_framework import serializers
 
 from portal import permissions
@@ -9,8 +13,27 @@ from portal.models import Collection, Image
 from tiles import service
 from tiles.engine import EngineError, TileGrid
 
+SLUG_SUFFIX_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l
+SLUG_SUFFIX_LENGTH = 6
+
+
+def new_slug(proposal):
+    """A slug made by the server: the proposal slugified, a dash, six random characters.
+
+    A user-chosen slug would have to be refused when taken, which tells whoever asks that
+    a collection they cannot see exists; with a suffix the server draws, every creation
+    succeeds the same way whatever other collections are called.
+    """
+    base = slugify(proposal)[: Collection._meta.get_field("slug").max_length - 7].strip("-")
+    suffix = "".join(secrets.choice(SLUG_SUFFIX_ALPHABET) for _ in range(SLUG_SUFFIX_LENGTH))
+    return f"{base or 'collection'}-{suffix}"
+
 
 class CollectionSerializer(serializers.ModelSerializer):
+    slug = serializers.SlugField(
+        max_length=100, required=False,
+        help_text="On creation, a proposal: the server adds a random suffix. Never changes.",
+    )  # fmt: skip
     owner = serializers.CharField(source="owner.username", read_only=True)
     image_count = serializers.IntegerField(read_only=True)
     can_contribute = serializers.SerializerMethodField()
@@ -24,6 +47,21 @@ class CollectionSerializer(serializers.ModelSerializer):
             "can_contribute", "can_manage", "images_url", "created", "updated",
         ]  # fmt: skip
         read_only_fields = ["created", "updated"]
+
+    def validate_slug(self, slug):
+        if self.instance is not None and slug != self.instance.slug:
+            raise serializers.ValidationError("A collection's slug never changes.")
+        return slug
+
+    def create(self, validated_data):
+        proposal = validated_data.pop("slug", "") or validated_data.get("name", "")
+        for _attempt in range(10):
+            try:
+                with transaction.atomic():
+                    return Collection.objects.create(slug=new_slug(proposal), **validated_data)
+            except IntegrityError:
+                continue  # drawn twice (about once in 10^9): draw again
+        raise serializers.ValidationError({"slug": "No free slug could be made: try again."})
 
     def _user(self):
         request = self.context.get("request")

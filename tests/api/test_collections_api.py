@@ -79,7 +79,9 @@ def test_signed_in_user_creates_a_collection(users):
         "/api/collections/", {"name": "My night", "slug": "my-night", "visibility": "private"}
     )
     assert response.status_code == 201
-    collection = Collection.objects.get(slug="my-night")
+    slug = response.json()["slug"]
+    assert slug.startswith("my-night-")  # the proposal, and a suffix drawn by the server
+    collection = Collection.objects.get(slug=slug)
     assert collection.owner == users["other"]
     assert APIClient().post("/api/collections/", {"name": "x", "slug": "x"}).status_code == 403
 

@@ -8,8 +8,11 @@ from rest_framework.test import APIClient
 from catalogs import storage
 from catalogs.geometry import angular_distance
 from catalogs.models import Catalog, Feature
+from portal import jobs
 
 pytestmark = pytest.mark.django_db
+# Imports of files run in the background worker: it sees only committed rows.
+imports = pytest.mark.django_db(transaction=True)
 
 ROLES = ["owner", "granted", "member", "other", "anonymous"]
 SEES = {
@@ -53,6 +56,21 @@ def test_catalog_permission_matrix(users, catalogs, role):
             assert status == (200 if visibility in SEES[role] else 404), (url, role)
 
 
+@pytest.fixture
+def embedded_queue(settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # the embedded worker thread, whatever the pass
+    yield
+    jobs.wait_idle()
+
+
+def imported(pk):
+    """The catalog once its background import has ended."""
+    jobs.wait_idle()
+    return Catalog.objects.get(pk=pk)
+
+
+@imports
+@pytest.mark.usefixtures("embedded_queue")
 @pytest.mark.parametrize("role", ["owner", "granted", "member", "other"])
 def test_import_needs_contribute(users, collections, role):
     response = client_for(users, role).post(
@@ -64,38 +82,50 @@ def test_import_needs_contribute(users, collections, role):
         },
         format="multipart",
     )
-    assert response.status_code == (201 if role in ("owner", "granted") else 403)
+    assert response.status_code == (202 if role in ("owner", "granted") else 403)
+    if response.status_code == 202:
+        assert imported(response.json()["id"]).feature_count == 1
 
 
+@imports
+@pytest.mark.usefixtures("embedded_queue")
 def test_import_errors_leave_nothing(users, collections):
     client = client_for(users, "owner")
-    before = Catalog.objects.count(), Feature.objects.count()
     bad = SimpleUploadedFile("s.csv", b"ra,dec\n1,2\n3,100\n")
     response = client.post(
         "/api/catalogs/",
         {"collection": "team-survey", "name": "x", "file": bad},
         format="multipart",
     )
-    assert response.status_code == 400
-    assert response.json()["detail"] == "s.csv: line 3, column 'dec': Dec 100 is outside [-90, 90]."
-    assert (Catalog.objects.count(), Feature.objects.count()) == before
+    assert response.status_code == 202
+    catalog = imported(response.json()["id"])
+    assert catalog.state == Catalog.FAILED
+    assert catalog.state_reason == "s.csv: line 3, column 'dec': Dec 100 is outside [-90, 90]."
+    assert not Feature.objects.filter(catalog=catalog).exists()
     region = SimpleUploadedFile("p.reg", b"image\ncircle(10,10,3)\n")
     response = client.post(
         "/api/catalogs/",
         {"collection": "team-survey", "name": "x", "file": region},
         format="multipart",
     )
-    assert response.status_code == 400 and "one linked image" in response.json()["detail"]
+    catalog = imported(response.json()["id"])
+    assert catalog.state == Catalog.FAILED and "one linked image" in catalog.state_reason
+    assert not Feature.objects.exists()
 
 
+@imports
+@pytest.mark.usefixtures("embedded_queue")
 def test_region_file_import_reports_warnings(users, collections):
     text = b'fk5\ncircle(10,20,3")\nvector(10,20,5",30)\n'
-    response = client_for(users, "owner").post(
+    client = client_for(users, "owner")
+    response = client.post(
         "/api/catalogs/", {"collection": "team-survey", "name": "r", "file": SimpleUploadedFile("r.reg", text)},
         format="multipart",
     )  # fmt: skip
-    body = response.json()
-    assert response.status_code == 201 and body["kind"] == "regions" and body["feature_count"] == 1
+    assert response.status_code == 202 and response.json()["state"] == "pending"
+    imported(response.json()["id"])
+    body = client.get(response["Location"]).json()
+    assert body["state"] == "ready" and body["kind"] == "regions" and body["feature_count"] == 1
     assert body["warnings"] == ["line 3: 'vector' regions are not supported, left out."]
 
 
@@ -188,12 +218,18 @@ def test_exports(users, catalogs):
     client = client_for(users, "owner")
     pk = catalogs["team"].pk
     csv = client.get(f"/api/catalogs/{pk}/export/?as=csv")
-    assert csv["Content-Type"] == "text/csv" and csv.content.decode().startswith("ra,dec")
-    reg = client.get(f"/api/catalogs/{pk}/export/?as=reg").content.decode()
+    assert csv["Content-Type"] == "text/csv" and content(csv).startswith("ra,dec")
+    reg = content(client.get(f"/api/catalogs/{pk}/export/?as=reg"))
     assert reg.startswith("# Region file format: DS9") and "point(10.00000000,20.00000000)" in reg
     assert client.get(f"/api/catalogs/{pk}/export/?as=pdf").status_code == 400
 
 
+def content(response):
+    return b"".join(response.streaming_content).decode()
+
+
+@imports
+@pytest.mark.usefixtures("embedded_queue")
 def test_admin_upload_of_a_region_file(collections, django_user_model, client):
     root = django_user_model.objects.create_superuser("root", "root@example.org", "pw")
     client.force_login(root)
@@ -202,13 +238,16 @@ def test_admin_upload_of_a_region_file(collections, django_user_model, client):
         "collection": collections["team"].pk, "name": "", "description": "", "style": "{}",
         "format": "", "upload": SimpleUploadedFile("marks.reg", text),
     }, follow=True)  # fmt: skip
-    assert response.status_code == 200
-    catalog = Catalog.objects.get()
+    assert response.status_code == 200 and "in the background" in response.content.decode()
+    catalog = imported(Catalog.objects.get().pk)
     assert (catalog.name, catalog.kind, catalog.feature_count) == ("marks.reg", "regions", 1)
-    assert "vector" in response.content.decode()  # the warning is shown
+    page = client.get(f"/admin/catalogs/catalog/{catalog.pk}/change/").content.decode()
+    assert "vector" in page  # the warning is shown
     bad = SimpleUploadedFile("bad.csv", b"ra,dec\n1,2\n3,x\n")
     response = client.post("/admin/catalogs/catalog/add/", {
         "collection": collections["team"].pk, "name": "bad", "style": "{}", "format": "", "upload": bad,
-    })  # fmt: skip
-    assert response.status_code == 200 and "line 3, column" in response.content.decode()
-    assert Catalog.objects.count() == 1
+    }, follow=True)  # fmt: skip
+    assert response.status_code == 200
+    failed = imported(Catalog.objects.get(name="bad").pk)
+    assert failed.state == Catalog.FAILED and "line 3, column" in failed.state_reason
+    assert not Feature.objects.filter(catalog=failed).exists()

@@ -127,13 +127,14 @@ def test_size_guard_before_reading(tmp_path):
 
 def test_exports_round_trip():
     result = import_catalog(DATA / "survey.reg")
-    again = import_catalog(to_ds9(result.features).encode(), fmt="ds9")
+    again = import_catalog("".join(to_ds9(lambda: result.features)).encode(), fmt="ds9")
     assert shapes(again) == [s for s in shapes(result)]
     for a, b in zip(result.features, again.features, strict=True):
         if a["geometry"]["type"] == "Point":
             assert b["geometry"]["coordinates"] == pytest.approx(
                 a["geometry"]["coordinates"], abs=1e-6
             )
-    assert import_catalog(to_geojson(result.features).encode()).features == result.features
-    table = import_catalog(to_csv(result.features[:3]).encode(), fmt="csv")
+    geojson = "".join(to_geojson(result.features)).encode()
+    assert import_catalog(geojson).features == result.features
+    table = import_catalog("".join(to_csv(lambda: result.features[:3])).encode(), fmt="csv")
     assert table.features[0]["properties"]["text"] == "M31 core"

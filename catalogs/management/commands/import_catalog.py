@@ -1,9 +1,15 @@
-"""Import a catalog or region file (ds9 .reg, CSV/TSV, GeoJSON) into a collection."""
+"""Import a catalog or region file (ds9 .reg, CSV/TSV, GeoJSON) into a collection.
+
+Runs the import here and now (the file is read in place, streamed: bounded memory),
+printing its progress; the catalog ends ``ready``, or ``failed`` with the reason.
+"""
+
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from catalogs import storage
-from catalogs.importers import FORMATS, CatalogImportError, import_catalog
+from catalogs import tasks
+from catalogs.importers import FORMATS
 from catalogs.models import Catalog
 from portal.models import Collection, Image
 
@@ -30,13 +36,23 @@ class Command(BaseCommand):
         images = list(Image.objects.filter(collection=target, pk__in=image))
         if len(images) != len(set(image)):
             raise CommandError("Every --image must be an image of the collection.")
-        try:
-            result = import_catalog(path, fmt=format, ra_column=ra_column, dec_column=dec_column)
-        except (CatalogImportError, OSError) as exc:
-            raise CommandError(f"{path}: {exc}") from exc
-        kind = Catalog.REGIONS if result.format == "ds9" else Catalog.SOURCES
-        catalog = storage.create_catalog(target, result.features, name=name or path.rsplit("/", 1)[-1],
-                                         images=images, kind=kind, source_name=path.rsplit("/", 1)[-1])  # fmt: skip
-        for warning in result.warnings:
+        source = Path(path)
+        if not source.is_file():
+            raise CommandError(f"{path}: no such file.")
+        given = {"format": format, "ra_column": ra_column, "dec_column": dec_column}
+        catalog = Catalog.objects.create(
+            collection=target, name=name or source.name, source_name=source.name[:255],
+            state=Catalog.PENDING, progress=0.0,
+            import_options={k: v for k, v in given.items() if v},
+        )  # fmt: skip
+        catalog.images.set(images)
+        catalog = tasks.run_import(catalog, source, on_progress=self._progress)
+        if catalog.state != Catalog.READY:
+            catalog.delete()  # the command's caller reads the reason here, not in a row
+            raise CommandError(catalog.state_reason)
+        for warning in catalog.warnings:
             self.stderr.write(warning)
         self.stdout.write(f"catalog {catalog.pk}: {catalog.feature_count} features imported.")
+
+    def _progress(self, catalog, job):
+        self.stderr.write(f"  {100 * job.done:5.1f} % read, {job.count:,} features")

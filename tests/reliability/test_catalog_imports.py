@@ -1,0 +1,172 @@
+"""Catalog imports run in the background: the request answers at once with the catalog's
+state, the import streams its file with bounded memory, other requests are served
+meanwhile, and a failed import leaves its reason and nothing half imported."""
+
+import threading
+import time
+
+import psutil
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
+
+from catalogs.models import Catalog, Feature
+from portal import jobs
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def embedded_queue(settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # the embedded worker thread, whatever the pass
+
+
+@pytest.fixture
+def owner(users, collections):
+    client = APIClient()
+    client.force_authenticate(users["owner"])
+    return client
+
+
+def csv_lines(n):
+    rows = "".join(f"s{i},{(i * 0.0036) % 360:.6f},{-60 + (i % 12000) / 100:.4f},{i % 7}.5\n"
+                   for i in range(n))  # fmt: skip
+    return ("name,ra,dec,mag\n" + rows).encode()
+
+
+def post(client, name, content, **fields):
+    data = {"collection": "team-survey", "name": name, "file": SimpleUploadedFile(name, content)}
+    return client.post("/api/catalogs/", {**data, **fields}, format="multipart")
+
+
+def wait_done(pk, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        catalog = Catalog.objects.get(pk=pk)
+        if catalog.state in (Catalog.READY, Catalog.FAILED):
+            return catalog
+        time.sleep(0.05)
+    pytest.fail(f"catalog {pk} still {catalog.state} after {timeout} s")
+
+
+class PeakRss:
+    """The largest resident set size of this process while the block runs."""
+
+    def __enter__(self):
+        self.process = psutil.Process()
+        self.before = self.peak = self.process.memory_info().rss
+        self.running = True
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+        return self
+
+    def _sample(self):
+        while self.running:
+            self.peak = max(self.peak, self.process.memory_info().rss)
+            time.sleep(0.01)
+
+    def __exit__(self, *exc):
+        self.running = False
+        self.thread.join()
+
+    @property
+    def growth_mb(self):
+        return (self.peak - self.before) / 2**20
+
+
+def test_a_100k_line_import_answers_at_once_then_completes_in_bounded_memory(owner, settings):
+    content = csv_lines(100_000)
+    with PeakRss() as memory:
+        response = post(owner, "big.csv", content)
+        assert response.status_code == 202
+        body = response.json()
+        assert body["state"] in ("pending", "importing") and body["feature_count"] == 0
+        # Served meanwhile: the catalog's own state, the collection list.
+        detail = owner.get(f"/api/catalogs/{body['id']}/")
+        assert detail.status_code == 200 and detail.json()["state"] in ("pending", "importing")
+        assert owner.get("/api/collections/").status_code == 200
+        assert owner.get(f"/api/catalogs/{body['id']}/features/").status_code == 409
+        catalog = wait_done(body["id"])
+    assert catalog.state == Catalog.READY, catalog.state_reason
+    assert catalog.feature_count == 100_000 == Feature.objects.filter(catalog=catalog).count()
+    assert catalog.progress == 1.0
+    # The rows of a 100k-line file as dicts and model objects at once took ~300 MB.
+    assert memory.growth_mb < 120, memory.growth_mb
+    detail = owner.get(f"/api/catalogs/{catalog.pk}/").json()
+    assert detail["state"] == "ready" and detail["bbox"] is not None
+    features = owner.get(f"/api/catalogs/{catalog.pk}/features/?limit=3").json()
+    assert features["count"] == 3 and features["truncated"] is True
+    assert features["features"][0]["properties"] == {"shape": "point", "name": "s0", "mag": 0.5}
+    assert not list((settings.UPLOAD_ROOT / ".incoming").iterdir())
+
+
+def test_a_broken_line_at_the_end_leaves_a_failed_catalog_and_no_feature(owner, settings):
+    lines = "".join(f'circle({i % 360},{i % 80},2")\n' for i in range(3000))
+    content = f"# Region file format: DS9 version 4.1\nfk5\n{lines}circle(10,20\n".encode()
+    response = post(owner, "broken.reg", content)
+    assert response.status_code == 202
+    catalog = wait_done(response.json()["id"])
+    assert catalog.state == Catalog.FAILED
+    assert "line 3003" in catalog.state_reason and catalog.state_reason.startswith("broken.reg: ")
+    assert Feature.objects.filter(catalog=catalog).count() == 0 and catalog.feature_count == 0
+    assert owner.get(f"/api/catalogs/{catalog.pk}/").json()["state_reason"] == catalog.state_reason
+    assert owner.get(f"/api/catalogs/{catalog.pk}/features/").status_code == 409
+    assert owner.get(f"/api/catalogs/{catalog.pk}/export/?as=csv").status_code == 409
+    assert not list((settings.UPLOAD_ROOT / ".incoming").iterdir())
+
+
+def test_the_feature_cap_fails_the_import_with_its_reason(owner, settings):
+    settings.MAX_CATALOG_FEATURES = 1000
+    response = post(owner, "many.csv", csv_lines(1500))
+    catalog = wait_done(response.json()["id"])
+    assert catalog.state == Catalog.FAILED and "limit of 1,000 features" in catalog.state_reason
+    assert Feature.objects.filter(catalog=catalog).count() == 0
+    assert post(owner, "few.csv", csv_lines(1000)).status_code == 202
+    assert wait_done(Catalog.objects.get(name="few.csv").pk).feature_count == 1000
+
+
+def test_a_file_over_the_size_limit_is_refused_and_not_kept(owner, settings):
+    settings.MAX_CATALOG_BYTES = 10_000
+    response = post(owner, "big.csv", csv_lines(2000))
+    assert response.status_code == 413 and "limit" in response.json()["detail"]
+    assert not Catalog.objects.exists()
+    assert not list((settings.UPLOAD_ROOT / ".incoming").iterdir())
+
+
+def test_a_refused_import_stores_nothing(users, collections, settings):
+    client = APIClient()
+    client.force_authenticate(users["member"])  # may view, not contribute
+    assert post(client, "s.csv", csv_lines(10)).status_code == 403
+    anonymous = post(APIClient(), "s.csv", csv_lines(10))
+    assert anonymous.status_code in (401, 403) and "credentials" in anonymous.json()["detail"]
+    assert not Catalog.objects.exists()
+    assert not list((settings.UPLOAD_ROOT / ".incoming").iterdir())
+
+
+def test_pixel_regions_without_one_image_fail_with_the_reason(owner):
+    response = post(owner, "p.reg", b"image\ncircle(10,10,3)\n")
+    catalog = wait_done(response.json()["id"])
+    assert catalog.state == Catalog.FAILED and "one linked image" in catalog.state_reason
+    assert not Feature.objects.filter(catalog=catalog).exists()
+
+
+def test_warnings_and_kind_are_on_the_finished_catalog(owner):
+    text = b'fk5\ncircle(10,20,3")\nvector(10,20,5",30)\n'
+    catalog = wait_done(post(owner, "r.reg", text).json()["id"])
+    body = owner.get(f"/api/catalogs/{catalog.pk}/").json()
+    assert (body["state"], body["kind"], body["feature_count"]) == ("ready", "regions", 1)
+    assert body["warnings"] == ["line 3: 'vector' regions are not supported, left out."]
+
+
+def test_the_management_command_streams_too(collections, tmp_path, capsys):
+    from django.core.management import call_command
+
+    path = tmp_path / "cmd.csv"
+    path.write_bytes(csv_lines(5000))
+    call_command("import_catalog", "team-survey", str(path))
+    out = capsys.readouterr()
+    catalog = Catalog.objects.get(name="cmd.csv")
+    assert catalog.state == Catalog.READY and catalog.feature_count == 5000
+    assert f"catalog {catalog.pk}: 5000 features imported." in out.out
+    assert path.exists()  # a file imported from disk stays where it is
+    jobs.wait_idle()
