@@ -7,6 +7,7 @@ from contextlib import ExitStack
 
 import numpy as np
 import pytest
+import simplejpeg
 from astropy.io import fits
 from rest_framework.test import APIClient
 
@@ -308,3 +309,16 @@ def test_a_long_profile_reads_chunks_not_its_bounding_box(tmp_path):
     assert profile[100]["values"] == [None]
     # The line's bounding box alone would be 2048 x 2048 floats (16 MiB).
     assert peak < 4 * 2**20, f"{peak / 2**20:.1f} MiB for a profile of {side} pixels"
+
+
+def test_an_all_zero_mix_is_a_black_tile_not_a_500(client, users, collections, settings):
+    path = settings.UPLOAD_ROOT / "cube.fits"
+    fits.PrimaryHDU(np.full((3, 300, 300), 50, np.float32)).writeto(path)
+    cube = register_path(collections[Collection.TEAM], path, user=users["owner"])
+    zero = "MIX=1:0,0,0&MIX=3:0,0,0"
+    for url in (f"/iip/?FIF={cube.pk}&JTL=0,0&{zero}", f"/iip/?FIF={cube.pk}&RGN=1,1:100,100&{zero}",
+                f"/api/images/{cube.pk}/tiles/0/0/0.jpg?{zero.lower()}"):  # fmt: skip
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.content[:200])
+        pixels = simplejpeg.decode_jpeg(response.content)
+        assert pixels.max() == 0, url

@@ -91,12 +91,13 @@ class RenderParams:
 
     @property
     def channels_needed(self):
-        """Channels the rendering reads (one in mono mode)."""
+        """Channels the rendering reads (one in mono mode; with an all-zero mix, the
+        first: its weights make the image black, and its shape gives the image's)."""
         if self.channel is not None:
             return [self.channel]
         if self.mix is None:
             return list(range(len(self.minmax)))
-        return [c for c, rgb in enumerate(self.mix) if any(rgb)]
+        return [c for c, rgb in enumerate(self.mix) if any(rgb)] or [0]
 
 
 def mix_from_iip(rows, nchannels):
