@@ -12,8 +12,9 @@ from asgiref.sync import sync_to_async  # noqa: E402
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 
-from portal import jobs  # noqa: E402
+from portal import housekeeping, jobs, runfile  # noqa: E402
 from portal.body_limits import BodyLimit  # noqa: E402
 from tiles.fastpath import TileFastPath  # noqa: E402
 from tiles.routing import websocket_urlpatterns  # noqa: E402
@@ -23,11 +24,15 @@ log = logging.getLogger("fitsportal.server")
 
 
 async def lifespan(scope, receive, send):
-    """Server start and stop. Embedded, the task queue lives in the server's memory:
-    the warms it held when the server last stopped are queued again at start."""
+    """Server start and stop. What interrupted work left behind is removed at start and
+    then periodically (``portal.housekeeping``). Embedded, the task queue lives in the
+    server's memory: the warms it held when the server last stopped are queued again."""
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
+            runfile.write_when_listening(settings.VAR_DIR)
+            await sync_to_async(housekeeping.clean_up_safely)()
+            housekeeping.start_periodic()
             if jobs.embedded():
                 try:
                     resumed = await sync_to_async(resume_interrupted)(include_pending=True)
@@ -37,6 +42,8 @@ async def lifespan(scope, receive, send):
                     log.exception("could not look for interrupted warms")
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            housekeeping.stop_periodic()
+            runfile.remove(settings.VAR_DIR)
             await send({"type": "lifespan.shutdown.complete"})
             return
 
