@@ -160,6 +160,28 @@ class Image(models.Model):
             self.progress = changes["progress"] = progress
         self.save_fields(**changes)
 
+    def fail_for_changed_file(self, reason):
+        """Fail the image because its file changed, unless the row now records another
+        file (``warm_images --rehash``) or says so already; returns whether it did."""
+        now = timezone.now()
+        done = (
+            Image.objects.filter(pk=self.pk, checksum=self.checksum, size=self.size)
+            .exclude(state=Image.FAILED, state_reason=reason)
+            .update(state=Image.FAILED, state_reason=reason, last_run=now, updated=now)
+        )
+        if done:
+            self.state, self.state_reason, self.last_run = Image.FAILED, reason, now
+        return bool(done)
+
+    def record_mtime(self, mtime_ns):
+        """The file was touched without changing (same checksum): remember its new mtime.
+        Returns whether the recorded mtime changed."""
+        if mtime_ns == self.mtime_ns:
+            return False
+        Image.objects.filter(pk=self.pk, checksum=self.checksum).update(mtime_ns=mtime_ns)
+        self.mtime_ns = mtime_ns
+        return True
+
     def save_fields(self, **changes):
         """Write ``changes`` to this row only; ``Image.DoesNotExist`` if it was deleted."""
         if not Image.objects.filter(pk=self.pk).update(**changes):

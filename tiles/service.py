@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import caches
 
+from tiles import file_check
 from tiles.engine import CONTENT_TYPES, ImageCache, render_region, render_tile
 
 _open_images = ImageCache(size=getattr(settings, "FITSPORTAL_OPEN_IMAGES", 64))
@@ -25,13 +26,32 @@ class Rendered:
 
 
 def open_data(image):
-    """The engine's ``ImageData`` of an ``Image`` row (pyramid when warm)."""
+    """The engine's ``ImageData`` of an ``Image`` row (pyramid when warm).
+
+    ``FileChangedError`` (an ``InvalidFitsError``) if the file is no longer the one
+    registered: the image is then failed (``tiles/file_check.py``)."""
+    try:
+        file_check.check(image)
+    except file_check.FileChangedError:
+        forget_data(image)
+        raise
     return _open_images.get(image.cache_key, image.path, image.cache_dir, settings.TILE_SIZE)
 
 
 def open_data_if_open(image):
-    """The ``ImageData`` if already open in this process (never opens a file), else None."""
-    return _open_images.peek(image.cache_key)
+    """The ``ImageData`` if already open in this process and its file looks as registered
+    (a ``stat``; never opens or reads a file), else None; ``FileChangedError`` if the file
+    is known to have changed."""
+    data = _open_images.peek(image.cache_key)
+    if data is None:
+        return None
+    try:
+        if not file_check.quick_check(image):
+            return None  # something to verify: ``open_data`` does it, off the event loop
+    except file_check.FileChangedError:
+        forget_data(image)
+        raise
+    return data
 
 
 def forget_data(image):

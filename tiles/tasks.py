@@ -22,7 +22,7 @@ from django.db import connections, transaction
 
 from portal import jobs
 from portal.models import Image
-from tiles import engine
+from tiles import engine, file_check
 from tiles import progress as progress_events
 
 log = logging.getLogger("fitsportal.tasks")
@@ -148,11 +148,20 @@ def _run_locked(task, image_id, work, what):
     if image is None:
         return None  # deleted meanwhile: nothing to do
     try:
+        file_check.check(image)  # never warm a file that is not the one registered
         work(image)
     except Image.DoesNotExist:
         log.info("image %s was deleted during %s", image_id, what)
         return None
+    except file_check.FileChangedError:
+        return None  # the image is failed with the reason
     except engine.InvalidFitsError as exc:
+        try:  # a file cut short under the warm: say so
+            file_check.check(image)
+        except file_check.FileChangedError:
+            return None
+        except engine.InvalidFitsError:
+            pass
         _set_state(image, Image.FAILED, f"Cannot read the file: {exc}")
         return None
     except OSError as exc:
@@ -201,6 +210,7 @@ def warm_pyramid(self, image_id):
         if not fresh:  # new pixels: new ETags, and open copies are dropped
             image.version += 1
             image.save_fields(version=image.version)
+        file_check.check(image)  # changed while warming: failed, not ready
         _set_state(image, Image.READY, progress=1.0)
 
     return _run(self, image_id, work, "build the pyramid")

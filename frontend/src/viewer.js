@@ -27,6 +27,10 @@ const PyramidTiles = L.TileLayer.extend({
 
 async function start(element) {
   const image = await fetchImage(element.dataset.api);
+  if (image.state === "failed" && !image.default_cuts.length) {
+    element.textContent = `This image cannot be shown: ${image.state_reason}`;
+    return; // nothing to draw: its file cannot be read
+  }
   const state = initialState(image);
   const view = readPermalink(image, state);
   const native = image.levels - 1;

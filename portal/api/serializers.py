@@ -1,5 +1,6 @@
 """The shape of collections and images in the REST API, and upload validation."""
 
+import contextlib
 import secrets
 
 from django.conf import settings
@@ -10,7 +11,7 @@ from rest_framework import serializers
 
 from portal import permissions
 from portal.models import Collection, Image
-from tiles import service
+from tiles import file_check, service
 from tiles.engine import EngineError, TileGrid
 
 SLUG_SUFFIX_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l
@@ -108,6 +109,12 @@ class ImageDetailSerializer(ImageSerializer):
             "tile_size", "levels", "default_cuts", "tiles_url", "iip_url", "hdus", "stats", "header",
         ]  # fmt: skip
         read_only_fields = fields
+
+    def to_representation(self, obj):
+        # A file changed since registration fails the image now, before its state is read.
+        with contextlib.suppress(EngineError, OSError):
+            file_check.check(obj)
+        return super().to_representation(obj)
 
     def get_tile_size(self, obj) -> int:
         return settings.TILE_SIZE

@@ -46,16 +46,49 @@ def test_changed_file_gets_a_new_pyramid_with_rehash(registered):
     assert new.state == Image.READY and pyramid_complete(new.cache_dir)
 
 
-def test_unreadable_file_fails_with_a_reason(registered, capsys):
+def test_a_file_cut_short_after_registration_fails_with_the_change(registered, capsys):
+    size = registered.size
     os.truncate(registered.path, 3000)
     with pytest.raises(Exception, match="failed"):
         call_command("warm_images", "--wait")
     image = Image.objects.get(pk=registered.pk)
-    assert image.state == Image.FAILED and "Cannot read the file" in image.state_reason
-    assert "truncated" in image.state_reason
+    assert image.state == Image.FAILED
+    assert image.state_reason == (
+        f"The file changed on disk after registration: size {size:,} → 3,000 bytes."
+    )
+    assert not pyramid_complete(image.cache_dir)
+    # New content of the same size is still not the registered file ...
     fits.PrimaryHDU(np.zeros((300, 400), np.float32)).writeto(image.path, overwrite=True)
-    call_command("warm_images", "--wait", "--retry-failed")
-    assert Image.objects.get(pk=registered.pk).state == Image.READY
+    with pytest.raises(Exception, match="failed"):
+        call_command("warm_images", "--wait", "--retry-failed")
+    image = Image.objects.get(pk=registered.pk)
+    assert image.state == Image.FAILED and "other content" in image.state_reason
+    # ... until it is accepted as a new version.
+    call_command("warm_images", "--wait", "--retry-failed", "--rehash")
+    image = Image.objects.get(pk=registered.pk)
+    assert image.state == Image.READY and image.checksum != registered.checksum
+    assert image.size == os.path.getsize(image.path)
+    assert image.mtime_ns == os.stat(image.path).st_mtime_ns
+
+
+def test_a_touched_file_stays_ready(registered, client, users):
+    from tiles import file_check
+
+    call_command("warm_images", "--wait")
+    image = Image.objects.get(pk=registered.pk)
+    mtime = os.stat(image.path).st_mtime_ns
+    assert image.mtime_ns == mtime  # recorded at registration
+    os.utime(image.path, ns=(mtime + 10**9, mtime + 10**9))
+    file_check.forget()
+    client.force_login(users["owner"])
+    url = f"/api/images/{image.pk}/tiles/0/0/0.jpg"
+    assert client.get(url).status_code == 200
+    image = Image.objects.get(pk=registered.pk)
+    assert image.state == Image.READY and image.mtime_ns == mtime + 10**9
+    # The pyramid follows the touch: still used, no re-warm needed.
+    from tiles.engine import pyramid_matches
+
+    assert pyramid_matches(image.path, image.cache_dir)
 
 
 def test_deleting_an_uploaded_image_removes_its_files(users, collections, fits_factory, settings):

@@ -94,6 +94,23 @@ def _matches(info, path, tile_size):
     )
 
 
+def refresh_source(cache_dir, path):
+    """Record the current size and mtime of ``path`` in the manifest of the pyramid in
+    ``cache_dir``, if it has one of the same size: the caller has verified that the file
+    holds the pixels the pyramid was built from (a ``touch``, same checksum). Atomic."""
+    info = read_manifest(cache_dir)
+    stat = os.stat(path)
+    if info is None or info.source_size != stat.st_size:
+        return False
+    if info.source_mtime_ns == stat.st_mtime_ns:
+        return True
+    info.source_mtime_ns = stat.st_mtime_ns
+    fresh = Path(cache_dir) / f".{MANIFEST}.{uuid.uuid4().hex[:8]}"
+    fresh.write_text(info.to_json())
+    os.replace(fresh, Path(cache_dir) / MANIFEST)
+    return True
+
+
 def open_levels(cache_dir, info):
     """Memory maps ``[channel][level]`` of a complete pyramid (read-only)."""
     return [

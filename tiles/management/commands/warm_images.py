@@ -3,6 +3,7 @@
 import os
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Q
 
 from portal import jobs
 from portal.models import Image
@@ -37,11 +38,11 @@ class Command(BaseCommand):
             images = images.filter(collection__slug=collection)
         if image:
             images = images.filter(pk__in=image)
+        rehashed = []
         if rehash:  # before choosing by state: a changed file is no longer ready
-            for item in images:
-                self._rehash(item)
+            rehashed = [item.pk for item in images if self._rehash(item)]
         if retry_failed:
-            images = images.filter(state=Image.FAILED)
+            images = images.filter(Q(state=Image.FAILED) | Q(pk__in=rehashed))
         elif not redo_all:
             images = images.exclude(state=Image.READY)
         ids = list(images.values_list("pk", flat=True))
@@ -68,13 +69,20 @@ class Command(BaseCommand):
             raise CommandError(f"{failed.count()} image(s) failed.")
 
     def _rehash(self, image):
+        """Accept the file as it is now; returns whether its content changed."""
         try:
-            checksum, size = file_checksum(image.path), os.path.getsize(image.path)
+            stat = os.stat(image.path)
+            checksum = file_checksum(image.path)
         except OSError as exc:
             self.stderr.write(f"image {image.pk}: cannot read {image.name}: {exc}")
-            return
+            return False
         if checksum == image.checksum:
-            return
-        image.checksum, image.size, image.state = checksum, size, Image.PENDING
-        image.save(update_fields=["checksum", "size", "state", "updated"])
+            image.record_mtime(stat.st_mtime_ns)
+            return False
+        image.checksum, image.size, image.mtime_ns = checksum, stat.st_size, stat.st_mtime_ns
+        image.state, image.state_reason = Image.PENDING, ""
+        image.save(
+            update_fields=["checksum", "size", "mtime_ns", "state", "state_reason", "updated"]
+        )
         self.stdout.write(f"image {image.pk} ({image.name}) changed on disk: new pyramid.")
+        return True
