@@ -200,10 +200,14 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # Rendered tiles get a cache of their own so they never evict sessions or permissions.
+# Bounded in bytes as well as entries (tiles/tile_cache.py): clients choose what is cached.
 CACHES["tiles"] = {
-    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "BACKEND": "tiles.tile_cache.BoundedLocMemCache",
     "LOCATION": "fitsportal-tiles",
-    "OPTIONS": {"MAX_ENTRIES": envint("FITSPORTAL_TILE_CACHE_ENTRIES", 20000)},
+    "OPTIONS": {
+        "MAX_ENTRIES": envint("FITSPORTAL_TILE_CACHE_ENTRIES", 20000),
+        "MAX_BYTES": envint("FITSPORTAL_TILE_CACHE_BYTES", 256 * 1024**2),
+    },
 }
 
 # Without a broker, tasks run in a background thread of the server process (see

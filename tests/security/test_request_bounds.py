@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import simplejpeg
 from astropy.io import fits
+from django.core.cache import caches
 from rest_framework.test import APIClient
 
 from portal import permissions
@@ -322,3 +323,48 @@ def test_an_all_zero_mix_is_a_black_tile_not_a_500(client, users, collections, s
         assert response.status_code == 200, (url, response.content[:200])
         pixels = simplejpeg.decode_jpeg(response.content)
         assert pixels.max() == 0, url
+
+
+# --- the rendered-tile cache ----------------------------------------------------------
+
+
+def stored_bytes(cache):
+    return sum(len(body) for body in cache._cache.values())
+
+
+def test_distinct_tiles_cannot_grow_the_tile_cache_past_its_bytes(client, image, settings):
+    settings.CACHES = {**settings.CACHES, "tiles": {**settings.CACHES["tiles"], "LOCATION": "bounded-test",
+                       "OPTIONS": {"MAX_ENTRIES": 20000, "MAX_BYTES": 20_000}}}  # fmt: skip
+    settings.TILE_CACHE_ENABLED = True
+    tiles = caches["tiles"]
+    tiles.clear()
+    sizes = []
+    for k in range(40):  # one more gamma value each: 40 distinct cached tiles
+        response = client.get(f"/api/images/{image.pk}/tiles/1/0/0.png?gamma={1 + k / 100}")
+        assert response.status_code == 200
+        sizes.append(len(response.content))
+        assert stored_bytes(tiles) <= 20_000 + 200 * len(tiles._cache)  # pickling adds a little
+    assert sum(sizes) > 40_000  # without the byte cap, all 40 would be kept
+    last = f"/api/images/{image.pk}/tiles/1/0/0.png?gamma={1 + 39 / 100}"
+    assert client.get(last).content == response.content  # the newest is still there
+    tiles.clear()
+
+
+def test_the_tile_cache_keeps_the_recently_used_and_refuses_what_exceeds_it():
+    from tiles.tile_cache import BoundedLocMemCache
+
+    cache = BoundedLocMemCache("lru-test", {"OPTIONS": {"MAX_ENTRIES": 1000, "MAX_BYTES": 10_500}})
+    cache.clear()
+    for k in range(5):
+        cache.set(f"k{k}", b"x" * 2000)
+    assert cache.get("k0") is not None  # k0 is now the most recently used
+    cache.set("k5", b"y" * 2000)
+    assert cache.get("k1") is None and cache.get("k0") is not None and cache.get("k5") is not None
+    assert cache.bytes_used == stored_bytes(cache) <= 10_500
+    cache.set("huge", b"z" * 20_000)
+    assert cache.get("huge") is None and cache.bytes_used == stored_bytes(cache)
+    cache.set("k0", b"w" * 10)  # replaced: its size too
+    cache.delete("k5")
+    assert cache.bytes_used == stored_bytes(cache)
+    cache.clear()
+    assert cache.bytes_used == 0
