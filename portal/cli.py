@@ -1,11 +1,17 @@
 """``fitsportal view image.fits``: look at a local file the way VisiOmatic users do.
 
-Starts the embedded portal if none answers at the address, registers the file in place in
-the private collection "local" of the local user, opens the viewer in the default browser
-(signed in through a one-time link) or prints the link, and warms the pyramid meanwhile.
+Uses the portal already serving the ``var/`` directory, on whatever port it listens
+(``var/server.json``, see ``portal.runfile``), or starts one (on ``--port``, 8000 by
+default) -- never a second one on the same files. Registers the file in place in the
+private collection "local" of the local user, opens the viewer in the default browser
+(signed in through a one-time link) or prints the link, warms the pyramid meanwhile, and
+ends with the image's actual state: ``ready``, ``failed: <reason>``, or still warming
+after ``--wait`` seconds.
 """
 
 import argparse
+import contextlib
+import fcntl
 import getpass
 import os
 import subprocess
@@ -15,8 +21,11 @@ import urllib.request
 import webbrowser
 from pathlib import Path
 
+from portal import runfile
+
 ROOT = Path(__file__).resolve().parent.parent
 BANNER = b"fitsportal IIP server"
+DEFAULT_PORT = 8000
 
 
 def answering(base):
@@ -28,6 +37,7 @@ def answering(base):
 
 
 def start_server(host, port, env):
+    """Start the portal in the background; its ``Popen``."""
     log = open(Path(env["FITSPORTAL_VAR_DIR"]) / "fitsportal-view.log", "ab")  # noqa: SIM115 (detached)
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "portal.asgi:application", "--host", host, "--port", str(port),
@@ -35,6 +45,61 @@ def start_server(host, port, env):
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     (Path(env["FITSPORTAL_VAR_DIR"]) / "fitsportal-view.pid").write_text(str(server.pid))
+    return server
+
+
+@contextlib.contextmanager
+def starting(var_dir):
+    """Held while looking for or starting the portal: two ``view`` at once start one."""
+    Path(var_dir).mkdir(parents=True, exist_ok=True)
+    with open(Path(var_dir) / "server.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def base_url(host, port):
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def portal_for(var_dir, host, port, timeout=30):
+    """The base URL of the portal serving ``var_dir``: the running one, wherever it
+    listens, or one started on ``host:port``. ``SystemExit`` with the reason if none."""
+    with starting(var_dir):
+        live = runfile.live_server(var_dir)
+        if live is not None:
+            base = base_url(live["host"], live["port"])
+            if port is not None and port != live["port"]:
+                print(f"fitsportal: the portal of {var_dir} runs on {base}: using it "
+                      f"(not port {port}).", file=sys.stderr)  # fmt: skip
+            if not wait_answering(base, timeout, alive=lambda: runfile.live_server(var_dir)):
+                raise SystemExit(f"fitsportal: the portal of {var_dir} (pid {live['pid']}) "
+                                 f"does not answer on {base}.")  # fmt: skip
+            return base
+        base = base_url(host, port or DEFAULT_PORT)
+        if answering(base):
+            raise SystemExit(f"fitsportal: another portal (not serving {var_dir}) answers on "
+                             f"{base}: choose a free --port.")  # fmt: skip
+        server = start_server(host, port or DEFAULT_PORT, dict(os.environ))
+
+        def ours():
+            live = runfile.live_server(var_dir)
+            return server.poll() is None and (live is None or live["pid"] == server.pid)
+
+        if not wait_answering(base, timeout, alive=ours):
+            raise SystemExit(f"fitsportal: the portal did not start on {base} "
+                             f"(see {Path(var_dir) / 'fitsportal-view.log'}).")  # fmt: skip
+        return base
+
+
+def wait_answering(base, timeout, alive):
+    deadline = time.monotonic() + timeout
+    while alive():
+        if answering(base):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return False
 
 
 def setup_django(var_dir):
@@ -61,10 +126,10 @@ def register(path):
     """The Image for ``path`` in the local user's private "local" collection."""
     from django.conf import settings
     from django.contrib.auth import get_user_model
+    from django.db.models import Q
 
     from portal.models import Collection, Image
     from portal.registration import RegistrationError, register_path
-    from tiles.engine import file_checksum
 
     name = os.environ.get("FITSPORTAL_LOCAL_USER") or getpass.getuser() or "local"
     user, created = get_user_model().objects.get_or_create(username=name)
@@ -75,8 +140,12 @@ def register(path):
         slug=f"local-{user.pk}", defaults={"name": f"{name}'s local files", "owner": user}
     )
     real = path.resolve()
-    existing = Image.objects.filter(collection=collection, path=str(real)).first()
-    if existing is not None and existing.checksum == file_checksum(real):
+    existing = (
+        Image.objects.filter(collection=collection)
+        .filter(Q(path=str(real)) | Q(source_path=str(real)))
+        .first()
+    )
+    if existing is not None and unchanged(existing, real):
         return user, existing
     settings.DATA_ROOTS = [*settings.DATA_ROOTS, real.parent]  # the user's own file, from the shell
     settings.WARM_ON_REGISTER = False  # warmed below, in this process
@@ -84,6 +153,34 @@ def register(path):
         return user, register_path(collection, real)
     except RegistrationError as exc:
         raise SystemExit(f"fitsportal: {exc.message}") from exc
+
+
+def unchanged(image, real):
+    """Whether ``real`` is still the file ``image`` was registered from."""
+    from tiles.engine import file_checksum
+
+    if image.source_path == str(real):  # decompressed at registration: the original's age
+        return real.stat().st_mtime < image.created.timestamp()
+    return image.checksum == file_checksum(real)
+
+
+def settled(image, timeout):
+    """``image`` once ready or failed, or as it is after ``timeout`` seconds (the warm
+    may run in the portal's worker rather than here)."""
+    deadline = time.monotonic() + timeout
+    while image.state not in (image.READY, image.FAILED) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        image.refresh_from_db()
+    return image
+
+
+def state_line(image, base, timeout):
+    if image.state == image.READY:
+        return f"{image.name}: ready"
+    if image.state == image.FAILED:
+        return f"{image.name}: failed: {image.state_reason}"
+    return (f"{image.name}: still {image.state} ({image.progress:.0%}) after {timeout:g} s; "
+            f"the portal at {base} goes on.")  # fmt: skip
 
 
 def sign_in_link(base, user, image):
@@ -102,28 +199,25 @@ def main(argv=None):
     view = commands.add_parser("view", help="open a FITS file in the local portal")
     view.add_argument("file", type=Path)
     view.add_argument("--host", default="127.0.0.1")
-    view.add_argument("--port", type=int, default=8000)
+    view.add_argument(
+        "--port", type=int, default=None,
+        help=f"where to start the portal if none serves --var-dir (default {DEFAULT_PORT})",
+    )  # fmt: skip
     view.add_argument(
         "--no-browser", action="store_true", help="print the link instead of opening it"
     )
     view.add_argument(
         "--var-dir", type=Path, default=Path(os.environ.get("FITSPORTAL_VAR_DIR", ROOT / "var"))
     )
+    view.add_argument(
+        "--wait", type=float, default=600, help="seconds to wait for the warm (default 600)"
+    )
     args = parser.parse_args(argv)
     if not args.file.is_file():
         raise SystemExit(f"fitsportal: {args.file}: no such file.")
-    base = f"http://{args.host}:{args.port}"
     setup_django(args.var_dir)
     user, image = register(args.file)
-    if not answering(base):
-        start_server(args.host, args.port, dict(os.environ))
-        deadline = time.monotonic() + 30
-        while not answering(base):
-            if time.monotonic() > deadline:
-                raise SystemExit(
-                    f"fitsportal: the portal did not start on {base} (see {args.var_dir})."
-                )
-            time.sleep(0.2)
+    base = portal_for(args.var_dir, args.host, args.port)
     link = sign_in_link(base, user, image)
     if args.no_browser:
         print(link, flush=True)
@@ -133,11 +227,10 @@ def main(argv=None):
     from tiles.tasks import warm_signature
 
     if image.state != image.READY:
-        warm_signature(image.pk).apply()
+        warm_signature(image.pk).apply()  # a no-op if the portal warms it already
         image.refresh_from_db()
-        print(
-            f"{image.name}: {image.state}{': ' + image.state_reason if image.state_reason else ''}"
-        )
+        image = settled(image, args.wait)
+    print(state_line(image, base, args.wait), flush=True)
     return 0
 
 
