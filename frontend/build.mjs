@@ -9,7 +9,8 @@ const out = join(here, "static", "fitsportal");
 mkdirSync(out, { recursive: true });
 
 await build({
-  entryPoints: [join(here, "src", "viewer.js"), join(here, "src", "upload.js")],
+  // Scripts and style sheets are files: the Content-Security-Policy allows no inline ones.
+  entryPoints: ["viewer.js", "upload.js", "portal.css", "viewer.css", "docs.css"].map((name) => join(here, "src", name)),
   bundle: true,
   minify: true,
   sourcemap: true,

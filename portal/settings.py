@@ -6,9 +6,11 @@ environment variables: ``DATABASE_URL``, ``REDIS_URL``, ``SECRET_KEY``, ...
 """
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -29,6 +31,23 @@ def envlist(name, default=(), sep=","):
     value = os.environ.get(name, "")
     items = [item.strip() for item in value.split(sep) if item.strip()]
     return items or list(default)
+
+
+def csp_sources(name, default):
+    """A CSP source list from the environment: 'none', 'self' (quotes optional) or
+    origins (``https://host[:port]``, ``https://*.example.org``), space- or comma-separated."""
+    sources = []
+    for item in os.environ.get(name, default).replace(",", " ").split():
+        keyword = item.strip("'").lower()
+        if keyword in ("none", "self"):
+            sources.append(f"'{keyword}'")
+        elif re.fullmatch(r"https?://(\*\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?", item):
+            sources.append(item)
+        else:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not 'none', 'self' or an origin.")
+    if not sources or ("'none'" in sources and len(sources) > 1):
+        raise ImproperlyConfigured(f"{name}: 'none' alone, or 'self' and/or origins.")
+    return sources
 
 
 DEBUG = envbool("DEBUG", False)
@@ -118,6 +137,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "guardian",
     "channels",
+    "csp",
     "portal",
     "tiles",
     "catalogs",
@@ -126,6 +146,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -259,6 +280,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # No schema sent to swagger.io's validator (its badge is an image from another site).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     # Images and catalogs both have a "state": one enum name each.
     "ENUM_NAME_OVERRIDES": {
         "ImageStateEnum": "portal.models.Image.STATE_CHOICES",
@@ -295,7 +318,29 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HTTPS
 SECURE_HSTS_PRELOAD = SECURE_HTTPS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE_HTTPS else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
-X_FRAME_OPTIONS = "DENY"
+# Who may show the portal's pages in a frame; X-Frame-Options says the same to browsers
+# without CSP frame-ancestors (they know no list of origins: SAMEORIGIN is the nearest).
+FRAME_ANCESTORS = csp_sources("FITSPORTAL_FRAME_ANCESTORS", "'none'")
+X_FRAME_OPTIONS = "DENY" if FRAME_ANCESTORS == ["'none'"] else "SAMEORIGIN"
+# The Content-Security-Policy of every response (django-csp; anything else that answers
+# HTTP builds the same header with csp.utils.build_policy()): scripts and styles only from
+# files of this site (no inline code, no eval), no plugins, no <base>, forms post here only.
+# data: images: Leaflet blanks an aborted tile with one. connect-src 'self' covers the
+# progress websocket (ws:/wss: of this host, CSP level 3).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": FRAME_ANCESTORS,
+        "upgrade-insecure-requests": SECURE_HTTPS,
+    }
+}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -2,6 +2,7 @@
 // click to close) with a note, saved to the user's own annotations catalog.
 import L from "leaflet";
 import { latLngToFits } from "./crs.js";
+import { element } from "./dom.js";
 
 function csrfToken() {
   const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
@@ -26,12 +27,9 @@ export class Annotator {
     this.mode = null;
     this.points = [];
     this.catalogId = null;
-    const select = document.createElement("select");
-    select.name = "mark";
-    for (const [value, text] of [["", "Mark…"], ["point", "Point"], ["circle", "Circle"], ["polygon", "Polygon"]]) {
-      select.append(new Option(text, value));
-    }
-    select.title = "Draw a mark with a note, saved for your team";
+    const select = element("select", { name: "mark", title: "Draw a mark with a note, saved for your team" },
+      ...[["", "Mark…"], ["point", "Point"], ["circle", "Circle"], ["polygon", "Polygon"]]
+        .map(([value, text]) => new Option(text, value)));
     select.addEventListener("change", () => { this.start(select.value || null); });
     this.select = select;
     bar.append(select);
@@ -94,7 +92,7 @@ export class Annotator {
     }
     const saved = await this.save({ geometry, properties, note });
     if (saved) {
-      drawn.bindPopup(`${note || "(no note)"} — ${this.user}`);
+      drawn.bindPopup(element("div", { className: "fp-note" }, `${note || "(no note)"} — ${this.user}`));
       this.layer.addLayer(drawn);
       this.map.fire("fp:marked", { feature: saved });
     }

@@ -3,37 +3,25 @@
 const COLORMAPS = ["grey", "jet", "cold", "cool", "hot", "viridis", "magma"];
 const STRETCHES = ["linear", "sqrt", "log", "asinh"];
 
+import { element } from "./dom.js";
+import { CutsHistogram } from "./histogram.js";
+
 function field(label, input) {
-  const wrapper = document.createElement("label");
-  wrapper.textContent = label;
-  wrapper.append(input);
-  return wrapper;
+  return element("label", {}, label, input);
 }
 
+// Channel names come from FITS headers: options are built as text.
 function select(name, options, value) {
-  const element = document.createElement("select");
-  element.name = name;
-  for (const [optionValue, text] of options) {
-    const option = new Option(text, optionValue, false, String(optionValue) === String(value));
-    element.append(option);
-  }
-  return element;
+  return element("select", { name }, ...options.map(([optionValue, text]) =>
+    new Option(text, optionValue, false, String(optionValue) === String(value))));
 }
 
 function numberInput(name, value, step) {
-  const element = document.createElement("input");
-  element.type = "number";
-  element.name = name;
-  element.step = step;
-  element.value = value;
-  return element;
+  return element("input", { type: "number", name, step, value });
 }
 
-import { CutsHistogram } from "./histogram.js";
-
 export function buildControls(container, image, state, onChange) {
-  const form = document.createElement("form");
-  form.className = "fp-controls";
+  const form = element("form", { className: "fp-controls" });
   const channels = [["", image.channels > 1 ? "colour" : "channel 1"]];
   if (image.channels > 1) {
     image.channel_names.forEach((name, c) => channels.push([c, `${c + 1}: ${name}`]));
@@ -48,13 +36,8 @@ export function buildControls(container, image, state, onChange) {
   const contrast = numberInput("contrast", state.contrast, "0.1");
   const brightness = numberInput("brightness", state.brightness, "1");
   const quality = numberInput("quality", state.quality, "5");
-  const invert = document.createElement("input");
-  invert.type = "checkbox";
-  invert.name = "invert";
-  invert.checked = state.invert;
-  const reset = document.createElement("button");
-  reset.type = "button";
-  reset.textContent = "Reset";
+  const invert = element("input", { type: "checkbox", name: "invert", checked: state.invert });
+  const reset = element("button", { type: "button" }, "Reset");
   const animation = image.channels > 1 ? animate(image, state, channel, form) : [];
   const colours = image.channels > 1 ? channelColours(image, state, form) : [];
   form.append(
@@ -105,20 +88,10 @@ const DEFAULT_COLOURS = ["#0000ff", "#00ff00", "#ff0000", "#ff00ff", "#00ffff", 
 
 // Colour composite: a colour and an on/off switch per channel (sent as MIX rows).
 function channelColours(image, state, form) {
-  const fieldset = document.createElement("fieldset");
-  fieldset.className = "fp-colours";
-  const legend = document.createElement("legend");
-  legend.textContent = "Colour mix";
-  fieldset.append(legend);
+  const fieldset = element("fieldset", { className: "fp-colours" }, element("legend", {}, "Colour mix"));
   image.channel_names.forEach((name, c) => {
-    const on = document.createElement("input");
-    on.type = "checkbox";
-    on.name = `on${c + 1}`;
-    on.checked = state.mix[c].on;
-    const colour = document.createElement("input");
-    colour.type = "color";
-    colour.name = `colour${c + 1}`;
-    colour.value = state.mix[c].colour;
+    const on = element("input", { type: "checkbox", name: `on${c + 1}`, checked: state.mix[c].on });
+    const colour = element("input", { type: "color", name: `colour${c + 1}`, value: state.mix[c].colour });
     const update = () => {
       state.mix[c] = { on: on.checked, colour: colour.value };
       state.mixChanged = true;
@@ -133,10 +106,7 @@ function channelColours(image, state, form) {
 
 // Play through the planes of a cube: mono mode, one channel after the other.
 function animate(image, state, channel, form) {
-  const play = document.createElement("button");
-  play.type = "button";
-  play.name = "play";
-  play.textContent = "▶ Play";
+  const play = element("button", { type: "button", name: "play" }, "▶ Play");
   const rate = numberInput("fps", 2, "0.5");
   rate.min = 0.2;
   rate.max = 20;

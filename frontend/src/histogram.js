@@ -1,14 +1,12 @@
 // A histogram of the channel's values with the two cuts as handles to drag.
+import { element } from "./dom.js";
 
 export class CutsHistogram {
   constructor(container, image, onChange) {
     this.image = image;
     this.onChange = onChange;
-    this.canvas = document.createElement("canvas");
-    this.canvas.className = "fp-histogram";
-    this.canvas.width = 300;
-    this.canvas.height = 70;
-    this.canvas.title = "Drag the yellow handles to set the cuts";
+    this.canvas = element("canvas", { className: "fp-histogram", width: 300, height: 70,
+      title: "Drag the yellow handles to set the cuts" });
     container.append(this.canvas);
     this.dragging = null;
     this.canvas.addEventListener("pointerdown", (event) => this.grab(event));

@@ -2,6 +2,8 @@
 // canvas (thousands of markers stay smooth), loaded for the visible part of the sky.
 import L from "leaflet";
 import { fitsToLatLng, latLngToFits } from "./crs.js";
+import { propertiesTable } from "./dom.js";
+import { LayerList } from "./layerlist.js";
 
 const PALETTE = ["#ffcc00", "#00e5ff", "#ff5cf4", "#7cff4d", "#ff7043", "#b39dff"];
 
@@ -10,7 +12,8 @@ export async function fetchCatalogs(image) {
     { credentials: "same-origin" });
   if (!response.ok) return [];
   const body = await response.json();
-  return body.results.filter((c) => c.images.length === 0 || c.images.includes(image.id));
+  // Catalogs still importing (or failed) have no features to show yet.
+  return body.results.filter((c) => c.state === "ready" && (c.images.length === 0 || c.images.includes(image.id)));
 }
 
 // The sky box seen in the map: RA/Dec over a grid of the view, RA wrap-aware.
@@ -45,13 +48,6 @@ export function visibleSkyBox(map, image, wcs) {
   const margin = 0.02 * Math.max(Math.max(...decs) - Math.min(...decs), 1e-3);
   if (gap < 180) return [0, Math.max(-90, Math.min(...decs) - margin), 360, Math.min(90, Math.max(...decs) + margin)];
   return [start, Math.max(-90, Math.min(...decs) - margin), end, Math.min(90, Math.max(...decs) + margin)];
-}
-
-function popupHtml(properties) {
-  const rows = Object.entries(properties || {})
-    .filter(([key]) => key !== "frame")
-    .map(([key, value]) => `<tr><th>${key}</th><td>${String(value ?? "")}</td></tr>`);
-  return `<table class="fp-popup">${rows.join("")}</table>`;
 }
 
 export class CatalogLayer {
@@ -107,7 +103,7 @@ export class CatalogLayer {
       layer = L.polyline(geometry.coordinates.map((p) => this.toLatLng(p, imageFrame)), { ...style, color: colour });
     }
     if (layer) {
-      layer.bindPopup(() => popupHtml(props));
+      layer.bindPopup(() => propertiesTable(props));
       layer.feature = feature;
       this.group.addLayer(layer);
     }
@@ -118,7 +114,7 @@ export async function attachCatalogs(map, image, wcs, state) {
   const catalogs = await fetchCatalogs(image);
   if (!catalogs.length) return [];
   const renderer = L.canvas({ padding: 0.3 });
-  const control = L.control.layers(null, null, { collapsed: false, position: "topright" }).addTo(map);
+  const control = new LayerList({ position: "topright" }).addTo(map);
   const layers = catalogs.map((catalog, index) => {
     const layer = new CatalogLayer(map, image, wcs, catalog, index, renderer);
     control.addOverlay(layer.group, `${catalog.name} (${catalog.feature_count})`);

@@ -3,6 +3,7 @@
 import L from "leaflet";
 import { renderQuery } from "./api.js";
 import { latLngToFits } from "./crs.js";
+import { element, link } from "./dom.js";
 
 function visibleBox(map, image) {
   const bounds = map.getBounds();
@@ -59,30 +60,22 @@ function plot(canvas, profile) {
 
 export function attachTools(map, image, state, bar) {
   const button = (label, title, action) => {
-    const element = document.createElement("button");
-    element.type = "button";
-    element.textContent = label;
-    element.title = title;
-    element.addEventListener("click", action);
-    bar.append(element);
-    return element;
+    const made = element("button", { type: "button", title }, label);
+    made.addEventListener("click", action);
+    bar.append(made);
+    return made;
   };
   const download = (url) => {
-    const link = document.createElement("a");
-    link.href = url;
-    link.download = "";
-    document.body.append(link);
-    link.click();
-    link.remove();
+    const anchor = link(url);
+    anchor.download = "";
+    document.body.append(anchor);
+    anchor.click();
+    anchor.remove();
   };
   button("Snapshot", "Download the visible area as JPEG", () => download(snapshotUrl(map, image, state)));
   button("Cutout", "Download the visible area as FITS (with its WCS)", () => download(cutoutUrl(map, image)));
 
-  const canvas = document.createElement("canvas");
-  canvas.id = "profile-plot";
-  canvas.width = 320;
-  canvas.height = 90;
-  canvas.hidden = true;
+  const canvas = element("canvas", { id: "profile-plot", width: 320, height: 90, hidden: true });
   let start = null;
   let line = null;
   const profileButton = button("Profile", "Click two points on the image", () => {

@@ -1,5 +1,6 @@
 // The collection page's upload form: FITS images and catalog files (.reg, .csv, .tsv,
 // .geojson), sent with a progress bar; the server's message is shown when it refuses.
+import { element, link } from "./dom.js";
 
 function csrfToken() {
   const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
@@ -27,6 +28,24 @@ function send(url, form, bar, status) {
   });
 }
 
+// A catalog file is imported in the background (202): ask its state until it is done.
+async function followImport(id, name, item) {
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const response = await fetch(`/api/catalogs/${Number(id)}/`, { credentials: "same-origin" });
+    if (!response.ok) return;
+    const catalog = await response.json();
+    if (catalog.state === "ready" || catalog.state === "failed") {
+      item.className = `state-${catalog.state}`;
+      item.textContent = catalog.state === "ready"
+        ? `${name}: ${catalog.feature_count} features imported` : `${name}: ${catalog.state_reason}`;
+      item.append(...(catalog.warnings || []).map((note) => element("div", {}, note)));
+      return;
+    }
+    item.textContent = `${name}: importing… ${Math.round(100 * catalog.progress)} %`;
+  }
+}
+
 export function attachUpload(form) {
   const input = form.querySelector("input[type=file]");
   const bar = form.querySelector("progress");
@@ -39,26 +58,24 @@ export function attachUpload(form) {
       data.append("file", file);
       let url = `/api/collections/${slug}/images/`;
       if (CATALOG.test(file.name)) {
-        url = "/api/catalogs/";
+        url = `/api/catalogs/?collection=${encodeURIComponent(slug)}`; // checked before the body is read
         data.append("collection", slug);
         data.append("name", file.name);
       }
       bar.hidden = false;
       bar.value = 0;
       const result = await send(url, data, bar, status);
-      const item = document.createElement("li");
+      let item;
       if (result.ok) {
-        const link = result.body.url ? `/images/${result.body.id}/` : null;
-        item.innerHTML = link ? `<a href="${link}">${file.name}</a> registered, warming…` : `${file.name}: ${result.body.feature_count} features imported`;
-        item.className = "state-ready";
-        for (const note of result.body.warnings || []) {
-          const warning = document.createElement("div");
-          warning.textContent = note;
-          item.append(warning);
-        }
+        item = result.body.url
+          ? element("li", { className: "state-ready" }, link(`/images/${Number(result.body.id)}/`, file.name),
+            " registered, warming…")
+          : element("li", { className: "state-warming" }, `${file.name}: importing…`);
+        if (!result.body.url) followImport(result.body.id, file.name, item);
+        item.append(...(result.body.warnings || []).map((note) => element("div", {}, note)));
       } else {
-        item.textContent = `${file.name}: ${result.body.detail || `refused (${result.status})`}`;
-        item.className = "state-failed";
+        item = element("li", { className: "state-failed" },
+          `${file.name}: ${result.body.detail || `refused (${result.status})`}`);
       }
       form.querySelector("ul").append(item);
     }

@@ -71,6 +71,10 @@ for k, (x0, y0) in enumerate([(0, 0), (300, 0), (0, 400), (300, 400)]):
 fits.HDUList(hdus).writeto(folder / "mosaic.fits")
 mosaic = register_path(public_sky, folder / "mosaic.fits", user=alice)
 public_cube = register_path(public_sky, folder / "cube.fits", user=alice, title="Public cube")
+# For the XSS test: an attacker who stores payloads through the API, and an administrator
+# who opens the admin pages.
+User.objects.create_user("mallory", "mallory@example.org", "mallory-password")
+User.objects.create_superuser("root", "root@example.org", "root-password")
 print(
     f"public_cube={public_cube.pk} image={image.pk} hidden={hidden.pk} catalog={catalog.pk} cube={cube.pk} public={public.pk} "
     f"mosaic={mosaic.pk}"
