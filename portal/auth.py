@@ -1,8 +1,9 @@
 """Who a request is, without a database query on every request.
 
 Sessions live in the cache (``cached_db``); the session's user and API tokens are
-remembered per process for ``USER_CACHE_SECONDS``, and dropped at once when they change
-(``forget_user``, called on logout, password change, deactivation, deletion).
+remembered per process for ``USER_CACHE_SECONDS`` at most: a logout, a password change,
+a deactivated or deleted user, a deleted token drop them in every process at once
+(``portal/invalidation.py`` calls ``forget_user``).
 
 The functions below answer "who is this request" from raw ASGI headers exactly as
 Django and DRF would for the same request -- Django's header joining, Django's cookie
@@ -186,8 +187,6 @@ def forget_user(user_id):
     _identities.forget_where(lambda key, user: getattr(user, "pk", None) == user_id)
 
 
-def forget_session(session_key):
-    _identities.forget(("session", session_key))
-
-
-forget_cached_user = forget_user  # the older name
+def forget_everyone():
+    for cache in (_users, _tokens, _identities):
+        cache.clear()

@@ -112,7 +112,8 @@ def viewable_image(user, image_id):
     return Image.objects.visible_to(user).select_related("collection").filter(pk=image_id).first()
 
 
-# A revoked grant reaches every process within this many seconds (documented in README).
+# Answers live this long at most; changes drop them in every process at once
+# (portal/invalidation.py): this bounds only what a process that missed one keeps.
 ACCESS_CACHE_SECONDS = 10
 _image_access = ExpiringCache(ACCESS_CACHE_SECONDS)
 
@@ -161,5 +162,10 @@ def peek_viewable_image(user, image_id):
 
 
 def forget_cached_access():
-    """Drop cached answers in this process (grants or images changed here)."""
+    """Drop this process's cached answers (grants, collections or images changed)."""
     _image_access.clear()
+
+
+def forget_cached_access_of(user_id):
+    """Drop this process's cached answers for user ``user_id``."""
+    _image_access.forget_where(lambda key, image: key[0] == user_id)
