@@ -122,6 +122,7 @@ class Watched:
 
     def shot(self, label):
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.page.wait_for_timeout(300)  # popups fade in
         self.page.screenshot(path=str(ARTIFACTS / f"xss-{label}-{self.name}.png"))
 
     def close(self):
