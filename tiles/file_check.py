@@ -54,15 +54,19 @@ def quick_check(image):
     file is as registered; ``FileChangedError`` if it is known to have changed; None if
     that needs ``check`` (which may read the whole file)."""
     try:
-        seen = file_identity(image.path)
+        stat = os.stat(image.path)
     except OSError:
         return None
+    if stat.st_mtime_ns == image.mtime_ns and stat.st_size == image.size:
+        return True  # the usual answer, first: this runs for every tile
     verdict = _verdicts.get(image.pk)
-    if verdict is not None and verdict.checksum == image.checksum and verdict.identity == seen:
+    if (
+        verdict is not None
+        and verdict.checksum == image.checksum
+        and verdict.identity == (stat.st_size, stat.st_mtime_ns)
+    ):
         if verdict.reason:
             raise FileChangedError(verdict.reason)
-        return True
-    if seen == (image.size, image.mtime_ns):
         return True
     return None
 

@@ -194,6 +194,7 @@ def _paste(source, out, placement, rows, cols, x0, y0, x1, y1, step):
 
 
 BITPIX_DTYPES = {8: "u1", 16: ">i2", 32: ">i4", 64: ">i8", -32: ">f4", -64: ">f8"}
+SWAPPED_FLOAT32 = np.dtype(np.float32).newbyteorder()  # float32 in the other byte order
 
 
 class RawPlane:
@@ -210,17 +211,17 @@ class RawPlane:
         self.row_bytes = width * self.dtype.itemsize
 
     def read(self, x0, y0, x1, y1, step=1):
-        """Raw pixels ``[y0:y1:step, x0:x1:step]`` (bounds within the plane)."""
+        """Raw pixels ``[y0:y1:step, x0:x1:step]`` (bounds within the plane), in memory of
+        their own: the caller may convert them in place."""
         size = self.dtype.itemsize
         span = (x1 - x0) * size
         whole = (y1 - y0) * self.row_bytes
         if step == 1 and (x1 - x0 == self.width or self.row_bytes <= 4 * span or whole <= 2**18):
             # One read of whole rows (a warm's blocks, narrow files), cut to the columns:
             # a read of 256 KiB costs about ten small ones.
-            start = self.offset + y0 * self.row_bytes
-            count = (y1 - y0) * self.row_bytes
-            rows = self._pread(count, start).reshape(y1 - y0, self.width)
-            return rows[:, x0:x1]
+            rows = np.empty((y1 - y0, self.width), self.dtype)
+            self._read_into(memoryview(rows).cast("B"), self.offset + y0 * self.row_bytes)
+            return rows if x1 - x0 == self.width else rows[:, x0:x1]
         # Wide rows, few columns (a tile of a large image), or sampled rows: a read per
         # row, straight into the result.
         wanted = range(y0, y1, step)
@@ -230,27 +231,28 @@ class RawPlane:
         fd, row_bytes, preadv = self.fd, self.row_bytes, os.preadv
         try:
             for i, y in enumerate(wanted):
-                if preadv(fd, (flat[i * span : (i + 1) * span],), first + y * row_bytes) < span:
-                    self._changed(first + y * row_bytes, span)
+                piece = flat[i * span : (i + 1) * span]
+                if preadv(fd, (piece,), first + y * row_bytes) < span:
+                    self._read_into(piece, first + y * row_bytes)
         except OSError as exc:
             raise InvalidFitsError(f"cannot read the pixels: {exc}") from exc
         return out[:, ::step] if step > 1 else out
 
-    def _pread(self, count, start):
-        try:
-            buffer = os.pread(self.fd, count, start)
-        except OSError as exc:
-            raise InvalidFitsError(f"cannot read the pixels: {exc}") from exc
-        if len(buffer) < count:
-            self._changed(start, count)
-        return np.frombuffer(buffer, self.dtype)
-
-    def _changed(self, start, count):
-        end = os.fstat(self.fd).st_size
-        raise InvalidFitsError(
-            f"the file changed: it ends at byte {end:,}, before the pixels it held "
-            f"up to byte {start + count:,}."
-        )
+    def _read_into(self, view, start):
+        """Fill ``view`` from byte ``start``; the file ending first means it changed."""
+        done = 0
+        while done < len(view):
+            try:
+                count = os.preadv(self.fd, (view[done:],), start + done)
+            except OSError as exc:
+                raise InvalidFitsError(f"cannot read the pixels: {exc}") from exc
+            if count == 0:
+                end = os.fstat(self.fd).st_size
+                raise InvalidFitsError(
+                    f"the file changed: it ends at byte {end:,}, before the pixels it held "
+                    f"up to byte {start + len(view):,}."
+                )
+            done += count
 
 
 class Scaling:
@@ -264,7 +266,12 @@ class Scaling:
         self.blank = blank if isinstance(blank, int) else None
 
     def apply(self, raw):
-        """Native float32 values of ``raw`` (a copy: the byte order is swapped anyway)."""
+        """Native float32 values of ``raw``, which it may reuse (big-endian float32 data
+        are swapped in place: no copy)."""
+        plain = self.scale == 1.0 and self.zero == 0.0
+        swapped = raw.dtype == SWAPPED_FLOAT32 and raw.dtype.byteorder != "="
+        if plain and swapped and raw.flags.c_contiguous and raw.flags.writeable:
+            return raw.byteswap(inplace=True).view(np.float32)
         values = raw.astype(np.float32)
         if self.scale != 1.0:
             values *= np.float32(self.scale)
