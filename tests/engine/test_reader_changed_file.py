@@ -105,6 +105,20 @@ def compressed_file(tmp_path):
     return path
 
 
+def gzipped_file(tmp_path):
+    import gzip
+
+    plain = image_file(tmp_path)
+    path = tmp_path / "image.fits.gz"
+    path.write_bytes(gzip.compress(plain.read_bytes(), compresslevel=1))
+    return path
+
+
+def test_a_gzipped_file_cut_short_is_no_crash_either(tmp_path):
+    result = run_child(gzipped_file(tmp_path), 2000)
+    assert result.returncode == 0, result.stderr[-2000:]  # read whole, or errors: no signal
+
+
 @pytest.mark.parametrize(
     "make", [image_file, scaled_file, cube_file, mosaic_file, compressed_file],
     ids=["float32", "scaled-int16", "cube", "mosaic", "tile-compressed"],
