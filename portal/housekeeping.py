@@ -5,12 +5,15 @@ uploads half received (Django's ``tmp*.upload*`` files) or half registered (``*.
 catalog files whose import will never run (``catalogs.uploads.abandoned_files``), and
 half-built pyramids in the cache (``tiles.tasks.clean_abandoned_work``).
 
-A file under ``.incoming`` is abandoned when it is older than ``INCOMING_MAX_AGE``
-seconds (by its modification time: a file being received is written to all the time)
-and nobody holds its ``flock``: the upload handler and registration hold one on every
-file they write while their request lives (``portal.uploads``, ``portal.registration``),
-and the kernel drops it when their process dies, however it dies. So this is safe at
-any time, from any process, beside uploads in progress in other processes.
+A file under ``.incoming`` is abandoned when nobody holds its ``flock`` and it is old
+enough (by its modification time: a file being received is written to all the time).
+Registration holds a lock on every ``*.part`` file from the moment it creates it, and
+the image upload handler on its temporary file (``portal.registration``,
+``portal.uploads``), until their request ends; the kernel drops a lock when its process
+dies, however it dies. So an unlocked ``*.part`` is abandoned after a minute's grace,
+while temporary files of other upload handlers, which may not lock theirs, must also be
+``INCOMING_MAX_AGE`` seconds old. Safe at any time, from any process, beside uploads in
+progress in other processes.
 
 ``clean_up`` runs at server start (ASGI lifespan), at Celery worker start, and every
 ``HOUSEKEEPING_INTERVAL`` seconds in both (``start_periodic``: a daemon thread, so no
@@ -29,17 +32,23 @@ from django.db import close_old_connections
 
 log = logging.getLogger("fitsportal.housekeeping")
 
-# Django's temporary upload files and registration's files in progress.
-INCOMING_SUFFIXES = (".part",)
-INCOMING_MARK = ".upload"
+# Registration's files in progress (locked from birth), Django's temporary upload files.
+LOCKED_SUFFIX = ".part"
+LOCKED_GRACE = 60  # seconds between creating a file and locking it, many times over
+UPLOAD_MARK = ".upload"
 
 
 def incoming_root():
     return settings.UPLOAD_ROOT / ".incoming"
 
 
-def _ours(name):
-    return name.endswith(INCOMING_SUFFIXES) or (name.startswith("tmp") and INCOMING_MARK in name)
+def _age_to_remove(name, older_than):
+    """How old an unlocked file of that name must be to be removed; None if not ours."""
+    if name.endswith(LOCKED_SUFFIX):
+        return min(LOCKED_GRACE, older_than)
+    if name.startswith("tmp") and UPLOAD_MARK in name:
+        return older_than
+    return None
 
 
 def held(path):
@@ -67,12 +76,13 @@ def remove_abandoned_incoming(older_than=None, now=None):
     except FileNotFoundError:
         return removed
     for entry in entries:
-        if not _ours(entry.name):
+        age = _age_to_remove(entry.name, older_than)
+        if age is None:
             continue
         try:
             if not entry.is_file(follow_symlinks=False):
                 continue
-            if now - entry.stat(follow_symlinks=False).st_mtime < older_than:
+            if now - entry.stat(follow_symlinks=False).st_mtime < age:
                 continue
         except FileNotFoundError:
             continue

@@ -85,9 +85,10 @@ MAX_DECOMPRESSED_BYTES = envint("FITSPORTAL_MAX_DECOMPRESSED_BYTES", 4 * 1024**3
 MAX_HEADER_BYTES = envint("FITSPORTAL_MAX_HEADER_BYTES", 8 * 1024**2)
 MAX_HDUS = envint("FITSPORTAL_MAX_HDUS", 1000)
 # Abandoned files (interrupted uploads, half-built pyramids) are removed at start-up and
-# this often (seconds; 0: only at start-up); an unlocked upload file this old is abandoned.
-HOUSEKEEPING_INTERVAL = envint("FITSPORTAL_HOUSEKEEPING_INTERVAL", 3600)
-INCOMING_MAX_AGE = envint("FITSPORTAL_INCOMING_MAX_AGE", 3600)
+# this often (seconds; 0: only at start-up); an upload file nobody locks, this old, is
+# abandoned (portal/housekeeping.py).
+HOUSEKEEPING_INTERVAL = envint("FITSPORTAL_HOUSEKEEPING_INTERVAL", 900)
+INCOMING_MAX_AGE = envint("FITSPORTAL_INCOMING_MAX_AGE", 600)
 TILE_SIZE = 256
 # Rendered tiles kept in the "tiles" cache (bounded) and for how long; HTTP caching times.
 TILE_CACHE_ENABLED = envbool("FITSPORTAL_TILE_CACHE", True)

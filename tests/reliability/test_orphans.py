@@ -61,10 +61,15 @@ def start_and_stop_the_server():
 def test_orphans_are_removed_when_the_server_starts(incoming, dead_work):
     old = [orphan(incoming, name) for name in
            ("3f2a.part", "9c1e.fits.part", "tmpab12cd.upload.fits", "tmpzz.upload.reg", "tmpq.upload")]  # fmt: skip
+    # A file left by a server killed two minutes ago: registration's, locked from its
+    # birth, is abandoned as soon as unlocked; another handler's may not be locked.
+    killed = orphan(incoming, "5e5e.fits.part", age=120)
+    unsure = orphan(incoming, "tmp5e5e.upload.reg", age=120)
     fresh = orphan(incoming, "77aa.part", age=10)
     other = orphan(incoming, "README")  # not ours: left alone
     start_and_stop_the_server()
     assert [p.exists() for p in old] == [False] * len(old)
+    assert not killed.exists() and unsure.exists()
     assert fresh.exists() and other.exists()
     assert not dead_work.exists()
 
