@@ -31,7 +31,7 @@ from django.db import close_old_connections
 from django.http import HttpRequest, HttpResponse
 from django.utils.module_loading import import_string
 
-from portal import auth
+from portal import auth, invalidation
 from portal.permissions import peek_viewable_image, viewable_image_cached
 from tiles import iip, service
 from tiles import params as rest_params
@@ -141,6 +141,7 @@ class TileFastPath:
         self._headers = {}
 
     async def __call__(self, scope, receive, send):
+        invalidation.ensure_listening()  # this process hears other processes' changes
         if scope["type"] == "http" and scope["method"] == "GET":
             request = self.match(scope)
             if request is not None:

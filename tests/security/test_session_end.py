@@ -5,12 +5,16 @@ the identity and access caches had the old answer (the requests before warmed th
 A cookie that Python's ``SimpleCookie`` cannot parse beside the session cookie changes
 nothing: the user stays signed in, for the fast path as for Django."""
 
+import asyncio
+import threading
+
 import httpx
 import numpy as np
 import pytest
 from asgiref.sync import sync_to_async
 from astropy.io import fits
 from django.contrib.auth.models import Group
+from django.db import transaction
 from django.test import Client
 from guardian.shortcuts import assign_perm, remove_perm
 from rest_framework.authtoken.models import Token
@@ -150,6 +154,28 @@ async def test_a_revoked_grant_ends_tiles_at_once(users, image):
     assert await served(image, headers) == {404}
 
 
+async def test_a_grant_revoked_in_a_transaction_ends_tiles_when_it_commits(users, image):
+    granted = users["granted"]
+    _client, headers = await sync_to_async(signed_in)(granted)
+    assert await served(image, headers) == {200}
+
+    def revoke_while_someone_reads():
+        with transaction.atomic():
+            remove_perm("contribute_collection", granted, image.collection)
+            # Meanwhile a request reads the grant still committed: the cache that was
+            # emptied at the change holds the old answer again.
+            seen = []
+            reader = threading.Thread(
+                target=lambda: seen.append(asyncio.run(served(image, headers)))
+            )
+            reader.start()
+            reader.join()
+        return seen[0]
+
+    assert await sync_to_async(revoke_while_someone_reads)() == {200}
+    assert await served(image, headers) == {404}  # emptied again at the commit
+
+
 async def test_leaving_a_group_ends_tiles_at_once(users, image):
     member = users["member"]
     _client, headers = await sync_to_async(signed_in)(member)
@@ -201,3 +227,52 @@ async def test_a_cookie_simplecookie_refuses_keeps_the_user_signed_in(users, ima
     assert (
         await asgi_get("/api/collections/private-survey/", {"cookie": cookie})
     ).status_code == 200
+
+
+RAW_HEADERS = [
+    [(b"cookie", b"a=1"), (b"cookie", b"sessionid=abcdefgh12345678")],  # HTTP/2: repeated
+    [(b"cookie", b'sessionid="abcdefgh\\054xyz"')],  # quoted, as SimpleCookie quotes
+    [(b"cookie", b"sessionid=first123; sessionid=second12")],
+    [(b"cookie", b"x[y]=1; sessionid=abcdefgh12345678; j={}")],
+    [(b"cookie", b"sessionid=")],
+    [(b"session_id", b"x"), (b"cookie", b"other=1")],
+    [(b"authorization", b"Token  abc123")],
+    [(b"authorization", b"token\tabc123")],
+    [(b"authorization", b"Token a1"), (b"authorization", b"Token b2")],
+    [(b"authorization", b"Token")],
+    [(b"authorization", b"Token a b")],
+    [(b"authorization", "Token ké".encode("latin-1"))],
+    [(b"authorization", b"Bearer abc")],
+    [(b"x_authorization", b"Token abc")],  # names with "_" are dropped by Django
+    [(b"authorization", b"Token abc"), (b"cookie", b"sessionid=abcdefgh12345678")],
+]
+
+
+@pytest.mark.parametrize("raw", RAW_HEADERS)
+def test_credentials_are_read_as_django_and_drf_read_them(raw):
+    """What ``portal.auth.credentials`` reads from ASGI headers is what Django's request
+    (cookies) and DRF's token authentication (the key, or a refusal) read."""
+    import io
+
+    from django.core.handlers.asgi import ASGIRequest
+    from rest_framework.authentication import TokenAuthentication
+    from rest_framework.exceptions import AuthenticationFailed
+    from rest_framework.request import Request
+
+    from portal import auth
+
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": raw, "query_string": b""}
+    request = ASGIRequest(scope, io.BytesIO())
+
+    class KeyOnly(TokenAuthentication):
+        def authenticate_credentials(self, key):
+            return key, None
+
+    try:
+        found = KeyOnly().authenticate(Request(request))
+        token = found[0] if found else None
+    except AuthenticationFailed:
+        token = auth.BAD_TOKEN
+    creds = auth.credentials(raw)
+    assert creds.session == request.COOKIES.get("sessionid")
+    assert creds.token == token
