@@ -19,9 +19,11 @@ import os
 import threading
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from tiles import progress
 from tiles.engine import InvalidFitsError, file_checksum
-from tiles.engine.pyramid import refresh_source
+from tiles.engine.pyramid import pyramid_matches, refresh_source
 
 log = logging.getLogger("fitsportal.files")
 
@@ -89,7 +91,7 @@ def check(image):
             _changed(image, seen, f"the file changed on disk after registration: size "
                      f"{image.size:,} → {size:,} bytes.")  # fmt: skip
         try:
-            same = file_checksum(image.path) == image.checksum
+            same = _unchanged_since_warm(image) or file_checksum(image.path) == image.checksum
         except OSError as exc:
             raise InvalidFitsError(f"cannot read the file: {exc}") from exc
         if not same:
@@ -99,6 +101,14 @@ def check(image):
         if image.record_mtime(mtime_ns):  # a touch: the same content, a new mtime
             refresh_source(image.cache_dir, image.path)
             log.info("image %s: file touched, content unchanged", image.pk)
+
+
+def _unchanged_since_warm(image):
+    """A row from before mtimes were recorded, whose pyramid was built from the file as
+    it is (same size and mtime): no need to read it all again."""
+    return image.mtime_ns is None and pyramid_matches(
+        image.path, image.cache_dir, settings.TILE_SIZE
+    )
 
 
 def _changed(image, seen, reason):

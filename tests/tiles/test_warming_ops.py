@@ -220,3 +220,44 @@ async def test_the_embedded_server_takes_up_unfinished_warms_when_it_starts(regi
     await sync_to_async(jobs.wait_idle)()
     image = await sync_to_async(Image.objects.get)(pk=registered.pk)
     assert image.state == Image.READY and pyramid_complete(image.cache_dir)
+
+
+def test_a_changed_file_is_refused_at_once_and_its_failure_published(
+    registered, client, users, monkeypatch
+):
+    from tiles import file_check, progress
+
+    call_command("warm_images", "--wait")
+    client.force_login(users["owner"])
+    url = f"/api/images/{registered.pk}/tiles/0/0/0.jpg"
+    assert client.get(url).status_code == 200
+    events = []
+    monkeypatch.setattr(progress, "publish", lambda image_id, event: events.append(event))
+    os.truncate(registered.path, 5760)
+    response = client.get(url)
+    assert response.status_code == 422
+    assert "changed on disk after registration" in response.json()["detail"]
+    image = Image.objects.get(pk=registered.pk)
+    assert image.state == Image.FAILED and image.state_reason.startswith("The file changed")
+    assert [(e["type"], e["state"], e["reason"]) for e in events] == [
+        ("state", Image.FAILED, image.state_reason)
+    ]
+    for path in ("values/?x=1&y=1", "histogram/", "profile/?x1=1&y1=1&x2=5&y2=5"):
+        assert client.get(f"/api/images/{image.pk}/{path}").status_code == 422, path
+    assert client.get(f"/iip/?FIF={image.pk}&obj=IIP").status_code == 422
+    assert client.get(f"/api/images/{image.pk}/").json()["state"] == Image.FAILED
+    assert len(events) == 1  # failed once, not once a request
+    file_check.forget()  # another process: its own look at the file, the same answer
+    assert client.get(url).status_code == 422 and len(events) == 1
+
+
+def test_rows_without_a_recorded_mtime_are_trusted_after_their_warm(registered, client, users):
+    from tiles import file_check
+
+    call_command("warm_images", "--wait")
+    Image.objects.filter(pk=registered.pk).update(mtime_ns=None)  # registered before
+    file_check.forget()
+    client.force_login(users["owner"])
+    assert client.get(f"/api/images/{registered.pk}/tiles/0/0/0.jpg").status_code == 200
+    image = Image.objects.get(pk=registered.pk)
+    assert image.state == Image.READY and image.mtime_ns == os.stat(image.path).st_mtime_ns
