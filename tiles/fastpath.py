@@ -39,7 +39,10 @@ from tiles.engine import EngineError, InvalidFitsError, ParameterError
 from tiles.iip_views import lookup as iip_lookup
 from tiles.views import TileView, cache_control
 
-TILE_PATH = re.compile(r"^/api/images/(\d+)/tiles/(\d+)/(\d+)/(\d+)\.(jpg|jpeg|png|webp)$")
+# ASCII digits only, as Django's <int:> (\d is any script's), and few enough for int().
+TILE_PATH = re.compile(
+    r"^/api/images/([0-9]{1,18})/tiles/([0-9]{1,18})/([0-9]{1,18})/([0-9]{1,18})\.(jpg|jpeg|png|webp)$"
+)
 FORMATS = {"jpg": "jpeg", "jpeg": "jpeg", "png": "png", "webp": "webp"}
 # A path of each kind, for what Django's middleware add (some look at the path).
 PROBE_PATHS = {"rest": "/api/images/1/tiles/0/0/0.jpg", "iip": "/iip/"}

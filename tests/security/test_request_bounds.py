@@ -5,14 +5,18 @@ import time
 import tracemalloc
 from contextlib import ExitStack
 
+import httpx
 import numpy as np
 import pytest
 import simplejpeg
+from asgiref.sync import sync_to_async
 from astropy.io import fits
 from django.core.cache import caches
+from django.test import Client
 from rest_framework.test import APIClient
 
 from portal import permissions
+from portal.asgi import application
 from portal.demo import star_field_wcs
 from portal.models import Collection
 from portal.registration import register_path
@@ -368,3 +372,37 @@ def test_the_tile_cache_keeps_the_recently_used_and_refuses_what_exceeds_it():
     assert cache.bytes_used == stored_bytes(cache)
     cache.clear()
     assert cache.bytes_used == 0
+
+
+# --- the ASGI fast path -------------------------------------------------------------
+
+
+FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+def signed_in(user):
+    django_client = Client()
+    django_client.force_login(user)
+    return django_client, {"cookie": f"sessionid={django_client.cookies['sessionid'].value}"}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/images/{pk}/tiles/" + "9" * 5000 + "/0/0.jpg",
+        "/api/images/{wide}/tiles/0/0/0.jpg",
+        "/api/images/{pk}/tiles/0/0/٠.jpg",
+    ],  # fmt: skip
+)
+async def test_fast_path_numbers_are_ascii_and_bounded_as_in_django(users, image, url):
+    url = url.format(pk=image.pk, wide=str(image.pk).translate(FULLWIDTH))
+    django_client, cookie = await sync_to_async(signed_in)(users["other"])
+    expected = await sync_to_async(django_client.get)(url)
+    transport = httpx.ASGITransport(app=application)  # app exceptions are raised here
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as fast:
+        response = await fast.get(url, headers=cookie)
+        ascii_url = f"/api/images/{image.pk}/tiles/0/0/0.jpg"
+        assert (await fast.get(ascii_url, headers=cookie)).status_code == 200  # visible to them
+    assert response.status_code == expected.status_code == 404
+    assert response.headers["content-type"] == "application/json"
