@@ -2,16 +2,17 @@
 
 This module is the one place where IIP parameter strings become numbers. It knows the
 protocol (names, formats, ranges, defaults, the repeatable parameters) and nothing of
-Django: it takes ``(name, value)`` pairs and raises ``ParameterError`` with a message
-naming the parameter. Conventions are the protocol's: channels 1-based, ``VAL``/``PFL``
+requests: it takes ``(name, value)`` pairs and raises ``ParameterError`` with a message
+naming the parameter; of Django it only reads the caps in settings. Conventions are the protocol's: channels 1-based, ``VAL``/``PFL``
 pixels FITS 1-based, ``RGN`` pixels 1-based from the top left, ``JTL`` resolution 0 =
 coarsest.
 
 Numbers are ASCII decimal only (no ``nan``, ``inf``, ``0x``, ``_`` or other scripts'
 digits), at most ``MAX_NUMBER_LENGTH`` characters; every size-like value is capped by a
 setting, read when the parameter is given: the profile length (``MAX_PROFILE_POINTS``,
-shared with the REST profile) and the channels one request may name or mix
-(``MAX_REQUEST_CHANNELS``).
+shared with the REST profile) and values (``MAX_PROFILE_VALUES``), the channels one
+request may name or mix (``MAX_REQUEST_CHANNELS``); a region's size
+(``MAX_REGION_PIXELS``) is checked by the engine once clipped to the image.
 """
 
 import math

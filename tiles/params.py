@@ -113,6 +113,9 @@ def parse(query, nchannels, default_cuts, fmt):
     )
 
 
+REGION_ONLY = {"x1", "y1", "x2", "y2", "binning"}
+
+
 def pixel_box(query):
     """The integer pixels ``x1, y1, x2, y2`` of a query (all required)."""
     return tuple(coordinate(k, required(query, k), integer=True) for k in ("x1", "y1", "x2", "y2"))
@@ -129,9 +132,6 @@ def region_request(query, grid, nchannels, default_cuts, fmt):
            -(-max(x1, x2) // (1 << level)), -(-max(y1, y2) // (1 << level)))  # fmt: skip
     rendering = {k: v for k, v in _lists(query).items() if k not in REGION_ONLY}
     return level, box, parse(rendering, nchannels, default_cuts, fmt)
-
-
-REGION_ONLY = {"x1", "y1", "x2", "y2", "binning"}
 
 
 def values_request(query, nchannels):
