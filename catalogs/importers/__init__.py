@@ -114,6 +114,10 @@ class TextSource:
                     f"a line of {len(line):,} characters, the limit is {self.max_line:,}.",
                     line=number,
                 )
+            if "\x00" in line:
+                raise CatalogImportError(
+                    "a NUL character: this is not a text catalog.", line=number
+                )
             yield number, line.rstrip("\r\n")
 
 

@@ -10,6 +10,8 @@ from catalogs.importers import MAX_FEATURE_BYTES, CatalogImportError
 
 # A colour name (ds9's and CSS's are letters) or a hex colour: nothing a reader could parse.
 COLOUR = re.compile(r"[A-Za-z]{1,30}|#[0-9A-Fa-f]{3,8}")
+# A NUL character as json.dumps writes it (an escaped backslash before "u0000" is text).
+_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 
 DEPTH = {
     "Point": 0,
@@ -65,8 +67,11 @@ def _top_level_type(source):
 def validate_feature(item, index=0, max_bytes=MAX_FEATURE_BYTES):
     """A clean copy of one GeoJSON feature; ``CatalogImportError`` naming the feature."""
     where = f"feature {index}"
-    if len(json.dumps(item, default=str)) > max_bytes:
+    text = json.dumps(item, default=str)
+    if len(text) > max_bytes:
         raise CatalogImportError(f"{where}: larger than the limit of {max_bytes:,} bytes.")
+    if _NUL.search(text):  # no database stores it in a JSON text
+        raise CatalogImportError(f"{where}: a NUL character in a value.")
     if not isinstance(item, dict) or item.get("type") != "Feature":
         raise CatalogImportError(f"{where}: not a GeoJSON Feature.")
     geometry = item.get("geometry")

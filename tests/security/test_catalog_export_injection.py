@@ -20,7 +20,7 @@ HOSTILE = [
     'd" tag={x} text="y',
     "e' font=\"helvetica 40\" '",
     "{f",
-    "g\x00\x1b[2J\x7f",
+    "g\x1b[2J\x7f\x85",
     "h;i;j",
 ]
 
@@ -54,7 +54,7 @@ def test_ds9_export_cannot_add_lines_or_settings(hostile_catalog):
     assert lines[:3] == ["# Region file format: DS9 version 4.1", "global color=green width=1",
                          "icrs"]  # fmt: skip
     assert all(line.startswith("circle(") for line in lines[3:]), lines
-    assert "\r" not in text and "\x00" not in text and "\x1b" not in text
+    assert "\r" not in text and "\x1b" not in text and "\x7f" not in text and "\x85" not in text
     for line in lines[3:]:
         body, _, extras = line.partition(" # ")
         assert ";" not in body and "#" not in body
@@ -94,6 +94,14 @@ def test_csv_export_neutralises_formulas_and_keeps_numbers(collections):
         assert row[header.index("n")] == "-3"
     # Numbers are written bare, text quoted: a spreadsheet reads -12.5 as a number.
     assert ",-12.5," in text.replace("-12.50000000", "-12.5") and ',"plain",' in text
+
+
+def test_nul_characters_are_refused_at_import():
+    with pytest.raises(CatalogImportError, match="NUL"):
+        validate_feature(point(1, 2, text="a\x00b"))
+    lines = "ra,dec,name\n" + "1,2,x\n" * 5000 + "1,2,x\x00y\n"
+    with pytest.raises(CatalogImportError, match="line 5002: a NUL"):
+        import_catalog(lines.encode(), fmt="csv")
 
 
 def test_a_colour_that_is_not_a_colour_is_refused_at_import():
