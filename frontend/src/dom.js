@@ -3,14 +3,16 @@
 // here; Leaflet popups get these elements too (a string given to Leaflet is parsed as
 // HTML).
 
+// Properties that would parse HTML, run code or load a URL: never set from here (links
+// go through link(), which checks them).
+const UNSAFE = /^(innerHTML|outerHTML|srcdoc|href|src|action|formAction|on.*)$/i;
+
 // An element with properties (className, title, type, ...) and children; a string
 // child becomes a text node, whatever characters it holds.
 export function element(tag, properties = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(properties)) {
-    if (name === "href" || name === "src" || name === "action") {
-      throw new Error(`${name} goes through link(), which checks it`);
-    }
+    if (UNSAFE.test(name)) throw new Error(`element(): ${name} is not set from data`);
     node[name] = value;
   }
   node.append(...children.map((child) => (child instanceof Node ? child : String(child ?? ""))));
