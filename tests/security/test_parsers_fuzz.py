@@ -2,6 +2,7 @@
 ParameterError with a message; never another exception."""
 
 import math
+import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -74,8 +75,27 @@ def test_number_is_ascii_decimal_and_finite_or_a_parameter_error(text, integer):
     except ParameterError as exc:
         assert str(exc).startswith("n: ")
         return
-    assert text.strip().isascii() and len(text.strip()) <= iip.MAX_NUMBER_LENGTH
+    assert len(text.strip()) <= iip.MAX_NUMBER_LENGTH
     assert isinstance(value, int) if integer else math.isfinite(value)
+
+
+INTEGER = re.compile(r"[+-]?[0-9]+")
+DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
+@settings(max_examples=600, deadline=None)
+@given(NUMBERY, st.booleans())
+def test_number_takes_exactly_the_decimal_notation(text, integer):
+    stripped = text.strip()
+    grammar = (INTEGER if integer else DECIMAL).fullmatch(stripped)
+    short = len(stripped) <= iip.MAX_NUMBER_LENGTH
+    finite = integer or (grammar is not None and math.isfinite(float(stripped)))
+    try:
+        iip.number("n", text, integer=integer)
+        accepted = True
+    except ParameterError:
+        accepted = False
+    assert accepted == bool(grammar and short and finite), stripped
 
 
 @settings(max_examples=200, deadline=None)
