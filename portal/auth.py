@@ -83,8 +83,21 @@ def credentials(headers):
     dict ``request_headers`` gives."""
     if not isinstance(headers, dict):
         headers = request_headers(headers)
-    session = parse_cookie(headers.get("cookie", "")).get(settings.SESSION_COOKIE_NAME)
-    return Credentials(session, _token(headers.get("authorization", "")))
+    key = (headers.get("cookie", ""), headers.get("authorization", ""))
+    creds = _read.get(key)
+    if creds is None:
+        session = parse_cookie(key[0]).get(settings.SESSION_COOKIE_NAME)
+        creds = Credentials(session, _token(key[1]))
+        if len(_read) >= MAX_READ:
+            _read.clear()
+        if len(key[0]) + len(key[1]) <= MAX_READ_LENGTH:
+            _read[key] = creds
+    return creds
+
+
+# Headers read before, and what they said (a tile stream repeats the same ones).
+_read = {}
+MAX_READ, MAX_READ_LENGTH = 4096, 4096
 
 
 def _token(authorization):

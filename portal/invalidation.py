@@ -8,12 +8,13 @@ collection's visibility, an image moved or deleted -- ``forget(change)``:
 - drops the affected answers in this process at once, and again when the transaction
   commits (a request that read the old rows in between would have stored them again);
 - after the commit, publishes the change on Redis (when ``REDIS_URL`` is set), where
-  every server process listens (``listen``, started by the first request or websocket
-  it serves) and drops the same answers on arrival -- milliseconds later;
+  every server process listens (``listening``: subscribed before the first request or
+  websocket it serves is answered) and drops the same answers on arrival --
+  milliseconds later;
 - tells this process's listeners (open websockets re-check their permission).
 
-A process that loses its Redis subscription drops all its cached answers when it gets
-it back (it may have missed changes); while Redis is unreachable, cached answers expire
+A process that loses its Redis subscription (or never got it) drops all its cached
+answers when it gets it (it may have missed changes); while Redis is unreachable, cached answers expire
 after ``portal.auth.USER_CACHE_SECONDS`` and ``portal.permissions.ACCESS_CACHE_SECONDS``.
 
 A change is a small JSON-ready dict: ``{"user": <id>}`` (everything about that user),
@@ -32,11 +33,12 @@ from django.db import transaction
 log = logging.getLogger("fitsportal.invalidation")
 
 RECONNECT_SECONDS = 1.0
+FIRST_ATTEMPT_SECONDS = 1.0
 PING_SECONDS = 5.0
 _listeners = []  # callables given each change applied in this process
 _publisher = None
 _publisher_lock = threading.Lock()
-_listening = {}  # event loop -> its listening task
+_listening = {}  # event loop -> its _Subscriber
 
 
 def add_listener(function):
@@ -104,47 +106,74 @@ def publish(change):
                     "when their cached answers expire", exc)  # fmt: skip
 
 
-def ensure_listening():
-    """Start this event loop's subscriber once (a no-op without Redis). Cheap: call it
-    on every request."""
+async def listening():
+    """Start this event loop's subscriber once (a no-op without Redis), and wait (a
+    second at most) for its first subscription: nothing this process answers is cached
+    before it hears changes. Cheap once started: call it on every request."""
     if not settings.REDIS_URL:
         return
     loop = asyncio.get_running_loop()
-    task = _listening.get(loop)
-    if task is None or task.done():
+    subscriber = _listening.get(loop)
+    if subscriber is None or subscriber.task.done():
         for other in [other for other in _listening if other.is_closed()]:
             del _listening[other]
-        _listening[loop] = loop.create_task(_listen(), name="fitsportal-invalidation")
+        subscriber = _listening[loop] = _Subscriber(loop)
+    if not subscriber.first_attempt.done():
+        await asyncio.wait([subscriber.first_attempt], timeout=FIRST_ATTEMPT_SECONDS)
 
 
-async def _listen():
-    import redis.asyncio as aioredis
+class _Subscriber:
+    """One event loop's subscription to the changes of other processes."""
 
-    while True:
-        client = None
-        try:
-            client = aioredis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1.0)
-            pubsub = client.pubsub()
-            await pubsub.subscribe(channel())
-            apply({"everyone": True})  # changes published while we were not listening
-            heard = asyncio.get_running_loop().time()
-            while True:
-                message = await pubsub.get_message(timeout=PING_SECONDS)
-                now = asyncio.get_running_loop().time()
-                if message is not None:
-                    heard = now
-                    if message["type"] == "message":
-                        apply(json.loads(message["data"]))
-                elif now - heard > 3 * PING_SECONDS:
-                    raise ConnectionError("no answer to pings")
-                else:
-                    await pubsub.ping()  # its answer is a message too
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.warning("access changes from other processes unavailable (%s): retrying", exc)
-            await asyncio.sleep(RECONNECT_SECONDS)
-        finally:
-            if client is not None:
-                with contextlib.suppress(Exception):
-                    await client.aclose()
+    def __init__(self, loop):
+        self.first_attempt = loop.create_future()  # done when subscribed, or failed once
+        self.task = loop.create_task(self.run(), name="fitsportal-invalidation")
+
+    def attempted(self):
+        if not self.first_attempt.done():
+            self.first_attempt.set_result(None)
+
+    async def run(self):
+        import redis.asyncio as aioredis
+
+        missed = False  # whether changes may have been published while we were not listening
+        while True:
+            client = None
+            try:
+                client = aioredis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1.0)
+                pubsub = client.pubsub()
+                await pubsub.subscribe(channel())
+                if missed:
+                    apply({"everyone": True})
+                    log.warning("hearing other processes' access changes again")
+                    missed = False
+                self.attempted()
+                await self.receive(pubsub)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if not missed:  # once per outage
+                    log.warning("not hearing other processes' access changes (%s): "
+                                "retrying every %s s", exc, RECONNECT_SECONDS)  # fmt: skip
+                missed = True
+                self.attempted()
+                await asyncio.sleep(RECONNECT_SECONDS)
+            finally:
+                if client is not None:
+                    with contextlib.suppress(Exception):
+                        await client.aclose()
+
+    async def receive(self, pubsub):
+        loop = asyncio.get_running_loop()
+        heard = loop.time()
+        while True:
+            message = await pubsub.get_message(timeout=PING_SECONDS)
+            now = loop.time()
+            if message is not None:
+                heard = now
+                if message["type"] == "message":
+                    apply(json.loads(message["data"]))
+            elif now - heard > 3 * PING_SECONDS:
+                raise ConnectionError("no answer to pings")
+            else:
+                await pubsub.ping()  # its answer is a message too

@@ -47,7 +47,7 @@ invalidation.add_listener(_on_change)
 
 class ImageProgressConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
-        invalidation.ensure_listening()
+        await invalidation.listening()
         self.loop = asyncio.get_running_loop()
         progress.bind_loop(self.loop)
         self.group = self.watch = self.checking = None

@@ -27,7 +27,9 @@ from urllib.parse import parse_qsl
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import DisallowedHost, MiddlewareNotUsed
+from django.core.signals import setting_changed
 from django.db import close_old_connections
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils.module_loading import import_string
 
@@ -96,6 +98,37 @@ class DjangoRequest(HttpRequest):
         return True
 
 
+# What Django's get_host() and is_secure() read, and their answers for those values:
+# remembered (a few distinct values a process sees), emptied when settings change.
+FACT_HEADERS = ("host", "x-forwarded-host", "x-forwarded-port", "x-forwarded-proto")
+_facts = {}
+MAX_FACTS = 1024
+
+
+def host_and_scheme(scope, headers):
+    """(whether Django accepts the request's host, whether it counts as HTTPS)."""
+    proxy = settings.SECURE_PROXY_SSL_HEADER
+    key = (
+        *(headers.get(name) for name in FACT_HEADERS),
+        headers.get(proxy[0][5:].lower().replace("_", "-")) if proxy else None,
+        scope.get("scheme"),
+        scope.get("server"),
+    )
+    facts = _facts.get(key)
+    if facts is None:
+        request = DjangoRequest(scope, headers)
+        facts = (request.host_allowed(), request.is_secure())
+        if len(_facts) >= MAX_FACTS:
+            _facts.clear()
+        _facts[key] = facts
+    return facts
+
+
+@receiver(setting_changed)
+def _settings_changed(**kwargs):
+    _facts.clear()
+
+
 class _TileProbe(TileView):
     """The tile view's DRF envelope (authentication, ``Allow``, ``Vary: Accept``)
     around an empty response."""
@@ -144,7 +177,7 @@ class TileFastPath:
         self._headers = {}
 
     async def __call__(self, scope, receive, send):
-        invalidation.ensure_listening()  # this process hears other processes' changes
+        await invalidation.listening()  # this process hears other processes' changes
         if scope["type"] == "http" and scope["method"] == "GET":
             request = self.match(scope)
             if request is not None:
@@ -184,10 +217,9 @@ class TileFastPath:
         headers = auth.request_headers(scope["headers"])
         if "origin" in headers:
             return None  # CORS: Django's
-        request = DjangoRequest(scope, headers, path)
-        if not request.host_allowed():
+        allowed, secure = host_and_scheme(scope, headers)
+        if not allowed:
             return None  # Django's 400
-        secure = request.is_secure()
         if not secure and settings.SECURE_SSL_REDIRECT:
             return None  # Django's redirect to HTTPS
         if settings.DISALLOWED_USER_AGENTS and "user-agent" in headers:
