@@ -185,3 +185,18 @@ def test_all_nan_image_opens_with_sane_cuts(write_fits):
     image = open_image(write_fits(np.full((20, 30), np.nan, np.float32)))
     stats = image.stats[0]
     assert stats.hi > stats.lo
+
+
+def test_a_source_dropped_without_close_leaves_no_open_file(write_fits):
+    """The open-image cache drops evicted images without closing them (a thread may
+    still read them): their files must close with their last reference."""
+    import gc
+    import os
+
+    path = write_fits(np.ones((30, 40), np.float32))
+    gc.collect()
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(20):
+        open_source(path).region(0, 0, 0, 40, 30)
+    gc.collect()
+    assert len(os.listdir("/proc/self/fd")) <= before

@@ -313,7 +313,7 @@ class _LevelFile:
         self.handle = open(self.path, "w+b")  # noqa: SIM115 (kept open to be read back)
         header = {"descr": "<f4", "fortran_order": False, "shape": (self.height, self.width)}
         np.lib.format.write_array_header_1_0(self.handle, header)
-        self.plane = RawPlane(self.handle.fileno(), self.handle.tell(), *size, "<f4")
+        self.plane = RawPlane(self.handle, self.handle.tell(), *size, "<f4")
         self.written = 0
 
     def append(self, rows):

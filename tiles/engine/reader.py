@@ -32,12 +32,14 @@ class FitsSource:
 
     def __init__(self, path):
         self.path = str(path)
-        self._fd = None
+        self._file = None
         self._context = open_fits(self.path)
         self.hdulist = self._context.__enter__()
         try:
-            self._fd = os.open(self.path, os.O_RDONLY)
-            self._plain = os.pread(self._fd, 6, 0) == b"SIMPLE"  # not gzip'd
+            # A file object (not a bare descriptor): it closes with its last reference,
+            # as the open-image cache expects of evicted images.
+            self._file = open(self.path, "rb", buffering=0)  # noqa: SIM115 (closed in close())
+            self._plain = os.pread(self._file.fileno(), 6, 0) == b"SIMPLE"  # not gzip'd
             self.layout = plan_layout(self.hdulist)
         except Exception:
             self.close()
@@ -125,7 +127,7 @@ class FitsSource:
         extra = [header[f"NAXIS{n}"] for n in range(header["NAXIS"], 2, -1)]  # numpy order
         number = int(np.ravel_multi_index(plane, extra)) if plane else 0
         offset = info["datLoc"] + number * width * height * dtype.itemsize
-        return RawPlane(self._fd, offset, width, height, dtype)
+        return RawPlane(self._file, offset, width, height, dtype)
 
     def _mosaic_reader(self):
         pieces = [(p, *data_slices(p)) for p in self.layout.placements]
@@ -143,9 +145,9 @@ class FitsSource:
         context, self._context = getattr(self, "_context", None), None
         if context is not None:
             context.__exit__(None, None, None)
-        fd, self._fd = getattr(self, "_fd", None), None
-        if fd is not None:
-            os.close(fd)
+        handle, self._file = getattr(self, "_file", None), None
+        if handle is not None:
+            handle.close()
 
     def __enter__(self):
         return self
@@ -205,8 +207,9 @@ class RawPlane:
     A read past the end of the file (it shrank) raises ``InvalidFitsError``.
     """
 
-    def __init__(self, fd, offset, width, height, dtype):
-        self.fd, self.offset, self.width, self.height = fd, offset, width, height
+    def __init__(self, file, offset, width, height, dtype):
+        self.file, self.fd = file, file.fileno()  # the plane keeps its file open
+        self.offset, self.width, self.height = offset, width, height
         self.dtype = np.dtype(dtype)
         self.row_bytes = width * self.dtype.itemsize
 
