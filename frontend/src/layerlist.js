@@ -1,11 +1,12 @@
 // Overlays switched on and off by name. Leaflet's Control.Layers writes the names as
 // HTML; catalog names are user data, so this control writes them as text. It keeps
-// Leaflet's classes, so it looks like the layers control.
+// Leaflet's classes, so it looks like the layers control; on a narrow map (a phone) it
+// starts folded behind Leaflet's layers button.
 import L from "leaflet";
 import { element } from "./dom.js";
 
 export const LayerList = L.Control.extend({
-  options: { position: "topright" },
+  options: { position: "topright", foldBelow: 640 },
 
   initialize(options) {
     L.setOptions(this, options);
@@ -15,8 +16,15 @@ export const LayerList = L.Control.extend({
   onAdd(map) {
     this.map = map;
     this.list = element("div", { className: "leaflet-control-layers-overlays" });
-    const container = element("div", { className: "leaflet-control-layers leaflet-control-layers-expanded" },
+    const toggle = element("a", { className: "leaflet-control-layers-toggle", title: "Catalogs", role: "button",
+      tabIndex: 0 });
+    const container = element("div", { className: "leaflet-control-layers" }, toggle,
       element("section", { className: "leaflet-control-layers-list" }, this.list));
+    const unfold = (open) => container.classList.toggle("leaflet-control-layers-expanded", open);
+    unfold(map.getSize().x >= this.options.foldBelow);
+    toggle.addEventListener("click", () => unfold(true));
+    toggle.addEventListener("keydown", (event) => { if (event.key === "Enter") unfold(true); });
+    map.on("click", () => { if (map.getSize().x < this.options.foldBelow) unfold(false); });
     L.DomEvent.disableClickPropagation(container);
     L.DomEvent.disableScrollPropagation(container);
     for (const entry of this.entries) this.list.append(entry.label);

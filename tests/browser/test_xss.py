@@ -274,7 +274,9 @@ def test_portal_pages_show_names_and_descriptions_as_text(watched, server, lab):
 def open_every_popup(page):
     """Each catalog layer shown, each feature's popup opened: its text and anything
     made from HTML inside it."""
-    page.wait_for_selector(".leaflet-control-layers input[type=checkbox]")
+    page.wait_for_selector(".leaflet-control-layers input[type=checkbox]", state="attached")
+    if page.locator(".leaflet-control-layers-toggle").is_visible():  # folded on a phone
+        page.locator(".leaflet-control-layers-toggle").click()
     for box in page.locator(".leaflet-control-layers input[type=checkbox]").all():
         box.check()
     wait_until(
@@ -305,9 +307,10 @@ def test_catalog_names_properties_notes_and_headers_stay_text_in_the_viewer(watc
         response = w.goto(f"{server.url}/images/{lab['field']}/")
         assert "frame-ancestors" in response.headers["content-security-policy"]
         w.page.wait_for_selector("#viewer .leaflet-tile-loaded")
-        labels = w.page.inner_text(".leaflet-control-layers")
+        labels = w.page.text_content(".leaflet-control-layers")
         for catalog in lab["catalog_names"]:
             assert catalog in labels
+        w.shot("viewer")
         popups = open_every_popup(w.page)
         assert len(popups) == 4 and all(p["bad"] == [] for p in popups)
         shown = " ".join(p["text"] for p in popups)
