@@ -3,7 +3,7 @@
 from array import array
 
 import numpy as np
-from django.db import transaction
+from django.db import connection, transaction
 
 from catalogs.geometry import feature_center
 from catalogs.models import Catalog, Feature
@@ -67,6 +67,34 @@ def write_features(catalog, features):
     rows = [feature_row(catalog, feature) for feature in features]
     Feature.objects.bulk_create(rows, batch_size=BATCH)
     return rows
+
+
+@transaction.atomic  # one commit per batch (autocommit would commit every row)
+def insert_features(catalog, features):
+    """Insert feature rows with one ``executemany`` (the import's hot loop: the ORM's
+    model instances and per-field compilation cost several times the insert itself).
+    Values go through the fields' own database preparation, as ``bulk_create``'s do."""
+    fields = [Feature._meta.get_field(name) for name in INSERT_COLUMNS]
+    geometry, properties = fields[6], fields[7]
+    params = []
+    for feature in features:
+        props = feature.get("properties") or {}
+        lon, lat = feature_center(feature)
+        if props.get("frame") == "image":
+            position = (Feature.IMAGE, None, None, lon, lat)
+        else:
+            position = (Feature.SKY, lon % 360.0, lat, None, None)
+        params.append((catalog.pk, *position, geometry.get_db_prep_save(feature["geometry"], connection),
+                       properties.get_db_prep_save(props, connection)))  # fmt: skip
+    quote = connection.ops.quote_name
+    sql = (f"INSERT INTO {quote(Feature._meta.db_table)} "
+           f"({', '.join(quote(f.column) for f in fields)}) VALUES ({', '.join(['%s'] * len(fields))})")  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+    return len(params)
+
+
+INSERT_COLUMNS = ("catalog", "frame", "ra", "dec", "x", "y", "geometry", "properties")
 
 
 def refresh_summary(catalog, save=True):

@@ -152,7 +152,7 @@ def _write(catalog, batch):
         with transaction.atomic():
             if not Catalog.objects.filter(pk=catalog.pk).exists():
                 raise CatalogGone()
-            storage.write_features(catalog, batch)
+            storage.insert_features(catalog, batch)
     except IntegrityError as exc:  # deleted between the check and the write
         raise CatalogGone() from exc
 
