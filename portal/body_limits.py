@@ -33,6 +33,7 @@ from django.conf import settings
 
 from portal import auth, permissions
 from portal.uploads import MULTIPART_SLACK, size_limit_message
+from tiles.engine.claims import size_text
 
 IMAGE_UPLOAD = re.compile(r"^/api/collections/(?P<slug>[^/]+)/images/?$")
 CATALOG_UPLOAD = re.compile(r"^/api/catalogs/?$")
@@ -56,8 +57,8 @@ class BodyLimit:
             return await self.app(scope, receive, send)
         headers = auth.request_headers(scope["headers"])
         length = _content_length(headers)
-        if length == 0 and "chunked" not in headers.get("transfer-encoding", "").lower():
-            return await self.app(scope, receive, send)
+        if not length and "chunked" not in headers.get("transfer-encoding", "").lower():
+            return await self.app(scope, receive, send)  # no body
         limit, message = _limit(scope)
         try:
             await _gate(scope, headers)
@@ -89,7 +90,7 @@ def _limit(scope):
         limit = settings.MAX_CATALOG_BYTES
         return limit + MULTIPART_SLACK, size_limit_message(limit)
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 2_621_440
-    return limit + MULTIPART_SLACK, size_limit_message(limit).replace("upload", "request")
+    return limit + MULTIPART_SLACK, f"Request body too large: the limit is {size_text(limit)}."
 
 
 async def _gate(scope, headers):

@@ -125,7 +125,7 @@ def test_mosaic_spread_far_apart(owner, collections, limits):
     assert_refused(upload(owner, "spread.fits", buffer.getvalue()), "as float32")
 
 
-def test_accepted_gzip_is_stored_plain_and_memory_mapped(collections, limits, tmp_path):
+def test_accepted_gzip_is_stored_plain_and_memory_mapped(collections, limits, tmp_path, capsys):
     root = tmp_path / "archive"
     root.mkdir()
     limits.DATA_ROOTS = [*limits.DATA_ROOTS, root]
@@ -134,6 +134,7 @@ def test_accepted_gzip_is_stored_plain_and_memory_mapped(collections, limits, tm
     source.write_bytes(zeros_gz(4000))  # 64 MB decompressed: under the limit
     call_command("register_images", "team-survey", str(source))
     image = Image.objects.get()
+    assert f"decompressed to {image.path}" in capsys.readouterr().out
     assert image.name == "zeros.fits.gz" and image.source_path == str(source)
     assert image.owns_file and image.path == str(limits.UPLOAD_ROOT / "team-survey" / "zeros.fits")
     assert not is_gzip(image.path) and image.size == 2880 + 22223 * 2880  # header, padded data

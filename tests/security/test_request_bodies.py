@@ -145,7 +145,7 @@ def test_other_routes_have_a_small_limit(users, tokens, settings):
     exchange = Exchange("POST", "/api/collections/", [length(10 * 1024**2), token(tokens["other"]),
                         (b"content-type", b"application/json")], chunks=160).run()  # fmt: skip
     assert exchange.status == 413 and exchange.consumed == 0
-    assert "the request limit is 2.5 MiB" in exchange.detail
+    assert exchange.detail == "Request body too large: the limit is 2.5 MiB."
 
 
 def test_catalog_uploads(collections, tokens, users, settings):

@@ -52,9 +52,10 @@ class Command(BaseCommand):
                 self.stderr.write(self.style.ERROR(exc.message))
                 continue
             registered += 1
+            copy = f", decompressed to {image.path}" if image.source_path else ""
             self.stdout.write(
                 f"registered {path} as image {image.pk} ({image.width}x{image.height}, "
-                f"{image.channels} channel(s))"
+                f"{image.channels} channel(s){copy})"
             )
         self.stdout.write(f"{registered} registered, {failed} refused.")
         if failed and not registered:
