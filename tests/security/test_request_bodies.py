@@ -182,3 +182,48 @@ def test_an_allowed_upload_goes_through(collections, tokens):
                          token(tokens["granted"])], body=body).run()  # fmt: skip
     assert exchange.status == 201, exchange.body
     assert Image.objects.get().name == "ok.fits" and exchange.consumed == len(body)
+
+
+def test_a_real_server_answers_at_once_and_closes_the_connection(tmp_path):
+    """Through uvicorn: the refusal arrives while the client has sent no body, and the
+    server closes the connection instead of reading the 2 GB it was promised."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(FITSPORTAL_VAR_DIR=str(tmp_path / "var"), FITSPORTAL_INSECURE_DEV_KEY="1")
+    root = Path(__file__).resolve().parents[2]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "portal.asgi:application", "--port", str(port)],
+        cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None and time.monotonic() < deadline, "no server"
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/iip/", timeout=2).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+            client.sendall(
+                b"POST /api/collections/team-survey/images/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Content-Type: multipart/form-data; boundary=x\r\n"
+                b"Content-Length: 2147483648\r\n\r\n"
+            )
+            answer = b""
+            while piece := client.recv(65536):  # until the server closes
+                answer += piece
+        assert answer.startswith(b"HTTP/1.1 404 ") and answer.endswith(b'{"detail":"Not found."}')
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
