@@ -205,3 +205,17 @@ def test_admin_upload_of_a_bad_file_shows_the_reason(
     assert response.status_code == 200
     assert message in response.content.decode()
     assert Image.objects.count() == 0 and snapshot(settings.UPLOAD_ROOT) == before
+
+
+def test_gzipped_upload_is_stored_decompressed(owner_client, collections, fits_factory, snapshot):
+    plain = Path(fits_factory("m33.fits", width=64, height=48)).read_bytes()
+    response = upload(owner_client, "team-survey", "m33.fits.gz", gzip.compress(plain))
+    assert response.status_code == 201, response.json()
+    image = Image.objects.get(pk=response.json()["id"])
+    assert image.name == "m33.fits.gz" and image.owns_file and not image.source_path
+    assert image.path == str(settings.UPLOAD_ROOT / "team-survey" / "m33.fits")
+    assert Path(image.path).read_bytes() == plain
+    assert not snapshot(settings.UPLOAD_ROOT / ".incoming")
+    # The same pixels, gzip'd or not, are one image.
+    response = upload(owner_client, "team-survey", "again.fits", plain)
+    assert response.status_code == 409 and "as 'm33.fits.gz'" in response.json()["detail"]
