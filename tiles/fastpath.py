@@ -105,12 +105,23 @@ _facts = {}
 MAX_FACTS = 1024
 
 
+_security = []  # (SECURE_SSL_REDIRECT, DISALLOWED_USER_AGENTS, proxy header name), read once
+
+
+def _security_settings():
+    if not _security:
+        proxy = settings.SECURE_PROXY_SSL_HEADER
+        header = proxy[0].removeprefix("HTTP_").lower().replace("_", "-") if proxy else None
+        _security.append((settings.SECURE_SSL_REDIRECT, settings.DISALLOWED_USER_AGENTS, header))
+    return _security[0]
+
+
 def host_and_scheme(scope, headers):
     """(whether Django accepts the request's host, whether it counts as HTTPS)."""
-    proxy = settings.SECURE_PROXY_SSL_HEADER
+    proxy = _security_settings()[2]
     key = (
         *(headers.get(name) for name in FACT_HEADERS),
-        headers.get(proxy[0][5:].lower().replace("_", "-")) if proxy else None,
+        headers.get(proxy) if proxy else None,
         scope.get("scheme"),
         scope.get("server"),
     )
@@ -127,6 +138,7 @@ def host_and_scheme(scope, headers):
 @receiver(setting_changed)
 def _settings_changed(**kwargs):
     _facts.clear()
+    _security.clear()
 
 
 class _TileProbe(TileView):
@@ -175,6 +187,8 @@ class TileFastPath:
     def __init__(self, app):
         self.app = app
         self._headers = {}
+        # Made once: sync_to_async() costs tens of microseconds to set up.
+        self.slow = sync_to_async(lambda *args: self.answer_sync(*args), thread_sensitive=False)
 
     async def __call__(self, scope, receive, send):
         await invalidation.listening()  # this process hears other processes' changes
@@ -220,9 +234,10 @@ class TileFastPath:
         allowed, secure = host_and_scheme(scope, headers)
         if not allowed:
             return None  # Django's 400
-        if not secure and settings.SECURE_SSL_REDIRECT:
+        redirect, refused_agents, _proxy = _security_settings()
+        if not secure and redirect:
             return None  # Django's redirect to HTTPS
-        if settings.DISALLOWED_USER_AGENTS and "user-agent" in headers:
+        if refused_agents and "user-agent" in headers:
             return None  # Django's 403, perhaps
         return (kind, image_id, tile, query, headers, secure)
 
@@ -230,15 +245,14 @@ class TileFastPath:
     async def answer(self, scope, request):
         kind, image_id, tile, query, headers, _secure = request
         pairs = parse_qsl(query, keep_blank_values=True)
-        slow = sync_to_async(self.answer_sync, thread_sensitive=False)
         user = self.known_user(kind, headers)
         if user is None:
-            return await slow(request, pairs)
+            return await self.slow(request, pairs)
         try:
             image = self.known_image(user, kind, image_id)
             data = service.open_data_if_open(image) if image is not None else None
             if data is None or not data.has_pyramid:
-                return await slow(request, pairs)
+                return await self.slow(request, pairs)
             return self.render(kind, image, data, tile, pairs, headers)
         except Reply as reply:
             return reply
