@@ -101,13 +101,14 @@ def test_a_100k_line_import_answers_at_once_then_completes_in_bounded_memory(own
 
 
 def test_a_broken_line_at_the_end_leaves_a_failed_catalog_and_no_feature(owner, settings):
-    lines = "".join(f'circle({i % 360},{i % 80},2")\n' for i in range(3000))
+    # Two full batches of rows are written before the broken line is read.
+    lines = "".join(f'circle({i % 360},{i % 80},2")\n' for i in range(6000))
     content = f"# Region file format: DS9 version 4.1\nfk5\n{lines}circle(10,20\n".encode()
     response = post(owner, "broken.reg", content)
     assert response.status_code == 202
     catalog = wait_done(response.json()["id"])
     assert catalog.state == Catalog.FAILED
-    assert "line 3003" in catalog.state_reason and catalog.state_reason.startswith("broken.reg: ")
+    assert "line 6003" in catalog.state_reason and catalog.state_reason.startswith("broken.reg: ")
     assert Feature.objects.filter(catalog=catalog).count() == 0 and catalog.feature_count == 0
     assert owner.get(f"/api/catalogs/{catalog.pk}/").json()["state_reason"] == catalog.state_reason
     assert owner.get(f"/api/catalogs/{catalog.pk}/features/").status_code == 409
@@ -116,13 +117,13 @@ def test_a_broken_line_at_the_end_leaves_a_failed_catalog_and_no_feature(owner, 
 
 
 def test_the_feature_cap_fails_the_import_with_its_reason(owner, settings):
-    settings.MAX_CATALOG_FEATURES = 1000
-    response = post(owner, "many.csv", csv_lines(1500))
+    settings.MAX_CATALOG_FEATURES = 2500  # a batch of 2000 rows is written before the cap
+    response = post(owner, "many.csv", csv_lines(3000))
     catalog = wait_done(response.json()["id"])
-    assert catalog.state == Catalog.FAILED and "limit of 1,000 features" in catalog.state_reason
+    assert catalog.state == Catalog.FAILED and "limit of 2,500 features" in catalog.state_reason
     assert Feature.objects.filter(catalog=catalog).count() == 0
-    assert post(owner, "few.csv", csv_lines(1000)).status_code == 202
-    assert wait_done(Catalog.objects.get(name="few.csv").pk).feature_count == 1000
+    assert post(owner, "few.csv", csv_lines(2500)).status_code == 202
+    assert wait_done(Catalog.objects.get(name="few.csv").pk).feature_count == 2500
 
 
 def test_a_file_over_the_size_limit_is_refused_and_not_kept(owner, settings):
