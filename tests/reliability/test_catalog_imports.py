@@ -2,6 +2,7 @@
 state, the import streams its file with bounded memory, other requests are served
 meanwhile, and a failed import leaves its reason and nothing half imported."""
 
+import os
 import threading
 import time
 
@@ -171,3 +172,42 @@ def test_the_management_command_streams_too(collections, tmp_path, capsys):
     assert f"catalog {catalog.pk}: 5000 features imported." in out.out
     assert path.exists()  # a file imported from disk stays where it is
     jobs.wait_idle()
+
+
+def test_an_import_left_by_a_stopped_worker_is_taken_up_again(collections, settings):
+    """A pending import whose queue died with its process (embedded), or an importing one
+    whose worker was killed (no process holds its lock), is queued again."""
+    from catalogs import tasks, uploads
+
+    left = []
+    for state in (Catalog.PENDING, Catalog.IMPORTING):
+        catalog = Catalog.objects.create(collection=collections["team"], name=state, state=state,
+                                         source_name="left.csv", progress=0.0)  # fmt: skip
+        uploads.import_path(catalog.pk).write_bytes(csv_lines(50))
+        left.append(catalog.pk)
+    with tasks.catalog_lock(left[1]):  # a live worker still holds it: not taken up
+        assert tasks.resume_interrupted(include_pending=True) == [left[0]]
+    assert tasks.resume_interrupted() == [left[1]]
+    jobs.wait_idle()
+    assert [Catalog.objects.get(pk=pk).feature_count for pk in left] == [50, 50]
+    assert not list(uploads.incoming_root().iterdir())
+
+
+def test_abandoned_files_are_those_no_import_waits_for(collections):
+    from catalogs import uploads
+
+    def stored(state):
+        catalog = Catalog.objects.create(collection=collections["team"], name=state, state=state)
+        path = uploads.import_path(catalog.pk)
+        path.write_bytes(b"ra,dec\n1,2\n")
+        return str(path)
+
+    waiting = [stored(Catalog.PENDING), stored(Catalog.IMPORTING)]
+    done = [stored(Catalog.READY), stored(Catalog.FAILED)]
+    orphan = uploads.import_path(10**9)
+    orphan.write_bytes(b"x")
+    (uploads.incoming_root() / "tmp123.upload.reg").write_bytes(b"not ours")
+    later = time.time() + 7200
+    assert uploads.abandoned_files(older_than=3600, now=later) == sorted([*done, str(orphan)])
+    assert uploads.abandoned_files(older_than=3600) == []  # too young yet
+    assert all(os.path.exists(path) for path in waiting)
