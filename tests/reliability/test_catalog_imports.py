@@ -193,6 +193,34 @@ def test_an_import_left_by_a_stopped_worker_is_taken_up_again(collections, setti
     assert not list(uploads.incoming_root().iterdir())
 
 
+async def test_the_embedded_server_takes_up_unfinished_imports_when_it_starts(collections):
+    """Embedded, the queue lived in the server's memory: a restart queues its imports again."""
+    from asgiref.sync import sync_to_async
+
+    from catalogs import uploads
+    from portal.asgi import application
+
+    def leave():
+        catalog = Catalog.objects.create(collection=collections["team"], name="left",
+                                         state=Catalog.PENDING, source_name="left.csv")  # fmt: skip
+        uploads.import_path(catalog.pk).write_bytes(csv_lines(20))
+        return catalog.pk
+
+    pk = await sync_to_async(leave)()
+    messages = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+
+    async def receive():
+        return messages.pop(0)
+
+    async def send(message):
+        pass
+
+    await application({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send)
+    await sync_to_async(jobs.wait_idle)()
+    catalog = await sync_to_async(Catalog.objects.get)(pk=pk)
+    assert catalog.state == Catalog.READY and catalog.feature_count == 20
+
+
 def test_abandoned_files_are_those_no_import_waits_for(collections):
     from catalogs import uploads
 
