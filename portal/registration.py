@@ -8,7 +8,7 @@ Headers are checked against the limits (``MAX_IMAGE_BYTES``, ``MAX_HEADER_BYTES`
 ``MAX_HDUS``) before any data is read. A gzip'd file is decompressed here, in chunks and
 never past ``MAX_DECOMPRESSED_BYTES``, to a plain FITS file the portal owns (for a file
 registered in place: in the upload root, ``source_path`` naming the original), so the
-engine only ever memory-maps plain files. Files being written under ``.incoming`` are
+engine only ever reads plain files, at an offset. Files being written under ``.incoming`` are
 held under an ``flock`` until they are gone or in place: ``portal.housekeeping`` removes
 only files nobody holds.
 """

@@ -8,8 +8,8 @@ than the limit, or (for a file of known size) more data than the file holds, rai
 
 ``decompress_fits`` turns a gzip'd FITS file into a plain one on the way, in chunks:
 its memory is constant and its output never passes ``Limits.max_decompressed_bytes``.
-Plain files are what the reader memory-maps; astropy would decompress a gzip'd file
-whole into memory to read its data.
+The reader reads plain files at an offset (``os.pread``); astropy would decompress a
+gzip'd file whole into memory to read its data.
 """
 
 import contextlib
