@@ -18,7 +18,6 @@ one JSON line per measurement:
 
 import argparse
 import json
-import os
 import shutil
 import socket
 import subprocess
@@ -28,8 +27,10 @@ import time
 import zlib
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.server import PYTHON, ROOT, Portal  # noqa: E402
+
 BLOCK = 2880
 
 
@@ -56,12 +57,6 @@ def write_gz(path, side, with_data=True):
         out.write(compressor.flush())
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def memory(pid):
     values = {}
     with open(f"/proc/{pid}/status") as status:
@@ -70,40 +65,6 @@ def memory(pid):
                 name, value = line.split(":")
                 values[name] = round(int(value.split()[0]) / 1024**2, 2)  # GiB
     return values
-
-
-class Portal:
-    def __init__(self, var, **env):
-        self.var = var
-        self.env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-        self.env.update(FITSPORTAL_VAR_DIR=str(var), FITSPORTAL_INSECURE_DEV_KEY="1", DEBUG="0")
-        self.env.update(env)
-
-    def manage(self, *args, **env):
-        return subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env={**self.env, **env},
-                              capture_output=True, text=True)  # fmt: skip
-
-    def __enter__(self):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server = subprocess.Popen(
-            [PYTHON, "-m", "uvicorn", "portal.asgi:application", "--port", str(self.port),
-             "--no-access-log"], cwd=ROOT, env=self.env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return self
-            except OSError:
-                if self.server.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("the server did not start") from None
-                time.sleep(0.2)
-
-    def __exit__(self, *exc):
-        self.server.terminate()
-        self.server.wait(timeout=60)
 
 
 def setup(portal):
