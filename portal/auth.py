@@ -34,7 +34,7 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from portal.cached import ExpiringCache
 
-USER_CACHE_SECONDS = 10
+USER_CACHE_SECONDS = settings.ACCESS_CACHE_SECONDS  # FITSPORTAL_ACCESS_CACHE_SECONDS
 _users = ExpiringCache(USER_CACHE_SECONDS)  # user id -> User (the session backend)
 _tokens = ExpiringCache(USER_CACHE_SECONDS)  # token key -> Token (DRF)
 _identities = ExpiringCache(USER_CACHE_SECONDS)  # ("session"|"token", key) -> user

@@ -13,6 +13,7 @@ Objects a user may not view are reported as missing (404), never as forbidden, s
 existence does not leak: views look objects up through ``visible_to(user)`` querysets.
 """
 
+from django.conf import settings
 from django.db.models import Q
 
 from portal.cached import ExpiringCache
@@ -113,8 +114,9 @@ def viewable_image(user, image_id):
 
 
 # Answers live this long at most; changes drop them in every process at once
-# (portal/invalidation.py): this bounds only what a process that missed one keeps.
-ACCESS_CACHE_SECONDS = 10
+# (portal/invalidation.py): this bounds only what a process that missed one keeps
+# (FITSPORTAL_ACCESS_CACHE_SECONDS).
+ACCESS_CACHE_SECONDS = settings.ACCESS_CACHE_SECONDS
 _image_access = ExpiringCache(ACCESS_CACHE_SECONDS)
 
 

@@ -89,6 +89,11 @@ MAX_HDUS = envint("FITSPORTAL_MAX_HDUS", 1000)
 # abandoned (portal/housekeeping.py).
 HOUSEKEEPING_INTERVAL = envint("FITSPORTAL_HOUSEKEEPING_INTERVAL", 900)
 INCOMING_MAX_AGE = envint("FITSPORTAL_INCOMING_MAX_AGE", 600)
+# Who a session or token is, and what a user may see, are remembered per process this long
+# at most (seconds; portal/auth.py, portal/permissions.py): changes drop them at once in
+# every process that hears of them (portal/invalidation.py); this bounds what a process
+# that did not (no Redis, or cut off from it) keeps. Open websockets check again as often.
+ACCESS_CACHE_SECONDS = envint("FITSPORTAL_ACCESS_CACHE_SECONDS", 10)
 TILE_SIZE = 256
 # Rendered tiles kept in the "tiles" cache (bounded) and for how long; HTTP caching times.
 TILE_CACHE_ENABLED = envbool("FITSPORTAL_TILE_CACHE", True)
