@@ -7,6 +7,12 @@ open sockets it concerns, in every process, check again at once: who the session
 now, and whether they may view the image. A socket that lost it is closed (4404) and
 sends nothing more; and before any event goes out, the same check is made from the
 caches (no query when they know the answer), should a change ever go unannounced.
+
+A process that never hears of a change (no Redis, or cut off from it) would keep such a
+socket open for ever: so every socket also checks again every ``RECHECK_SECONDS`` (the
+caches' period, ``FITSPORTAL_ACCESS_CACHE_SECONDS``), from the caches -- at most one
+query per socket and period, none while they know the answer. Their answers are that old
+at most: an unheard change closes the socket within twice the period.
 """
 
 import asyncio
@@ -25,6 +31,7 @@ from tiles import progress
 # Close codes (4000-4999 are the application's): the client shows the reason.
 CLOSE_NOT_FOUND = 4404
 STATE_POLL_SECONDS = 2.0
+RECHECK_SECONDS = max(permissions.ACCESS_CACHE_SECONDS, 1)  # never a busy loop
 
 _open = set()  # this process's open sockets
 _open_lock = threading.Lock()
@@ -50,7 +57,7 @@ class ImageProgressConsumer(AsyncJsonWebsocketConsumer):
         await invalidation.listening()
         self.loop = asyncio.get_running_loop()
         progress.bind_loop(self.loop)
-        self.group = self.watch = self.checking = None
+        self.group = self.watch = self.checking = self.patrol = None
         self.lost = self.recheck = False
         self.image_id = self.scope["url_route"]["kwargs"]["image_id"]
         self.credentials = auth.credentials(self.scope.get("headers", []))
@@ -68,6 +75,7 @@ class ImageProgressConsumer(AsyncJsonWebsocketConsumer):
         self.last = progress.state_event(image)
         await self.send_json(self.last)
         self.watch = asyncio.create_task(self.watch_state(image.pk))
+        self.patrol = asyncio.create_task(self.check_periodically())
 
     # --- may this socket still see the image? ----------------------------------------
     def current_user(self):
@@ -114,6 +122,13 @@ class ImageProgressConsumer(AsyncJsonWebsocketConsumer):
             if await database_sync_to_async(self.viewable)() is None:
                 await self.refuse()
 
+    async def check_periodically(self):
+        """The safety net for changes this process does not hear of."""
+        while not self.lost:
+            await asyncio.sleep(RECHECK_SECONDS)
+            if not self.lost and not await self.still_viewable():
+                await self.refuse()
+
     async def still_viewable(self):
         found, image = self.known_viewable()
         if not found:
@@ -134,8 +149,9 @@ class ImageProgressConsumer(AsyncJsonWebsocketConsumer):
     def forget(self):
         with _open_lock:
             _open.discard(self)
-        if self.watch is not None and self.watch is not asyncio.current_task():
-            self.watch.cancel()
+        for task in (self.watch, self.patrol):
+            if task is not None and task is not asyncio.current_task():
+                task.cancel()
 
     async def forward(self, event):
         """Send ``event`` if the socket may still see the image."""

@@ -74,3 +74,42 @@ async def test_progress_reporter_throttles(users, image):
     await database_sync_to_async(image.refresh_from_db)()
     assert image.progress == 1.0
     await communicator.disconnect()
+
+
+async def test_a_change_this_process_never_hears_of_closes_the_socket_within_a_period(
+    users, image, monkeypatch
+):
+    """The safety net without Redis (or cut off from it): no listener hears the revoked
+    grant, yet the socket checks again every period and is closed."""
+    from asgiref.sync import sync_to_async
+    from guardian.shortcuts import remove_perm
+
+    from portal import invalidation
+    from tiles import consumers
+
+    monkeypatch.setattr(consumers, "RECHECK_SECONDS", 0.5)
+    communicator = await connect(image.pk, users["granted"])
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "state"
+    monkeypatch.setattr(invalidation, "_listeners", [])  # the change goes unheard
+    await sync_to_async(remove_perm)("contribute_collection", users["granted"], image.collection)
+    assert await communicator.receive_nothing(timeout=0.1)  # nobody told the socket
+    assert await communicator.receive_json_from(timeout=1) == {
+        "type": "error",
+        "detail": "Not found.",
+    }
+    assert await communicator.receive_output(timeout=1) == {
+        "type": "websocket.close",
+        "code": 4404,
+    }
+
+
+async def test_the_periodic_check_keeps_a_socket_that_keeps_its_access(users, image, monkeypatch):
+    from tiles import consumers
+
+    monkeypatch.setattr(consumers, "RECHECK_SECONDS", 0.1)
+    communicator = await connect(image.pk, users["owner"])
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "state"
+    assert await communicator.receive_nothing(timeout=0.5)  # several checks, still open
+    await database_sync_to_async(progress.publish)(image.pk, {"type": "level", "level": 2})
+    assert await communicator.receive_json_from(timeout=5) == {"type": "level", "level": 2}
+    await communicator.disconnect()
