@@ -1,8 +1,9 @@
 """Attacks on a real server: what each costs it, and what its other users see meanwhile.
 
-Not in ``make bench`` (a few minutes; ``--quick``: under two). Starts its own portal
-(uvicorn, DEBUG off, SQLite, embedded worker) in a temporary ``var/``, with a signed-in
-user owning a private collection that holds the 8192² benchmark field, warmed. For each
+``make bench`` runs it with ``--quick`` (under a minute); in full, about four minutes.
+It starts its own portal (uvicorn, DEBUG off, SQLite, embedded worker) in a temporary
+``var/``, with a signed-in user owning a private collection that holds the 8192²
+benchmark field, warmed. For each
 attack it prints the answers (status, seconds, body bytes), the server's RSS before,
 at its peak (sampled every 20 ms) and a moment after, and the worst and median latency
 of ordinary tiles another client requests meanwhile (every 0.1 s):
@@ -333,7 +334,8 @@ def attack_files(bench):
             time.sleep(0.005)
         os.truncate(copy, data_start(copy) + 600 * 8192 * 4)
         seconds, answer = first_422(bench, image)
-    report_file(bench, "file cut while it warms", image, seconds, answer, watch)
+    what = f"file cut while it warms ({state['progress']:.0%})"
+    report_file(bench, what, image, seconds, answer, watch)
     small = bench.data / "small.fits"
     bench.get(f"/api/images/{bench.small}/tiles/3/1/1.jpg")
     with Watch(bench) as watch:

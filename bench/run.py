@@ -1,4 +1,5 @@
-"""``make bench``: every benchmark, one after the other (the Celery one when Redis answers)."""
+"""``make bench``: every benchmark, one after the other (the Celery one when Redis answers),
+the attacks in their quick form."""
 
 import os
 import socket
@@ -19,11 +20,12 @@ def redis_answers():
         return False
 
 
-scripts = ["engine.py", "tiles_http.py", "catalog_query.py"] + (
+scripts = ["engine.py", "tiles_http.py", "catalog_query.py", "attacks.py --quick"] + (
     ["warm_celery.py"] if redis_answers() else []
 )
 for script in scripts:
     print(f"--- bench/{script}", flush=True)
-    subprocess.run([sys.executable, str(HERE / script)], check=True)
+    name, *args = script.split()
+    subprocess.run([sys.executable, str(HERE / name), *args], check=True)
 if "warm_celery.py" not in scripts:
     print("--- bench/warm_celery.py skipped: no Redis at REDIS_URL")
