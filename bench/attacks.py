@@ -1,6 +1,6 @@
 """Attacks on a real server: what each costs it, and what its other users see meanwhile.
 
-``make bench`` runs it with ``--quick`` (under a minute); in full, about four minutes.
+``make bench`` runs it with ``--quick`` (about a minute); in full, about four minutes.
 It starts its own portal (uvicorn, DEBUG off, SQLite, embedded worker) in a temporary
 ``var/``, with a signed-in user owning a private collection that holds the 8192²
 benchmark field, warmed. For each
