@@ -12,10 +12,7 @@ While a task imports a catalog it holds the catalog's lock file (an ``flock``, w
 with its process): ``resume_interrupted`` queues again the imports a stopped worker left.
 """
 
-import contextlib
-import fcntl
 import logging
-import os
 import time
 
 from celery import shared_task
@@ -61,22 +58,10 @@ def lock_path(catalog_id):
     return settings.CACHE_ROOT / "locks" / f"catalog-{int(catalog_id)}"
 
 
-@contextlib.contextmanager
 def catalog_lock(catalog_id):
     """Hold the import lock of a catalog; yields False (holding nothing) if another
-    process holds it. The kernel releases it when its process dies, however it dies."""
-    path = lock_path(catalog_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        yield True
-    finally:
-        os.close(fd)
+    process holds it (``portal.jobs.work_lock``)."""
+    return jobs.work_lock(lock_path(catalog_id))
 
 
 @shared_task(acks_late=True, ignore_result=True)

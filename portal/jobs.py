@@ -6,7 +6,10 @@ this process, so ``make run`` needs no server and progress events still reach th
 in-memory channel layer of the same process.
 """
 
+import contextlib
+import fcntl
 import logging
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -67,3 +70,22 @@ def wait_idle(timeout=60):
         futures = list(_pending)
     for future in futures:
         future.result(timeout=timeout)
+
+
+@contextlib.contextmanager
+def work_lock(path):
+    """Hold the ``flock`` of ``path`` (created if needed) for the ``with`` block; yields
+    False, holding nothing, if another process holds it. The kernel releases the lock
+    when its process dies, however it dies: a task that finds it free may take the work
+    up again."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)  # also releases the lock

@@ -10,10 +10,7 @@ with nobody holding its lock (``resume_interrupted``); the broker also hands out
 unacknowledged tasks again after its visibility timeout.
 """
 
-import contextlib
-import fcntl
 import logging
-import os
 
 from celery import chain, shared_task
 from celery.signals import worker_ready
@@ -68,22 +65,10 @@ def lock_path(image_id):
     return settings.CACHE_ROOT / "locks" / f"image-{int(image_id)}"
 
 
-@contextlib.contextmanager
 def image_lock(image_id):
     """Hold the work lock of an image; yields False (holding nothing) if another task
-    holds it. The kernel releases the lock when its process dies, however it dies."""
-    path = lock_path(image_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        yield True
-    finally:
-        os.close(fd)  # also releases the lock
+    holds it (``portal.jobs.work_lock``)."""
+    return jobs.work_lock(lock_path(image_id))
 
 
 def image_busy(image_id):
