@@ -8,10 +8,25 @@ the change is broadcast to them (``portal/invalidation.py``).
 
 An answer computed while a forget happened is returned but not stored: it may have been
 read before the change, and storing it would keep the old answer alive for ``ttl``.
+
+Caches nest (the session's user is computed from the user cached by id): an answer
+computed from another cache's entry expires no later than that entry, so nothing is
+older than ``ttl`` however the caches are chained.
 """
 
+import contextvars
 import threading
 import time
+
+# While an answer is computed: [when it must expire at the latest], lowered by every
+# cached entry it reads.
+_reading = contextvars.ContextVar("expiring_cache_reading", default=None)
+
+
+def _read_until(expiry):
+    outer = _reading.get()
+    if outer is not None and expiry < outer[0]:
+        outer[0] = expiry
 
 
 class ExpiringCache:
@@ -29,9 +44,16 @@ class ExpiringCache:
         now = self.clock()
         entry = self._data.get(key)
         if entry is not None and entry[0] > now:
+            _read_until(entry[0])
             return entry[1]
         generation = self._generation
-        value = compute()
+        until = [now + self.ttl]
+        token = _reading.set(until)
+        try:
+            value = compute()
+        finally:
+            _reading.reset(token)
+        _read_until(until[0])
         if not keep(value):
             return value
         with self._lock:
@@ -41,7 +63,7 @@ class ExpiringCache:
                 self._data = {k: v for k, v in self._data.items() if v[0] > now}
                 if len(self._data) >= self.max_entries:
                     self._data.clear()
-            self._data[key] = (now + self.ttl, value)
+            self._data[key] = (until[0], value)
         return value
 
     def peek(self, key):

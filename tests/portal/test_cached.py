@@ -48,3 +48,30 @@ def test_values_refused_by_keep_are_not_stored():
     cache = ExpiringCache(10)
     assert cache.get("k", lambda: None, keep=lambda v: v is not None) is None
     assert cache.peek("k") == (False, None)
+
+
+def test_an_answer_read_from_another_cache_expires_with_that_entry():
+    clock = Clock()
+    users, sessions = ExpiringCache(10, clock=clock), ExpiringCache(10, clock=clock)
+    assert users.get("alice", lambda: "old password") == "old password"
+    clock.now = 6.0
+    assert sessions.get("s", lambda: users.get("alice", lambda: "new")) == "old password"
+    clock.now = 10.5  # the user entry read at 0 expired: so did what was made from it
+    assert sessions.get("s", lambda: users.get("alice", lambda: "new password")) == "new password"
+
+
+def test_nested_caches_do_not_renew_each_other():
+    """The outer entry expires first, the inner one a moment later (it was computed a
+    moment later): asking in between must not keep the old inner value another ttl."""
+    clock = Clock()
+    users, sessions = ExpiringCache(10, clock=clock), ExpiringCache(10, clock=clock)
+
+    def session(value, reading):
+        clock.now += reading  # the session is read first, which takes a while
+        return users.get("alice", lambda: value)
+
+    assert sessions.get("s", lambda: session("old", 0.1)) == "old"  # user entry from 0.1
+    clock.now = 10.0  # the session entry (from 0) expired, the user one not yet
+    assert sessions.get("s", lambda: session("new", 0.01)) == "old"
+    clock.now = 10.15  # the user read at 0.1 is older than ttl: so is the session's answer
+    assert sessions.get("s", lambda: session("new", 0.01)) == "new"

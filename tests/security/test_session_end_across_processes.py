@@ -128,27 +128,37 @@ def tile_statuses(base, image, headers):
 
 
 def cached_by_the_server(statuses):
-    """The moment before ``statuses()`` is first asked (the server then computes the
-    answers it caches: they expire ``PERIOD`` after that moment at the earliest)."""
-    cached_at = time.monotonic()
+    """Ask ``statuses()`` until the server has the answers cached: the moment before the
+    first asking (the answers it caches expire ``PERIOD`` after that at the earliest)."""
+    cached_from = time.monotonic()
     assert statuses() == {200}
     time.sleep(0.2)  # the server subscribed; its caches hold the answers
     assert statuses() == {200}
-    return cached_at
+    return cached_from
 
 
-def refused_after(change, statuses, cached_at, refused=frozenset({404})):
-    """Make ``change``: seconds until the other server refuses everything ``statuses()``
-    asks (or fail after ``PROMISE_SECONDS`` and a margin). Without Redis the server does
-    not hear of it: whatever it asks before its cached answers expire is still served."""
+def assert_refused_after(change, statuses, cached, refused=frozenset({404})):
+    """Make ``change`` and check the promise. With Redis: everything ``statuses()`` asks
+    is refused within ``PROMISE_SECONDS``. Without, the server does not hear of it:
+    whatever it asks before its cached answers can have expired is still served, and
+    the first asking that starts after they must have expired (``PERIOD`` after the
+    change, when every answer cached before it is gone) is refused: the check holds
+    however slowly a loaded machine answers."""
     start = time.monotonic()
     change()
-    while time.monotonic() - start < PROMISE_SECONDS + 2:
+    changed = time.monotonic()
+    while time.monotonic() - start < PROMISE_SECONDS + 5:
+        asked = time.monotonic()
         answers = statuses()
-        if not REDIS and time.monotonic() < cached_at + PERIOD:
+        if REDIS:
+            if answers <= refused:
+                assert time.monotonic() - start < PROMISE_SECONDS
+                return
+        elif asked + 0.05 < cached + PERIOD:  # 50 ms for the two processes' clocks
             assert answers == {200}, "refused before the server's cached answers expired"
-        if answers <= refused:
-            return time.monotonic() - start
+        elif asked > changed + PERIOD + 0.05:
+            assert answers <= refused, f"still served {PERIOD} s after the change: {answers}"
+            return
         time.sleep(0.02)
     pytest.fail("the other process still serves the tiles")
 
@@ -166,19 +176,18 @@ def test_a_session_ended_here_ends_tiles_there(server, users, image, ended_by):
             owner.save()
 
     statuses = lambda: tile_statuses(server, image, headers)  # noqa: E731
-    cached_at = cached_by_the_server(statuses)
-    assert refused_after(end, statuses, cached_at) < PROMISE_SECONDS
+    assert_refused_after(end, statuses, cached_by_the_server(statuses))
 
 
 def test_a_grant_revoked_here_ends_tiles_there(server, users, image):
     _client, headers = signed_in(users["granted"])
     statuses = lambda: tile_statuses(server, image, headers)  # noqa: E731
-    cached_at = cached_by_the_server(statuses)
+    cached = cached_by_the_server(statuses)
 
     def revoke():
         remove_perm("contribute_collection", users["granted"], image.collection)
 
-    assert refused_after(revoke, statuses, cached_at) < PROMISE_SECONDS
+    assert_refused_after(revoke, statuses, cached)
 
 
 def test_a_user_deactivated_here_loses_sessions_and_tokens_there(server, users, image):
@@ -192,13 +201,13 @@ def test_a_user_deactivated_here_loses_sessions_and_tokens_there(server, users, 
         by_token = httpx.get(rest, headers=token_headers, timeout=5).status_code
         return tile_statuses(server, image, headers) | {by_token}
 
-    cached_at = cached_by_the_server(statuses)
+    cached = cached_by_the_server(statuses)
 
     def deactivate():
         granted.is_active = False
         granted.save()
 
-    assert refused_after(deactivate, statuses, cached_at, {403, 404}) < PROMISE_SECONDS
+    assert_refused_after(deactivate, statuses, cached, {403, 404})
     assert tile_statuses(server, image, headers) == {404}
     assert httpx.get(rest, headers=token_headers).status_code == 403
 
