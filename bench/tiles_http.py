@@ -4,10 +4,16 @@ pinned to one core, a load generator on the other, a signed-in user with a grant
 Run: ``python bench/tiles_http.py [--seconds S]`` (``make bench`` runs it). Loopback only;
 every run is bounded in requests and time and stops by itself.
 
-Reports, for a mixed set of distinct tile URLs over the three benchmark images (levels,
-channels, colour mixes, colormaps; rendered-tile cache off): tiles/s, p50/p99 latency
-and errors at concurrency 8 and 32; then with the tile cache on, the same 120 URLs
-repeated; and the database queries per tile request.
+Reports, rendered-tile cache off, every URL distinct, over the three benchmark images:
+
+- the VisiOmatic client's mix (``--mix visiomatic``, the default): the URLs its viewer sends
+  -- default colour mode at quality 95, ``CHAN``, ``CHAN`` + ``MINMAX``, ``CMP``, ``GAM``,
+  ``QLT``, ``MIX``, ``MIX`` + ``MINMAX`` -- naming images by file, at ``/iip/`` and the
+  same renderings at the REST tile URLs: tiles/s, server CPU per tile (the server
+  process's CPU time over the run / tiles), p50/p99 latency at 8 connections;
+- the REST mix of earlier runs (``--mix rest``): levels, channels, colour mixes,
+  colormaps and stretches at concurrency 8 and 32;
+- with the tile cache on, 120 URLs repeated; and the database queries per tile request.
 """
 
 import argparse
@@ -158,6 +164,73 @@ async def drive(port, cookie, urls, concurrency, seconds):
     }  # fmt: skip
 
 
+def server_cpu_seconds(pid):
+    """User + system CPU time of process ``pid`` (all its threads), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(process, port, cookie, urls, concurrency, seconds):
+    """``drive`` plus the server's CPU time per answered request, in ms."""
+    before = server_cpu_seconds(process.pid)
+    result = asyncio.run(drive(port, cookie, urls, concurrency, seconds))
+    cpu = server_cpu_seconds(process.pid) - before
+    result["cpu_ms"] = cpu * 1e3 / max(1, result["requests"])
+    return result
+
+
+# The renderings the VisiOmatic client asks for, as (IIP query, REST query) of an image of
+# ``channels`` channels; ``rng`` makes each URL's values its own (every URL distinct).
+def visiomatic_variants(channels, rng):
+    c = rng.randrange(1, channels + 1)
+    lo, hi = rng.randrange(900, 1000), rng.randrange(1100, 3000)
+    if channels > 1:
+        mix = [(1, "0,0,1"), (2, "0,1,0"), (3, "1,0,0")][:channels]
+    else:
+        mix = [(1, f"1,{rng.randrange(50, 100) / 100},0.5")]
+    mix_iip = "&".join(f"MIX={k}:{v}" for k, v in mix)
+    mix_rest = "&".join(f"mix={k}:{v}" for k, v in mix)
+    minmax = "&".join(f"{k}:{lo + k},{hi}" for k, _ in mix)
+    gamma, quality = rng.randrange(50, 300) / 100, rng.randrange(60, 95)
+    cmap = rng.choice(["jet", "cold", "cool", "hot"])
+    return [
+        ("", "quality=95"),
+        (f"CHAN={c}", f"channel={c}&quality=95"),
+        (f"CHAN={c}&MINMAX={c}:{lo},{hi}", f"channel={c}&minmax={c}:{lo},{hi}&quality=95"),
+        (f"CHAN={c}&CMP={cmap}", f"channel={c}&colormap={cmap}&quality=95"),
+        (f"GAM={gamma}", f"gamma={gamma}&quality=95"),
+        (f"QLT={quality}", f"quality={quality}"),
+        (mix_iip, f"{mix_rest}&quality=95"),
+        (mix_iip + "&" + "&".join(f"MINMAX={m}" for m in minmax.split("&")),
+         f"{mix_rest}&" + "&".join(f"minmax={m}" for m in minmax.split("&")) + "&quality=95"),
+    ]  # fmt: skip
+
+
+def visiomatic_urls(images, names, count, rng):
+    """(IIP URLs, REST URLs) of ``count`` distinct tiles of the VisiOmatic mix, the same
+    renderings in the same order; IIP names the images by file (``FIF=<file name>``)."""
+    from tiles.engine import TileGrid
+
+    seen, iip, rest = set(), [], []
+    named = list(zip(images, names, strict=True))
+    while len(iip) < count:
+        (pk, width, height, channels), name = rng.choice(named)
+        grid = TileGrid(width, height)
+        z = rng.randrange(grid.levels)
+        nx, ny = grid.tile_counts(grid.levels - 1 - z)
+        col, row = rng.randrange(nx), rng.randrange(ny)
+        variant = rng.choice(visiomatic_variants(channels, rng))
+        if (pk, z, col, row, variant) in seen:
+            continue
+        seen.add((pk, z, col, row, variant))
+        query_iip, query_rest = variant
+        iip.append(
+            f"/iip/?FIF={name}&JTL={z},{row * nx + col}" + (f"&{query_iip}" if query_iip else "")
+        )
+        rest.append(f"/api/images/{pk}/tiles/{z}/{col}/{row}.jpg?{query_rest}")
+    return iip, rest
+
+
 def tile_urls(images, count, rng):
     """Distinct tile URLs over the images, mixing levels, channels, mixes and colormaps."""
     from tiles.engine import TileGrid
@@ -202,20 +275,39 @@ def queries_per_tile(var, images):
     return len(queries) / 2
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=20.0, help="time limit per run")
-    parser.add_argument("--urls", type=int, default=6000)
-    args = parser.parse_args()
-    cores = sorted(os.sched_getaffinity(0))
-    server_core, client_core = (cores[0], cores[-1]) if len(cores) > 1 else (None, None)
-    if client_core is not None:
-        os.sched_setaffinity(0, {client_core})
-    var = BENCH_DIR / "http"
-    images = prepare(var, all_images().values())
+def report(label, result):
+    cpu = f", server CPU {result['cpu_ms']:.2f} ms/tile" if "cpu_ms" in result else ""
+    print(f"  {label}: {result['tiles_per_s']:7.0f} tiles/s{cpu}, p50 {result['p50_ms']:.1f} ms, "
+          f"p99 {result['p99_ms']:.1f} ms, errors {result['errors']}/{result['requests']}", flush=True)  # fmt: skip
+
+
+def visiomatic_runs(args, var, images, names, server_core):
+    """The VisiOmatic mix at /iip/ and REST, alternating, ``--repeat`` times each."""
+    rng = random.Random(11)
+    iip, rest = visiomatic_urls(images, names, args.urls * (args.repeat + 1), rng)
+    process, port = start_server(var, False, server_core)
+    try:
+        cookie = asyncio.run(login(port))
+        asyncio.run(drive(port, cookie, iip[-400:], 8, args.seconds))  # open images, page cache
+        asyncio.run(drive(port, cookie, rest[-400:], 8, args.seconds))
+        results = {"iip": [], "rest": []}
+        for run in range(args.repeat):
+            chunk = slice(run * args.urls, (run + 1) * args.urls)
+            for kind, urls in (("iip", iip), ("rest", rest)):
+                result = measured(process, port, cookie, urls[chunk], 8, args.seconds)
+                report(f"VisiOmatic mix, {kind:4s}, run {run + 1}, concurrency 8", result)
+                results[kind].append(result)
+        for kind, runs in results.items():
+            median = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+            report(f"VisiOmatic mix, {kind:4s}, median of {len(runs)}", median)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def rest_runs(args, var, images, server_core):
     rng = random.Random(7)
     urls = tile_urls(images, args.urls, rng)
-    print(f"tile HTTP benchmark: server on core {server_core}, client on core {client_core}")
     for cached in (False, True):
         process, port = start_server(var, cached, server_core)
         try:
@@ -226,20 +318,37 @@ def main():
                 )  # open images, page cache
                 for concurrency in (8, 32):
                     chunk = urls[200:] if concurrency == 8 else urls[200:][::-1]
-                    result = asyncio.run(drive(port, cookie, chunk, concurrency, args.seconds))
-                    print(f"  cold render, concurrency {concurrency:2d}: {result['tiles_per_s']:7.0f} tiles/s, "
-                          f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, "
-                          f"errors {result['errors']}/{result['requests']}")  # fmt: skip
+                    result = measured(process, port, cookie, chunk, concurrency, args.seconds)
+                    report(f"REST mix, cold render, concurrency {concurrency:2d}", result)
             else:
-                repeated = urls[:120] * 200
                 asyncio.run(drive(port, cookie, urls[:120], 8, args.seconds))  # fill the cache
-                result = asyncio.run(drive(port, cookie, repeated, 8, args.seconds))
-                print(f"  cached tiles (120 URLs repeated), concurrency 8: {result['tiles_per_s']:7.0f} tiles/s, "
-                      f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, "
-                      f"errors {result['errors']}/{result['requests']}")  # fmt: skip
+                result = measured(process, port, cookie, urls[:120] * 200, 8, args.seconds)
+                report("cached tiles (120 URLs repeated), concurrency 8", result)
         finally:
             process.terminate()
             process.wait(timeout=20)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=10.0, help="time limit per run")
+    parser.add_argument("--urls", type=int, default=20000, help="distinct URLs per run")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of the VisiOmatic mix per path")
+    parser.add_argument("--mix", choices=["visiomatic", "rest", "all"], default="all")
+    args = parser.parse_args()
+    cores = sorted(os.sched_getaffinity(0))
+    server_core, client_core = (cores[0], cores[-1]) if len(cores) > 1 else (None, None)
+    if client_core is not None:
+        os.sched_setaffinity(0, {client_core})
+    var = BENCH_DIR / "http"
+    paths = list(all_images().values())
+    images = prepare(var, paths)
+    names = [path.name for path in paths]
+    print(f"tile HTTP benchmark: server on core {server_core}, client on core {client_core}")
+    if args.mix in ("visiomatic", "all"):
+        visiomatic_runs(args, var, images, names, server_core)
+    if args.mix in ("rest", "all"):
+        rest_runs(args, var, images, server_core)
     print(
         f"  database queries per tile request (after the first): {queries_per_tile(var, images):.0f}"
     )
