@@ -8,6 +8,14 @@ Visibility of a collection:
 Grants are django-guardian object permissions on the collection, in increasing power:
 ``view_collection`` < ``contribute_collection`` (add images and catalogs) <
 ``manage_collection`` (edit, delete, grant). Images and catalogs follow their collection.
+
+The querysets here select what a user may see or change, in the database (every list and
+lookup filters through them); ``portal/permissions.py`` asks the questions about one
+object with them and imports this module, never the reverse.
+
+An image's life cycle (pending -> warming -> ready, or failed with a reason) is changed
+only through the methods of ``Image``, and each change is announced
+(``portal/events.py``): whoever listens (the progress websockets) hears every one.
 """
 
 import contextlib
@@ -15,16 +23,53 @@ import os
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from portal import permissions
+from portal import events
+from tiles import storage
+
+# Power levels on a collection, each implying the ones before it, and the object
+# permissions (guardian codenames) that grant each.
+VIEW, CONTRIBUTE, MANAGE = "view", "contribute", "manage"
+LEVELS = (VIEW, CONTRIBUTE, MANAGE)
+CODENAMES = {
+    VIEW: ("view_collection", "contribute_collection", "manage_collection"),
+    CONTRIBUTE: ("contribute_collection", "manage_collection"),
+    MANAGE: ("manage_collection",),
+}
+
+
+def collections_q(user, level=VIEW):
+    """A ``Q`` over Collection selecting those where ``user`` holds ``level``: all for
+    a superuser; public ones (VIEW) for anyone; team ones (VIEW) for signed-in users;
+    their own, and those granted to them or to one of their groups at ``level`` or above."""
+    if user is not None and user.is_authenticated and user.is_superuser:
+        return Q()
+    q = Q(visibility=Collection.PUBLIC) if level == VIEW else Q(pk__in=[])
+    if user is None or not user.is_authenticated:
+        return q
+    if level == VIEW:
+        q |= Q(visibility=Collection.TEAM)
+    codenames = CODENAMES[level]
+    by_user = CollectionUserPermission.objects.filter(
+        user=user, permission__codename__in=codenames
+    ).values("content_object_id")
+    by_group = CollectionGroupPermission.objects.filter(
+        group__user=user, permission__codename__in=codenames
+    ).values("content_object_id")
+    return q | Q(owner=user) | Q(pk__in=by_user) | Q(pk__in=by_group)
 
 
 class CollectionQuerySet(models.QuerySet):
+    def held_by(self, user, level):
+        """The collections where ``user`` holds ``level`` (VIEW, CONTRIBUTE, MANAGE)."""
+        return self.filter(collections_q(user, level))
+
     def visible_to(self, user):
-        return self.filter(permissions.visible_collections_q(user))
+        return self.held_by(user, VIEW)
 
 
 class Collection(models.Model):
@@ -64,6 +109,13 @@ class Collection(models.Model):
 class ImageQuerySet(models.QuerySet):
     def visible_to(self, user):
         return self.filter(collection__in=Collection.objects.visible_to(user))
+
+    def register(self, **fields):
+        """Create an image (``pending``) and announce it: call inside the registering
+        transaction, so that what listeners do after it commits sees the row."""
+        image = self.create(**fields)
+        events.image_registered.send(sender=Image, image=image)
+        return image
 
 
 class Image(models.Model):
@@ -140,15 +192,18 @@ class Image(models.Model):
 
     @property
     def cache_dir(self):
-        """Where this file's pyramid lives: keyed by checksum, shared by every copy."""
-        return settings.CACHE_ROOT / "pyramids" / self.checksum
+        """Where this file's pyramid lives (``tiles/storage.py`` decides)."""
+        return storage.pyramid_dir(self.checksum)
 
     @property
     def cache_key(self):
         return f"{self.pk}:{self.checksum}:{self.version}"
 
+    # The life cycle. Each method writes the row at once (``Image.DoesNotExist`` if it
+    # was deleted) and announces the change (``portal/events.py``).
+
     def set_state(self, state, reason="", progress=None):
-        """Record a state change at once; ``Image.DoesNotExist`` if the row is gone."""
+        """Record a state change (and the progress, if given)."""
         self.state, self.state_reason, self.last_run = state, reason, timezone.now()
         changes = {
             "state": state,
@@ -159,6 +214,33 @@ class Image(models.Model):
         if progress is not None:
             self.progress = changes["progress"] = progress
         self.save_fields(**changes)
+        events.image_state_changed.send(sender=Image, image=self)
+
+    def explain(self, reason):
+        """Say why the image stays in its state (e.g. pending: no task queue)."""
+        self.set_state(self.state, reason)
+
+    def warm(self, wait=False):
+        """Ask for ingest + pyramid warm (idempotent: work found done is not redone):
+        queued, or with ``wait`` run here and now. The state changes as the work does."""
+        events.warm_requested.send(sender=Image, image=self, wait=wait)
+
+    def warm_again(self, wait=False):
+        """Start the life cycle again: back to ``pending``, then warmed."""
+        self.set_state(Image.PENDING, "", progress=0.0)
+        self.warm(wait=wait)
+
+    def accept_file(self, checksum, size, mtime_ns):
+        """The file changed and its new content is accepted as a new version of the
+        image (``warm_images --rehash``): ``pending``, to be warmed anew."""
+        self.checksum, self.size, self.mtime_ns = checksum, size, mtime_ns
+        self.state, self.state_reason, self.progress = Image.PENDING, "", 0.0
+        self.last_run = timezone.now()
+        # A save, not an update: post_save tells every process's caches (they hold rows).
+        self.save(update_fields=["checksum", "size", "mtime_ns", "state", "state_reason",
+                                 "progress", "last_run", "updated"])  # fmt: skip
+        events.image_changed.send(sender=Image, image=self)
+        events.image_state_changed.send(sender=Image, image=self)
 
     def fail_for_changed_file(self, reason):
         """Fail the image because its file changed, unless the row now records another
@@ -171,6 +253,7 @@ class Image(models.Model):
         )
         if done:
             self.state, self.state_reason, self.last_run = Image.FAILED, reason, now
+            events.image_state_changed.send(sender=Image, image=self)
         return bool(done)
 
     def record_mtime(self, mtime_ns):

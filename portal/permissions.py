@@ -11,49 +11,16 @@ collection's visibility lets them: ``public`` for everyone, ``team`` for signed-
 
 Objects a user may not view are reported as missing (404), never as forbidden, so their
 existence does not leak: views look objects up through ``visible_to(user)`` querysets.
+
+This module imports the models, never the reverse: the rule for many rows at once is a
+database filter on the querysets (``portal/models.py``, ``collections_q``), the
+questions about one object are here.
 """
 
 from django.conf import settings
-from django.db.models import Q
 
 from portal.cached import ExpiringCache
-
-VIEW, CONTRIBUTE, MANAGE = "view", "contribute", "manage"
-LEVELS = (VIEW, CONTRIBUTE, MANAGE)
-CODENAMES = {
-    VIEW: ("view_collection", "contribute_collection", "manage_collection"),
-    CONTRIBUTE: ("contribute_collection", "manage_collection"),
-    MANAGE: ("manage_collection",),
-}
-
-
-def _granted_ids(user, level):
-    """Subqueries of collection ids where ``user`` holds ``level`` by an explicit grant."""
-    from portal.models import CollectionGroupPermission, CollectionUserPermission
-
-    codenames = CODENAMES[level]
-    by_user = CollectionUserPermission.objects.filter(
-        user=user, permission__codename__in=codenames
-    ).values("content_object_id")
-    by_group = CollectionGroupPermission.objects.filter(
-        group__user=user, permission__codename__in=codenames
-    ).values("content_object_id")
-    return by_user, by_group
-
-
-def collections_q(user, level=VIEW):
-    """A ``Q`` over Collection selecting those where ``user`` holds ``level``."""
-    from portal.models import Collection
-
-    if user is not None and user.is_authenticated and user.is_superuser:
-        return Q()
-    q = Q(visibility=Collection.PUBLIC) if level == VIEW else Q(pk__in=[])
-    if user is None or not user.is_authenticated:
-        return q
-    if level == VIEW:
-        q |= Q(visibility=Collection.TEAM)
-    by_user, by_group = _granted_ids(user, level)
-    return q | Q(owner=user) | Q(pk__in=by_user) | Q(pk__in=by_group)
+from portal.models import CONTRIBUTE, MANAGE, VIEW, Collection, Image, collections_q
 
 
 def visible_collections_q(user):
@@ -61,9 +28,8 @@ def visible_collections_q(user):
 
 
 def has_level(user, collection, level):
-    """Whether ``user`` holds ``level`` (VIEW/CONTRIBUTE/MANAGE) on ``collection``."""
-    from portal.models import Collection
-
+    """Whether ``user`` holds ``level`` (VIEW/CONTRIBUTE/MANAGE) on ``collection``: the
+    rule of ``collections_q``, answered without a query where the row says it."""
     if level == VIEW and collection.visibility == Collection.PUBLIC:
         return True
     if user is None or not user.is_authenticated:
@@ -87,12 +53,19 @@ def can_manage(user, collection):
     return has_level(user, collection, MANAGE)
 
 
+def may_edit(user, item):
+    """Whether ``user`` may change or delete ``item``, an object with an ``owner`` in a
+    ``collection`` (a catalog): its owner, or whoever manages the collection. Anonymous
+    users never may, whatever the item's owner (None when their account was deleted)."""
+    if user is None or not user.is_authenticated:
+        return False
+    return item.owner_id == user.pk or can_manage(user, item.collection)
+
+
 def may_contribute(user, collection_slug=None):
     """Whether ``user`` may add to the collection ``collection_slug`` (to some collection
     if None): what an upload is asked before its body is read. False for a slug that
     names nothing."""
-    from portal.models import Collection
-
     if user is None or not user.is_authenticated:
         return False
     collections = Collection.objects.filter(collections_q(user, CONTRIBUTE))
@@ -106,8 +79,6 @@ MAX_ID = 2**63 - 1  # database ids are 64-bit: larger numbers name nothing
 
 def viewable_image(user, image_id):
     """The Image ``image_id`` (with its collection) if ``user`` may view it, else None."""
-    from portal.models import Image
-
     if not 0 < int(image_id) <= MAX_ID:
         return None
     return Image.objects.visible_to(user).select_related("collection").filter(pk=image_id).first()
@@ -134,8 +105,6 @@ def viewable_image_named(user, name):
     """The Image ``user`` may view that ``name`` names: ``<collection-slug>/<file name>``,
     or a file name (or a path ending with one) that only one such image has. None if
     none does, ``AMBIGUOUS`` if several do."""
-    from portal.models import Image
-
     visible = Image.objects.visible_to(user).select_related("collection")
     slug, slash, rest = name.partition("/")
     if slash and rest:

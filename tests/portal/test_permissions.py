@@ -114,3 +114,32 @@ def test_superuser_sees_and_manages_everything(django_user_model, collections):
         assert permissions.can_manage(root, collection)
     response = client_for({"root": root}, "root").get("/api/collections/")
     assert response.json()["count"] == 3
+
+
+class Owned:
+    """An object with an owner in a collection, as a catalog is (no database row)."""
+
+    def __init__(self, owner, collection):
+        self.owner_id = owner.pk if owner is not None else None
+        self.collection = collection
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("visibility", VISIBILITIES)
+def test_may_edit_is_the_item_owner_or_a_manager(users, collections, role, visibility):
+    from django.contrib.auth.models import AnonymousUser
+
+    user = AnonymousUser() if role == "anonymous" else users[role]
+    collection = collections[visibility]
+    by_member = Owned(users["member"], collection)
+    # The collection's owner manages it; the member owns the item; no one else may.
+    assert permissions.may_edit(user, by_member) is (role in ("owner", "member"))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_an_item_without_owner_is_for_managers_only(users, collections, role):
+    from django.contrib.auth.models import AnonymousUser
+
+    user = AnonymousUser() if role == "anonymous" else users[role]
+    orphan = Owned(None, collections["public"])  # its owner's account was deleted
+    assert permissions.may_edit(user, orphan) is (role == "owner")

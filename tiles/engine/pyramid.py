@@ -245,13 +245,21 @@ def _age(path):
         return 0.0
 
 
+def remove_pyramid(cache_dir):
+    """Remove the pyramid in ``cache_dir``, if any: renamed away first, so no reader
+    finds it half removed (open maps stay valid), then deleted."""
+    cache_dir = Path(cache_dir)
+    stale = cache_dir.with_name(f".{cache_dir.name}.stale.{uuid.uuid4().hex[:8]}")
+    try:
+        os.rename(cache_dir, stale)
+    except FileNotFoundError:
+        return
+    shutil.rmtree(stale, ignore_errors=True)
+
+
 def _publish(work, cache_dir):
     """Move the finished pyramid into place, replacing a stale or broken one."""
-    if cache_dir.exists():
-        stale = cache_dir.with_name(f".{cache_dir.name}.stale.{uuid.uuid4().hex[:8]}")
-        with contextlib.suppress(FileNotFoundError):
-            os.rename(cache_dir, stale)
-        shutil.rmtree(stale, ignore_errors=True)
+    remove_pyramid(cache_dir)
     try:
         os.rename(work, cache_dir)
     except OSError:
