@@ -75,3 +75,12 @@ browser:
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/static var/test
+
+# Mutation testing (docs/MUTATION.md): not part of `make test`. MUTANTS narrows the run,
+# e.g. `make mutation MUTANTS='portal.cached.*'`; the survivors are listed at the end.
+.PHONY: mutation
+mutation: export FITSPORTAL_VAR_DIR ?= $(CURDIR)/var/mutation
+mutation: export FITSPORTAL_INSECURE_DEV_KEY := 1
+mutation: install
+	$(BIN)/mutmut run $(MUTANTS)
+	$(BIN)/mutmut results
