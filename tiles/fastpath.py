@@ -1,26 +1,26 @@
-"""The tile hot path: GET requests for tiles answered at the ASGI level.
+"""The tile hot path: GET requests for tiles and ``/iip/`` answered at the ASGI level.
 
 Django's request cycle (ASGI adapter, thread hop, middleware, DRF) costs a few ms per
 request, several times the cost of rendering a tile. ``TileFastPath`` sits in front of
-Django and answers plain tile GETs -- ``/api/images/<id>/tiles/<z>/<x>/<y>.<fmt>`` and
-``/iip/?FIF=...&JTL=...`` -- with the same code the views use (parsers, permissions,
-service), the same status codes, headers and bodies. Everything else, and any request
-it is not sure about, goes to Django unchanged: an ``Origin`` header (CORS is Django's),
-other IIP requests, a host Django refuses, plain HTTP when ``SECURE_SSL_REDIRECT`` is on,
-a refused token, a session cookie that names no session (Django deletes the cookie).
+Django and reads REST tile GETs -- ``/api/images/<id>/tiles/<z>/<x>/<y>.<fmt>`` -- and
+every ``/iip/`` GET into the typed requests of ``tiles/answer.py``, whose ``answer`` the
+views call too: the same status codes, headers and bodies. Everything else, and any
+request it is not sure about, goes to Django unchanged: an ``Origin`` header (CORS is
+Django's), a host Django refuses, plain HTTP when ``SECURE_SSL_REDIRECT`` is on, a
+refused token, a session cookie that names no session (Django deletes the cookie).
 
 The headers Django's middleware add (security headers, HSTS, ``Vary``, a CSP, DRF's
-``Allow``...) are taken from Django itself: the project's middleware run once around an
-empty response (``django_headers``), and every fast answer carries what they added.
+``Allow``...) are taken from Django itself: the project's middleware and DRF's view run
+once around an empty response (``django_headers``), and every fast answer carries what
+they added, after the answer's own (``Content-Type``, ``ETag``, ``Cache-Control``...).
 
 Who is asking and whether they may see the image are answered from per-process caches
-(``portal.auth``, ``portal.permissions``): a request that misses them, or whose image is
-not warm yet (reads from the FITS file), runs in a worker thread; a warm, known request
-renders inline on the event loop (a few hundred microseconds).
+(``portal.auth``, ``portal.permissions``): a warm tile of a known user and image renders
+inline on the event loop (a few hundred microseconds); anything else -- a cache miss, an
+image not warm yet (read from its FITS file), ``INFO``, a region -- in a worker thread.
 """
 
 import contextlib
-import json
 import re
 from urllib.parse import parse_qsl
 
@@ -32,36 +32,17 @@ from django.db import close_old_connections
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils.module_loading import import_string
+from rest_framework.views import APIView
 
 from portal import auth, invalidation
-from portal.permissions import peek_viewable_image, viewable_image_cached
-from tiles import iip, service
-from tiles import params as rest_params
-from tiles.engine import EngineError, InvalidFitsError, ParameterError
-from tiles.iip_views import lookup as iip_lookup
-from tiles.views import TileView, cache_control
+from tiles.answer import FORMATS, IIPCall, TileRequest, answer
 
 # ASCII digits only, as Django's <int:> (\d is any script's), and few enough for int().
 TILE_PATH = re.compile(
     r"^/api/images/([0-9]{1,18})/tiles/([0-9]{1,18})/([0-9]{1,18})/([0-9]{1,18})\.(jpg|jpeg|png|webp)$"
 )
-FORMATS = {"jpg": "jpeg", "jpeg": "jpeg", "png": "png", "webp": "webp"}
 # A path of each kind, for what Django's middleware add (some look at the path).
 PROBE_PATHS = {"rest": "/api/images/1/tiles/0/0/0.jpg", "iip": "/iip/"}
-
-
-class Reply(Exception):
-    """A finished response: status, headers, body; ``session_read``: whether Django's
-    view would have read the session by then (its ``Vary: Cookie``)."""
-
-    def __init__(self, status, body=b"", headers=(), session_read=True):
-        self.status, self.body, self.headers = status, body, list(headers)
-        self.session_read = session_read
-
-
-def json_reply(status, message, session_read=True):
-    body = json.dumps({"detail": message}, separators=(",", ":")).encode()  # as DRF writes it
-    return Reply(status, body, [(b"content-type", b"application/json")], session_read)
 
 
 class DjangoRequest(HttpRequest):
@@ -141,35 +122,27 @@ def _settings_changed(**kwargs):
     _security.clear()
 
 
-class _TileProbe(TileView):
-    """The tile view's DRF envelope (authentication, ``Allow``, ``Vary: Accept``)
+class _Probe(APIView):
+    """The envelope of the tile views (DRF: authentication, ``Allow``, ``Vary: Accept``)
     around an empty response."""
 
     def get(self, request, *args, **kwargs):
         return request._request.probe_response
 
 
-def _iip_probe(request):
-    if request.probe_session_read:
-        _ = request.user.is_authenticated  # the view looks the image up for request.user
-    return request.probe_response
-
-
-def django_headers(kind, secure, session_read):
+def django_headers(kind, secure):
     """The headers Django adds to a tile answer of ``kind`` ("rest" or "iip"), over
-    HTTPS or not, when its view has read the session (``Vary: Cookie``) or not: the
-    project's ``MIDDLEWARE`` (and DRF for REST) run once around an empty response, the
-    same classes with the same settings as for every request Django answers. A list of
-    ASGI header pairs, without ``Content-Type`` and ``Content-Length`` (the answer's own)."""
-    view = _TileProbe.as_view() if kind == "rest" else _iip_probe
-    handler = view
+    HTTPS or not: the project's ``MIDDLEWARE`` and the views' DRF envelope run once
+    around an empty response, the same classes with the same settings as for every
+    request Django answers. A list of ASGI header pairs, without ``Content-Type`` and
+    ``Content-Length`` (the answer's own)."""
+    handler = _Probe.as_view()
     for path in reversed(settings.MIDDLEWARE):
         with contextlib.suppress(MiddlewareNotUsed):  # as Django's handler skips them
             handler = import_string(path)(handler)
     scheme = "https" if secure else "http"
     request = DjangoRequest({"scheme": scheme}, {}, PROBE_PATHS[kind])
     request.get_host = lambda: "probe"  # the host is checked per request (``host_allowed``)
-    request.probe_session_read = session_read
     request.probe_response = HttpResponse()
     response = handler(request)
     own = {"content-type", "content-length"}
@@ -197,37 +170,39 @@ class TileFastPath:
             if request is not None:
                 reply = await self.answer(scope, request)
                 if reply is not None:
-                    kind, secure = request[0], request[5]
-                    headers = [
-                        *reply.headers,
-                        *self.django_headers(kind, secure, reply.session_read),
-                        (b"content-length", str(len(reply.body)).encode()),
-                    ]
                     await send(
-                        {"type": "http.response.start", "status": reply.status, "headers": headers}
+                        {
+                            "type": "http.response.start",
+                            "status": reply.status,
+                            "headers": self.headers(request, reply),
+                        }
                     )
                     await send({"type": "http.response.body", "body": reply.body})
                     return
         await self.app(scope, receive, send)
 
-    def django_headers(self, kind, secure, session_read):
-        key = (kind, secure, session_read)
-        if key not in self._headers:
-            self._headers[key] = django_headers(kind, secure, session_read)
-        return self._headers[key]
+    def headers(self, request, reply):
+        call, _headers, secure = request
+        own = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in reply.headers]
+        if reply.content_type is not None:
+            own.append((b"content-type", reply.content_type.encode("latin-1")))
+        key = (call.kind, secure)
+        django = self._headers.get(key)
+        if django is None:
+            django = self._headers[key] = django_headers(call.kind, secure)
+        return [*own, *django, (b"content-length", str(len(reply.body)).encode())]
 
     # --- which requests -------------------------------------------------------------
     def match(self, scope):
+        """(the typed request, the request's headers, whether it is HTTPS), or None
+        for Django's requests."""
         path = scope["path"]
-        query = scope.get("query_string", b"").decode("latin-1")
         match = TILE_PATH.match(path)
-        if match:
-            image_id, z, x, y, fmt = match.groups()
-            kind, image_id, tile = "rest", int(image_id), (int(z), int(x), int(y), FORMATS[fmt])
-        elif path == "/iip/" and "JTL=" in query.upper():
-            kind, image_id, tile = "iip", None, None
-        else:
+        if match is None and path != "/iip/":
             return None
+        raw_query = scope.get("query_string", b"")
+        if raw_query.count(b"&") >= settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:
+            return None  # Django's 400 for too many fields
         headers = auth.request_headers(scope["headers"])
         if "origin" in headers:
             return None  # CORS: Django's
@@ -239,125 +214,50 @@ class TileFastPath:
             return None  # Django's redirect to HTTPS
         if refused_agents and "user-agent" in headers:
             return None  # Django's 403, perhaps
-        return (kind, image_id, tile, query, headers, secure)
+        pairs = parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True)
+        etag = headers.get("if-none-match")
+        if match is None:
+            return IIPCall.read(pairs, etag), headers, secure
+        image_id, z, x, y, suffix = match.groups()
+        query = {}
+        for name, value in pairs:
+            query.setdefault(name, []).append(value)
+        call = TileRequest(int(image_id), int(z), int(x), int(y), FORMATS[suffix], query, etag)
+        return call, headers, secure
 
     # --- answering ----------------------------------------------------------------------
     async def answer(self, scope, request):
-        kind, image_id, tile, query, headers, _secure = request
-        pairs = parse_qsl(query, keep_blank_values=True)
-        user = self.known_user(kind, headers)
-        if user is None:
-            return await self.slow(request, pairs)
-        try:
-            image = self.known_image(user, kind, image_id)
-            data = service.open_data_if_open(image) if image is not None else None
-            if data is None or not data.has_pyramid:
-                return await self.slow(request, pairs)
-            return self.render(kind, image, data, tile, pairs, headers)
-        except Reply as reply:
-            return reply
-        except EngineError as exc:
-            return _engine_error(exc)
+        call, headers, _secure = request
+        user = self.known_user(headers)
+        if user is not None:
+            reply = answer(call, user, wait=False)
+            if reply is not None:
+                return reply
+        return await self.slow(request)
 
-    def answer_sync(self, request, pairs):
-        """The same answer, allowed to block (database, files)."""
-        kind, image_id, tile, _query, headers, _secure = request
+    def answer_sync(self, request):
+        """The same answer, allowed to block (database, files); None: Django answers."""
+        call, headers, _secure = request
         try:
-            user = self.user(kind, headers)
-            if kind == "iip":
-                try:
-                    parsed = iip.parse(pairs)
-                except ParameterError as exc:  # before the view reads the session
-                    raise json_reply(400, str(exc), session_read=False) from exc
-                if parsed.fif is None or _other_operation(parsed):
-                    return None  # Django answers
-                image = iip_lookup(user, parsed.fif)
-            else:
-                image = viewable_image_cached(user, image_id)
-            if image is None:
-                raise json_reply(404, "No such image.")
-            data = service.open_data(image)
-            return self.render(kind, image, data, tile, pairs, headers)
-        except Reply as reply:
-            return reply if reply.status else None
-        except (EngineError, OSError) as exc:
-            return _engine_error(exc)
+            user = self.user(headers)
+            return None if user is None else answer(call, user)
         finally:
             close_old_connections()
 
-    def render(self, kind, image, data, tile, pairs, headers):
-        try:
-            cuts = service.default_cuts(image, data)
-            if kind == "rest":
-                z, x, y, fmt = tile
-                if z >= data.grid.levels:
-                    raise ParameterError(f"z: {z} is outside 0..{data.grid.levels - 1}.")
-                params = rest_params.parse(_multi(pairs), data.channels, cuts, fmt)
-                rendered = service.tile(image, data, data.grid.levels - 1 - z, x, y, params)
-            else:
-                parsed = iip.parse(pairs)
-                if _other_operation(parsed):
-                    return None
-                params = iip.render_params(parsed, data.channels, cuts)
-                resolution, index = parsed.jtl
-                level = data.grid.level_from_iip(resolution)
-                col, row = data.grid.tile_from_index(level, index)
-                rendered = service.tile(image, data, level, col, row, params)
-        except ParameterError as exc:
-            raise _engine_error(exc) from exc
-        response_headers = [
-            (b"etag", rendered.etag.encode()),
-            (b"cache-control", cache_control(image).encode()),
-        ]
-        if headers.get("if-none-match") == rendered.etag:
-            return Reply(304, b"", response_headers)
-        response_headers.append((b"content-type", rendered.content_type.encode()))
-        return Reply(200, rendered.body, response_headers)
-
-    # --- identity and access, from the caches ----------------------------------------
-    def known_user(self, kind, headers):
+    # --- identity, from the caches ----------------------------------------------------
+    def known_user(self, headers):
         """The user if known without blocking, else None (ask ``user`` in a thread)."""
         creds = auth.credentials(headers)
-        _found, user = auth.peek_request_user(creds, api=kind == "rest")
+        _found, user = auth.peek_request_user(creds)
         if user is not None and auth.session_ended(creds):
             return None  # ``user`` hands it to Django
         return user  # None when unknown or refused (401): ``user`` decides, in a thread
 
-    def user(self, kind, headers):
+    def user(self, headers):
+        """The user, or None when Django answers: a refused token, or a cookie that
+        names no session (Django's answer deletes it)."""
         creds = auth.credentials(headers)
-        user = auth.request_user(creds, api=kind == "rest")
+        user = auth.request_user(creds)
         if user is None or auth.session_ended(creds):
-            # A refused token, or a cookie that names no session (Django's answer
-            # deletes it): Django answers, as it would.
-            raise Reply(0)
-        return user
-
-    def known_image(self, user, kind, image_id):
-        if kind != "rest":
-            return None  # IIP names may need the database: answered in a thread
-        found, image = peek_viewable_image(user, image_id)
-        if not found:
             return None
-        if image is None:
-            raise json_reply(404, "No such image.")
-        return image
-
-
-def _engine_error(exc):
-    """The JSON error the views give for the same failure."""
-    if isinstance(exc, ParameterError):
-        return json_reply(400, str(exc))
-    if isinstance(exc, InvalidFitsError):
-        return json_reply(422, f"The image file cannot be read: {exc}")
-    return json_reply(422, "The image file cannot be read.")
-
-
-def _other_operation(parsed):
-    return parsed.jtl is None or parsed.info or parsed.obj or parsed.val or parsed.pfl or parsed.rgn
-
-
-def _multi(pairs):
-    query = {}
-    for name, value in pairs:
-        query.setdefault(name, []).append(value)
-    return query
+        return user

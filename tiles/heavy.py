@@ -36,19 +36,39 @@ def capacity(kind):
     return settings.HEAVY_SLOTS[kind]
 
 
+class Slot:
+    """One slot of ``kind``, held until ``release()`` (once; later calls do nothing)."""
+
+    def __init__(self, kind):
+        self.kind = kind
+        with _lock:
+            taken = _busy.get(kind, 0)
+            if taken >= capacity(kind):
+                raise Busy(kind, max(1, settings.HEAVY_RETRY_AFTER))
+            _busy[kind] = taken + 1
+        self._held = True
+
+    def release(self):
+        with _lock:
+            if self._held:
+                self._held = False
+                _busy[self.kind] -= 1
+
+
+def hold(kind):
+    """Take one slot of ``kind`` or raise ``Busy`` at once; for work that outlives a
+    ``with`` block (a response streamed after the view returned)."""
+    return Slot(kind)
+
+
 @contextmanager
 def slot(kind):
     """Hold one slot of ``kind`` for the ``with`` block, or raise ``Busy`` at once."""
-    with _lock:
-        taken = _busy.get(kind, 0)
-        if taken >= capacity(kind):
-            raise Busy(kind, max(1, settings.HEAVY_RETRY_AFTER))
-        _busy[kind] = taken + 1
+    taken = Slot(kind)
     try:
         yield
     finally:
-        with _lock:
-            _busy[kind] -= 1
+        taken.release()
 
 
 def in_use(kind):

@@ -2,11 +2,14 @@
 
 Open images are kept in a per-process LRU (``ImageCache``), keyed by the image's id,
 checksum and version, so requests do not reopen files. Rendered tiles may be kept in the
-``tiles`` cache, keyed by their ETag. ETags are strong: a hash of the image version,
-whether its pyramid is used, the tile and the canonical rendering parameters.
+``tiles`` cache (``tiles/tile_cache.py``), keyed by their ETag. ETags are strong: a hash
+of the image version, whether its pyramid is used, the tile and the canonical rendering
+parameters. A ``Rendering`` knows its ETag before it is rendered: a matching
+``If-None-Match`` costs no rendering.
 """
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -18,11 +21,13 @@ from tiles.engine import CONTENT_TYPES, ImageCache, render_region, render_tile
 _open_images = ImageCache(size=getattr(settings, "FITSPORTAL_OPEN_IMAGES", 64))
 
 
-@dataclass
-class Rendered:
-    body: bytes
-    content_type: str
+@dataclass(slots=True)
+class Rendering:
+    """An image to render: its ``etag`` and ``content_type`` now, its bytes from ``body()``."""
+
     etag: str
+    content_type: str
+    body: Callable[[], bytes]
 
 
 def open_data(image):
@@ -83,17 +88,26 @@ def _cached(etag, produce):
 
 
 def tile(image, data, level, col, row, params):
+    """The ``Rendering`` of one tile (its grid position checked now)."""
+    data.grid.tile_box(level, col, row)  # a ParameterError outside the grid
     etag = etag_for(image, data, f"t{level}/{col}/{row}", params)
-    body = _cached(etag, lambda: render_tile(data, level, col, row, params))
-    return Rendered(body, CONTENT_TYPES[params.fmt], etag)
+    return Rendering(
+        etag,
+        CONTENT_TYPES[params.fmt],
+        lambda: _cached(etag, lambda: render_tile(data, level, col, row, params)),
+    )
 
 
 def region(image, data, level, box, params, max_pixels=None):
+    """The ``Rendering`` of a region snapshot: level pixels ``box`` = (x0, y0, x1, y1)."""
     x0, y0, x1, y1 = box
     etag = etag_for(image, data, f"r{level}/{x0},{y0},{x1},{y1}", params)
     limit = max_pixels or settings.MAX_REGION_PIXELS
-    body = render_region(data, level, x0, y0, x1, y1, params, max_pixels=limit)
-    return Rendered(body, CONTENT_TYPES[params.fmt], etag)
+    return Rendering(
+        etag,
+        CONTENT_TYPES[params.fmt],
+        lambda: render_region(data, level, x0, y0, x1, y1, params, max_pixels=limit),
+    )
 
 
 def cutout(data, box, channels):

@@ -1,75 +1,61 @@
 """REST endpoints for pixels: tiles, values, profiles, region snapshots, FITS cutouts.
 
-Each view: ask portal/permissions.py (404 for what the user may not see), parse
-(tiles/params.py: typed values within their caps), take a slot for a heavy operation
-(tiles/heavy.py: 503 when they are all taken), call the engine through tiles/service.py,
-build the response.
+Tiles and region snapshots are requests of ``tiles/answer.py``: the view reads the
+request into its typed form and sends what ``answer`` gives (the ASGI fast path sends
+the same for tiles). The science endpoints: ask portal/permissions.py (404 for what the
+user may not see), parse (tiles/params.py: typed values within their caps), take a slot
+for a heavy operation (tiles/heavy.py: 503 when they are all taken), call the engine,
+build the response; failures are mapped once (``answer.error_status``, through
+``portal/api/errors.py``).
 """
 
+from contextlib import suppress
+
+from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.http import Http404, HttpResponse, HttpResponseNotModified
+from django.http import HttpResponse, HttpResponseNotModified, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal import permissions
-from portal.models import Collection
 from tiles import heavy, service
 from tiles import params as rest_params
-from tiles.engine import ParameterError
+from tiles.answer import FORMATS, NoSuchImage, RegionRequest, TileRequest, answer, cache_control
+from tiles.engine.cutout import FitsCutout
 
-RENDER_PARAMETERS = [
-    OpenApiParameter("channel", int, description="1-based channel: mono mode"),
-    OpenApiParameter("min", float), OpenApiParameter("max", float),
-    OpenApiParameter("minmax", str, many=True, description="c:lo,hi per channel"),
-    OpenApiParameter("mix", str, many=True, description="c:r,g,b colour of channel c"),
-    OpenApiParameter("saturation", float), OpenApiParameter("stretch", str),
-    OpenApiParameter("contrast", float), OpenApiParameter("brightness", float),
-    OpenApiParameter("gamma", float), OpenApiParameter("colormap", str),
-    OpenApiParameter("invert", bool), OpenApiParameter("quality", int),
-]  # fmt: skip
+
+def http_response(reply):
+    """The ``HttpResponse`` of an ``Answer``: its status, type, headers and bytes."""
+    if reply.status == 304:
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(reply.body, status=reply.status, content_type=reply.content_type)
+    for name, value in reply.headers:
+        response[name] = value
+    return response
 
 
 def viewable(request, image_id):
     image = permissions.viewable_image_cached(request.user, image_id)
     if image is None:
-        raise Http404("No such image.")
+        raise NoSuchImage
     return image
 
 
-def cache_control(image):
-    if image.collection.visibility == Collection.PUBLIC:
-        return f"public, max-age={settings.TILE_MAX_AGE_PUBLIC}"
-    return f"private, max-age={settings.TILE_MAX_AGE_PRIVATE}"
-
-
-def image_response(request, image, rendered, filename=None):
-    headers = {"ETag": rendered.etag, "Cache-Control": cache_control(image)}
-    if request.headers.get("If-None-Match") == rendered.etag:
-        return HttpResponseNotModified(headers=headers)
-    response = HttpResponse(rendered.body, content_type=rendered.content_type, headers=headers)
-    if filename:
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+IMAGE_RESPONSES = {(200, "image/jpeg"): OpenApiTypes.BINARY}
 
 
 class TileView(APIView):
     """One tile: ``z`` = 0 is the coarsest level, ``x`` the column, ``y`` the row from the top."""
 
-    @extend_schema(
-        parameters=RENDER_PARAMETERS, responses={(200, "image/jpeg"): OpenApiTypes.BINARY}
-    )
+    @extend_schema(parameters=rest_params.openapi_parameters(), responses=IMAGE_RESPONSES)
     def get(self, request, image_id, z, x, y, fmt):
-        image = viewable(request, image_id)
-        data = service.open_data(image)
-        grid = data.grid
-        if z >= grid.levels:
-            raise ParameterError(f"z: {z} is outside 0..{grid.levels - 1}.")
-        cuts = service.default_cuts(image, data)
-        render = rest_params.parse(request.query_params, data.channels, cuts, _format(fmt))
-        rendered = service.tile(image, data, grid.levels - 1 - z, x, y, render)
-        return image_response(request, image, rendered)
+        query = dict(request.query_params.lists())
+        etag = request.headers.get("If-None-Match")
+        call = TileRequest(image_id, z, x, y, FORMATS[fmt], query, etag)
+        return http_response(answer(call, request.user))
 
 
 class RegionView(APIView):
@@ -77,18 +63,17 @@ class RegionView(APIView):
     top left, as the tiles), rendered at ``binning`` (a power of 2)."""
 
     @extend_schema(
-        parameters=RENDER_PARAMETERS, responses={(200, "image/jpeg"): OpenApiTypes.BINARY}
+        parameters=[
+            *(OpenApiParameter(k, int, required=True) for k in ("x1", "y1", "x2", "y2")),
+            OpenApiParameter("binning", int),
+            *rest_params.openapi_parameters(),
+        ],
+        responses=IMAGE_RESPONSES,
     )
     def get(self, request, image_id, fmt):
-        image = viewable(request, image_id)
-        data = service.open_data(image)
-        cuts = service.default_cuts(image, data)
-        level, box, render = rest_params.region_request(
-            request.query_params, data.grid, data.channels, cuts, _format(fmt)
-        )
-        with heavy.slot("region"):
-            rendered = service.region(image, data, level, box, render)
-        return image_response(request, image, rendered, filename=f"{image.pk}-region.{fmt}")
+        query = dict(request.query_params.lists())
+        call = RegionRequest(image_id, fmt, query, request.headers.get("If-None-Match"))
+        return http_response(answer(call, request.user))
 
 
 class ValuesView(APIView):
@@ -144,7 +129,11 @@ class ProfileView(APIView):
 
 
 class CutoutView(APIView):
-    """A FITS cutout of FITS pixels x1..x2, y1..y2 (1-based, inclusive), WCS included."""
+    """A FITS cutout of FITS pixels x1..x2, y1..y2 (1-based, inclusive), WCS included.
+
+    Streamed a strip of rows at a time (``tiles/engine/cutout.py``), each read in a
+    worker thread: memory stays at one strip whatever the cutout's size, under ASGI too
+    (an asynchronous iterator: Django would collect a synchronous one whole first)."""
 
     @extend_schema(
         parameters=[OpenApiParameter(k, int, required=True) for k in ("x1", "y1", "x2", "y2")]
@@ -155,13 +144,38 @@ class CutoutView(APIView):
         image = viewable(request, image_id)
         data = service.open_data(image)
         box, channels = rest_params.cutout_request(request.query_params, data.channels)
-        with heavy.slot("cutout"):
-            blob = service.cutout(data, box, channels)
-        response = HttpResponse(blob, content_type="application/fits")
+        cutout = FitsCutout(data, *box, channels, max_values=settings.MAX_CUTOUT_PIXELS)
+        stream = CutoutStream(cutout, heavy.hold("cutout"))
+        response = StreamingHttpResponse(stream, content_type="application/fits")
+        response["Content-Length"] = str(cutout.size)
         response["Content-Disposition"] = f'attachment; filename="{image.pk}-cutout.fits"'
         response["Cache-Control"] = cache_control(image)
         return response
 
 
-def _format(fmt):
-    return {"jpg": "jpeg", "jpeg": "jpeg", "png": "png", "webp": "webp"}[fmt]
+class CutoutStream:
+    """A cutout's bytes as an asynchronous iterator, its slot held until the response
+    is closed (sent, or the client gone: Django closes it either way)."""
+
+    def __init__(self, cutout, slot):
+        self._chunks = cutout.chunks()
+        self._slot = slot
+        self._next = sync_to_async(self._next_chunk, thread_sensitive=False)
+
+    def _next_chunk(self):
+        return next(self._chunks, None)
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        chunk = await self._next()
+        if chunk is None:
+            self.close()
+            raise StopAsyncIteration
+        return chunk
+
+    def close(self):
+        self._slot.release()
+        with suppress(ValueError):  # still being read in a thread (the client left)
+            self._chunks.close()

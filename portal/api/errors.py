@@ -1,4 +1,9 @@
-"""One mapping from failures to JSON responses: every API error is ``{"detail": ...}``."""
+"""One mapping from failures to JSON responses: every API error is ``{"detail": ...}``.
+
+Failures of the pixel endpoints (bad parameters, an image one may not see, a busy
+server, an unreadable file) are mapped by ``tiles.answer.error_status``, the mapping the
+tile answers use themselves; the others here.
+"""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
@@ -8,25 +13,16 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from portal.registration import RegistrationError
-from tiles.engine import InvalidFitsError, ParameterError
-from tiles.heavy import Busy
+from tiles.answer import error_status
 
 
 def json_exception_handler(exc, context):
     if isinstance(exc, RegistrationError):
         return Response({"detail": exc.message}, status=exc.status)
-    if isinstance(exc, ParameterError):
-        return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
-    if isinstance(exc, Busy):
-        return Response({"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE,
-                        headers={"Retry-After": str(exc.retry_after)})  # fmt: skip
-    if isinstance(exc, InvalidFitsError | OSError):
-        message = (
-            f"The image file cannot be read: {exc}"
-            if isinstance(exc, InvalidFitsError)
-            else ("The image file cannot be read.")
-        )
-        return Response({"detail": message}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+    mapped = error_status(exc)
+    if mapped is not None:
+        code, detail, headers = mapped
+        return Response({"detail": detail}, status=code, headers=dict(headers))
     if isinstance(exc, Http404):
         message = str(exc) if str(exc) and "matches the given query" not in str(exc) else None
         return Response({"detail": message or "Not found."}, status=status.HTTP_404_NOT_FOUND)

@@ -178,7 +178,7 @@ def test_info_headers_carry_the_cd_matrix_the_client_reads(linear):
     from astropy.io import fits
     from astropy.wcs import WCS
 
-    from tiles.iip_views import with_cd_matrix
+    from tiles.engine.describe import with_cd_matrix
 
     header = {"NAXIS": 2, "NAXIS1": 100, "NAXIS2": 80, "CTYPE1": "RA---TAN",
               "CTYPE2": "DEC--TAN", "CRVAL1": 10.0, "CRVAL2": -5.0, "CRPIX1": 50.0,
@@ -191,7 +191,7 @@ def test_info_headers_carry_the_cd_matrix_the_client_reads(linear):
 
 
 def test_info_headers_with_a_cd_or_without_a_wcs_are_left_alone():
-    from tiles.iip_views import with_cd_matrix
+    from tiles.engine.describe import with_cd_matrix
 
     with_cd = {"CTYPE1": "RA---TAN", "CD1_1": 1e-4, "CD2_2": 1e-4, "CDELT1": 5.0}
     assert with_cd_matrix(with_cd) is with_cd

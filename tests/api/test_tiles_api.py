@@ -73,7 +73,8 @@ def test_etag_and_304(client, ramp_image):
     url = f"/api/images/{ramp_image.pk}/tiles/2/1/1.jpg"
     first = client.get(url)
     etag = first["ETag"]
-    assert etag.startswith('"') and first["Cache-Control"].startswith("private, max-age=")
+    # Private: kept but asked again each time, so a revoked grant holds at the next tile.
+    assert etag.startswith('"') and first["Cache-Control"] == "private, no-cache"
     again = client.get(url, HTTP_IF_NONE_MATCH=etag)
     assert again.status_code == 304 and again.content == b""
     other = client.get(url + "?colormap=hot")
@@ -135,7 +136,9 @@ def test_values_profile_cutout(client, ramp_image):
     assert profile[2]["values"] == [10002.0]
     blob = client.get(f"/api/images/{pk}/cutout.fits?x1=11&y1=21&x2=20&y2=25")
     assert blob["Content-Type"] == "application/fits"
-    with fits.open(io.BytesIO(blob.content)) as hdus:
+    content = b"".join(blob)  # streamed: an asynchronous iterator, collected here
+    assert int(blob["Content-Length"]) == len(content) and len(content) % 2880 == 0
+    with fits.open(io.BytesIO(content)) as hdus:
         assert hdus[0].data.shape == (5, 10) and hdus[0].data[0, 0] == 200010.0
         assert hdus[0].header["CRPIX1"] == pytest.approx(ramp_image.header["CRPIX1"] - 10)
 
