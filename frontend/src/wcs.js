@@ -1,10 +1,18 @@
-// FITS celestial WCS in the browser (Calabretta & Greisen 2002, "paper II"), so the
-// viewer converts pixels and sky coordinates with no server round trip.
+// FITS celestial WCS in the browser (Greisen & Calabretta 2002, "paper I", and Calabretta
+// & Greisen 2002, "paper II"), so the viewer converts pixels and sky coordinates with no
+// server round trip.
 //
-// Pixels are FITS pixels: 1-based, x right, y up. Angles are degrees.
-// Projections: TAN, SIN, ARC, ZEA, STG (zenithal), CAR, AIT; CD or PC + CDELT or
-// CDELT + CROTA2 matrices; SIP distortions (A/B forward, AP/BP or iterations inverse);
-// TPV (TAN with the PVi_k polynomial of SCAMP-calibrated images, iterated inverse).
+// Pixels are FITS pixels: 1-based, x right, y up. Angles are degrees. Every projection of
+// paper II and HEALPix (projections.js), with their PVi_m parameters, PV1_1..4 (phi_0,
+// theta_0, LONPOLE, LATPOLE); CD or PC + CDELT or CDELT + CROTA2 matrices; SIP
+// distortions (A/B forward, AP/BP or iterations inverse); TPV (TAN with the PVi_k
+// polynomial of SCAMP-calibrated images, iterated inverse); the old NCP and GLS codes as
+// SIN and SFL. A header it cannot use gets a WCS whose isCelestial is false and whose
+// problem says why (also wcsProblem(header)). World coordinates are in the header's own
+// frame (frame: "equatorial", "galactic", "ecliptic", ...).
+import { ProjectionError, makeProjection } from "./projections.js";
+
+export { PROJECTIONS } from "./projections.js";
 
 const D2R = Math.PI / 180;
 const R2D = 180 / Math.PI;
@@ -14,8 +22,10 @@ const cosd = (a) => Math.cos(a * D2R);
 const atan2d = (y, x) => Math.atan2(y, x) * R2D;
 const asind = (v) => Math.asin(Math.max(-1, Math.min(1, v))) * R2D;
 
-const ZENITHAL = new Set(["TAN", "SIN", "ARC", "ZEA", "STG"]);
-const SUPPORTED = new Set([...ZENITHAL, "CAR", "AIT"]);
+// Longitude/latitude pairs of CTYPE (the first four characters) and the frame they name.
+const FRAMES = { RA: ["DEC", "equatorial"], GLON: ["GLAT", "galactic"], ELON: ["ELAT", "ecliptic"],
+  SLON: ["SLAT", "supergalactic"], HLON: ["HLAT", "helioecliptic"] };
+const UNIT_DEGREES = { "": 1, deg: 1, arcmin: 1 / 60, arcsec: 1 / 3600, mas: 1 / 3.6e6, rad: R2D };
 
 function number(header, key, fallback) {
   const value = header[key];
@@ -63,62 +73,153 @@ function polynomial(terms, u, v) {
   return sum;
 }
 
+class HeaderError extends Error {}
+
+// The celestial axes of a header: its frame and projection code, or HeaderError.
+function celestialAxes(header) {
+  const ctype1 = String(header.CTYPE1 ?? "").trim().toUpperCase();
+  const ctype2 = String(header.CTYPE2 ?? "").trim().toUpperCase();
+  if (!ctype1 && !ctype2) throw new HeaderError("the header has no WCS (no CTYPE1, CTYPE2)");
+  const lon = ctype1.slice(0, 4).replace(/-+$/, "");
+  const lat = ctype2.slice(0, 4).replace(/-+$/, "");
+  const pair = FRAMES[lon];
+  if (FRAMES[lat] || Object.values(FRAMES).some(([l]) => l === lon)) {
+    throw new HeaderError(`its axes are latitude first (CTYPE1 ${ctype1}, CTYPE2 ${ctype2}), which the viewer does not read`);
+  }
+  if (!pair || pair[0] !== lat) {
+    throw new HeaderError(`CTYPE1 ${ctype1 || "(blank)"} and CTYPE2 ${ctype2 || "(blank)"} are not a sky longitude and latitude`);
+  }
+  const code1 = ctype1.slice(5, 8);
+  const code2 = ctype2.slice(5, 8);
+  if (ctype1[4] !== "-" || ctype2[4] !== "-" || code1 !== code2) {
+    throw new HeaderError(`CTYPE1 ${ctype1} and CTYPE2 ${ctype2} do not name one projection`);
+  }
+  const suffix1 = ctype1.slice(8);
+  if (suffix1 !== ctype2.slice(8) || !["", "-SIP"].includes(suffix1)) {
+    throw new HeaderError(`the distortion ${suffix1 || ctype2.slice(8)} is not one the viewer knows`);
+  }
+  if (["TNX", "ZPX", "TPD"].includes(code1)) {
+    throw new HeaderError(`the ${code1} distortion is not one the viewer knows`);
+  }
+  for (const axis of [1, 2]) {
+    const unit = String(header[`CUNIT${axis}`] ?? "").trim();
+    if (!(unit in UNIT_DEGREES)) throw new HeaderError(`CUNIT${axis} '${unit}' is not an angle`);
+  }
+  return { frame: pair[1], code: code1, sip: suffix1 === "-SIP", ctype: [ctype1, ctype2] };
+}
+
+// Why a header's celestial WCS cannot be used, or null when it can.
+export function wcsProblem(header) {
+  return new WCS(header).problem;
+}
+
 export class WCS {
   constructor(header) {
-    const ctype1 = String(header.CTYPE1 || "");
-    const ctype2 = String(header.CTYPE2 || "");
-    this.projection = ctype1.length >= 8 ? ctype1.slice(5, 8).replace(/-/g, "") : "";
+    this.isCelestial = false;
+    this.problem = null;
+    try {
+      this.read(header || {});
+      this.isCelestial = true;
+    } catch (error) {
+      if (!(error instanceof HeaderError || error instanceof ProjectionError)) throw error;
+      this.problem = `The sky coordinates cannot be shown: ${error.message}.`;
+    }
+  }
+
+  read(header) {
+    const axes = celestialAxes(header);
+    this.frame = axes.frame;
+    let code = axes.code;
+    const pv = (m, fallback) => number(header, `PV2_${m}`, fallback);
+    let parameters = pv;
+    if (code === "NCP") { // the old AIPS code: SIN with eta = cot(delta_0)
+      const delta0 = number(header, "CRVAL2", 0);
+      if (delta0 === 0) throw new HeaderError("NCP at the equator is not a projection");
+      code = "SIN";
+      parameters = (m, fallback) => (m === 1 ? 0 : m === 2 ? cosd(delta0) / sind(delta0) : fallback);
+    } else if (code === "GLS") code = "SFL";
+    this.projection = code;
     // TPV is TAN with a polynomial on the intermediate world coordinates (axis 2's
     // polynomial takes (y, x)).
-    this.tpv = this.projection === "TPV"
-      ? [tpvCoefficients(header, 1), tpvCoefficients(header, 2)] : null;
-    if (this.tpv) this.projection = "TAN";
-    this.isCelestial = SUPPORTED.has(this.projection) && /^(RA|GLON|ELON)/.test(ctype1) &&
-      /^(DEC|GLAT|ELAT)/.test(ctype2);
+    this.tpv = code === "TPV" ? [tpvCoefficients(header, 1), tpvCoefficients(header, 2)] : null;
+    if (this.tpv) {
+      this.projection = "TAN";
+      parameters = (m, fallback) => fallback;
+    }
+    this.projector = makeProjection(this.projection, parameters);
+    const units = [1, 2].map((axis) => UNIT_DEGREES[String(header[`CUNIT${axis}`] ?? "").trim()]);
     this.crpix = [number(header, "CRPIX1", 0), number(header, "CRPIX2", 0)];
-    this.crval = [number(header, "CRVAL1", 0), number(header, "CRVAL2", 0)];
-    this.cd = matrix(header);
+    this.crval = [number(header, "CRVAL1", 0) * units[0], number(header, "CRVAL2", 0) * units[1]];
+    this.cd = matrix(header).map((row, i) => row.map((value) => value * units[i]));
     const det = this.cd[0][0] * this.cd[1][1] - this.cd[0][1] * this.cd[1][0];
+    if (!Number.isFinite(det) || det === 0) throw new HeaderError("its CD (or PC, CDELT) matrix is singular");
+    if (![...this.crpix, ...this.crval].every(Number.isFinite)) throw new HeaderError("CRPIX or CRVAL is not a number");
     this.cdInverse = [
       [this.cd[1][1] / det, -this.cd[0][1] / det],
       [-this.cd[1][0] / det, this.cd[0][0] / det],
     ];
-    const sipOn = /-SIP$/.test(ctype1);
-    this.sip = sipOn ? { a: sipTerms(header, "A"), b: sipTerms(header, "B"),
+    this.sip = axes.sip ? { a: sipTerms(header, "A"), b: sipTerms(header, "B"),
       ap: sipTerms(header, "AP"), bp: sipTerms(header, "BP") } : null;
+    if (this.sip && !(this.sip.a && this.sip.b)) this.sip = null;
+    this.setReference(header);
     this.setPole(header);
+  }
+
+  // The native coordinates of the reference point, (phi_0, theta_0): the projection's
+  // own unless PV1_1, PV1_2 move it, in which case the plane is offset to keep it at
+  // (x, y) = (0, 0).
+  setReference(header) {
+    const theta0Default = this.projector.theta0;
+    // TPV's PV1_k are its polynomial.
+    this.phi0 = this.tpv ? 0 : number(header, "PV1_1", 0);
+    this.theta0 = this.tpv ? theta0Default : number(header, "PV1_2", theta0Default);
+    this.offset = [0, 0];
+    if (this.phi0 !== 0 || this.theta0 !== theta0Default) {
+      this.offset = this.projector.project(this.phi0, this.theta0);
+      if (!this.offset.every(Number.isFinite)) {
+        throw new HeaderError("its reference point (PV1_1, PV1_2) is off the projection");
+      }
+    }
   }
 
   // The native longitude of the celestial pole and the pole's celestial coordinates.
   setPole(header) {
-    const zenithal = ZENITHAL.has(this.projection);
-    const theta0 = zenithal ? 90 : 0;
+    const { phi0, theta0 } = this;
     const [alpha0, delta0] = this.crval;
-    const phiP = number(header, "LONPOLE", delta0 >= theta0 ? 0 : 180);
+    const pv1 = (m, fallback) => (this.tpv ? fallback : number(header, `PV1_${m}`, fallback));
+    const phiP = number(header, "LONPOLE", pv1(3, phi0 + (delta0 >= theta0 ? 0 : 180)));
     this.phiP = phiP;
-    if (zenithal) {
+    if (theta0 === 90) {
       this.pole = [alpha0, delta0];
       return;
     }
-    const latpole = number(header, "LATPOLE", 90);
-    const base = atan2d(sind(theta0), cosd(theta0) * cosd(phiP));
-    const span = Math.acos(Math.max(-1, Math.min(1,
-      sind(delta0) / Math.sqrt(1 - (cosd(theta0) * sind(phiP)) ** 2)))) * R2D;
-    const candidates = [base + span, base - span].filter((d) => d >= -90 && d <= 90);
-    const deltaP = candidates.length === 0 ? base
-      : candidates.reduce((a, b) => (Math.abs(a - latpole) <= Math.abs(b - latpole) ? a : b));
+    const latpole = number(header, "LATPOLE", pv1(4, 90));
+    const dphi = phiP - phi0;
+    const base = atan2d(sind(theta0), cosd(theta0) * cosd(dphi));
+    const ratio = sind(delta0) / Math.sqrt(1 - (cosd(theta0) * sind(dphi)) ** 2);
+    if (Math.abs(ratio) > 1 + 1e-12) throw new HeaderError("no celestial pole fits its CRVAL, LONPOLE and projection");
+    const span = Math.acos(Math.max(-1, Math.min(1, ratio))) * R2D;
+    const candidates = [base + span, base - span].map(normalise180)
+      .filter((d) => d >= -90 - 1e-10 && d <= 90 + 1e-10).map((d) => Math.max(-90, Math.min(90, d)));
+    if (!candidates.length) throw new HeaderError("no celestial pole fits its CRVAL, LONPOLE and projection");
+    const deltaP = candidates.reduce((a, b) => (Math.abs(a - latpole) <= Math.abs(b - latpole) ? a : b));
     let alphaP;
     if (Math.abs(deltaP) > 90 - 1e-12) {
       // The celestial pole is the native pole: only the longitudes' origin remains.
-      alphaP = deltaP > 0 ? alpha0 + phiP - 180 : alpha0 - phiP;
+      alphaP = deltaP > 0 ? alpha0 + phiP - phi0 - 180 : alpha0 - phiP + phi0;
+    } else if (Math.abs(delta0) > 90 - 1e-12) {
+      alphaP = alpha0; // the reference point at a pole: any alpha_p, this one (as WCSLIB)
     } else {
-      alphaP = alpha0 - atan2d(sind(phiP) * cosd(theta0) / cosd(delta0),
+      alphaP = alpha0 - atan2d(sind(dphi) * cosd(theta0) / cosd(delta0),
         (sind(theta0) - sind(deltaP) * sind(delta0)) / (cosd(deltaP) * cosd(delta0)));
     }
     this.pole = [alphaP, deltaP];
   }
 
+  // World coordinates (degrees, the header's frame) of FITS pixel (x, y); [NaN, NaN]
+  // off the projected sphere or for a header it cannot use.
   pixelToWorld(x, y) {
+    if (!this.isCelestial) return [NaN, NaN];
     let u = x - this.crpix[0];
     let v = y - this.crpix[1];
     if (this.sip && this.sip.a) {
@@ -132,20 +233,26 @@ export class WCS {
     if (this.tpv) {
       [ix, iy] = [tpvPolynomial(this.tpv[0], ix, iy), tpvPolynomial(this.tpv[1], iy, ix)];
     }
-    const [phi, theta] = this.deproject(ix, iy);
+    const [phi, theta] = this.projector.deproject(ix + this.offset[0], iy + this.offset[1]);
+    if (!Number.isFinite(phi) || !Number.isFinite(theta)) return [NaN, NaN];
     return this.nativeToCelestial(phi, theta);
   }
 
+  // The FITS pixel of world coordinates (ra, dec); [NaN, NaN] where the projection cannot
+  // show them.
   worldToPixel(ra, dec) {
+    if (!this.isCelestial) return [NaN, NaN];
     const [phi, theta] = this.celestialToNative(ra, dec);
-    let [ix, iy] = this.project(phi, theta);
+    let [ix, iy] = this.projector.project(phi, theta);
+    if (!Number.isFinite(ix) || !Number.isFinite(iy)) return [NaN, NaN];
+    ix -= this.offset[0];
+    iy -= this.offset[1];
     if (this.tpv) [ix, iy] = this.tpvInverse(ix, iy);
     let u = this.cdInverse[0][0] * ix + this.cdInverse[0][1] * iy;
     let v = this.cdInverse[1][0] * ix + this.cdInverse[1][1] * iy;
     if (this.sip && this.sip.a) [u, v] = this.undistort(u, v);
     return [u + this.crpix[0], v + this.crpix[1]];
   }
-
   // The (x, y) whose TPV polynomials give (xi, eta): Newton's method, the Jacobian by
   // finite differences (the polynomials are close to the identity).
   tpvInverse(xi, eta) {
@@ -192,43 +299,6 @@ export class WCS {
     return [u, v];
   }
 
-  deproject(x, y) {
-    const p = this.projection;
-    if (p === "CAR") return [x, y];
-    if (p === "AIT") {
-      const z2 = 1 - (Math.PI * x / 720) ** 2 - (Math.PI * y / 360) ** 2;
-      const z = Math.sqrt(Math.max(z2, 0));
-      return [2 * atan2d(Math.PI * z * x / 360, 2 * z * z - 1), asind(Math.PI * y * z / 180)];
-    }
-    const r = Math.hypot(x, y);
-    const phi = r === 0 ? 0 : atan2d(x, -y);
-    let theta;
-    if (p === "TAN") theta = atan2d(R2D, r);
-    else if (p === "SIN") theta = Math.acos(Math.min(1, r * D2R)) * R2D;
-    else if (p === "ARC") theta = 90 - r;
-    else if (p === "ZEA") theta = 90 - 2 * asind(Math.PI * r / 360);
-    else if (p === "STG") theta = 90 - 2 * Math.atan(Math.PI * r / 360) * R2D;
-    else throw new Error(`projection ${p} is not supported`);
-    return [phi, theta];
-  }
-
-  project(phi, theta) {
-    const p = this.projection;
-    if (p === "CAR") return [normalise180(phi), theta];
-    if (p === "AIT") {
-      const gamma = R2D * Math.sqrt(2 / (1 + cosd(theta) * cosd(phi / 2)));
-      return [2 * gamma * cosd(theta) * sind(phi / 2), gamma * sind(theta)];
-    }
-    let r;
-    if (p === "TAN") r = R2D * cosd(theta) / sind(theta);
-    else if (p === "SIN") r = R2D * cosd(theta);
-    else if (p === "ARC") r = 90 - theta;
-    else if (p === "ZEA") r = (360 / Math.PI) * sind((90 - theta) / 2);
-    else if (p === "STG") r = (360 / Math.PI) * Math.tan(((90 - theta) / 2) * D2R);
-    else throw new Error(`projection ${p} is not supported`);
-    return [r * sind(phi), -r * cosd(phi)];
-  }
-
   nativeToCelestial(phi, theta) {
     const [alphaP, deltaP] = this.pole;
     const dphi = phi - this.phiP;
@@ -249,6 +319,7 @@ export class WCS {
 
   // Arcseconds per pixel at the reference point (geometric mean of the axes).
   pixelScale() {
+    if (!this.isCelestial) return NaN;
     const det = Math.abs(this.cd[0][0] * this.cd[1][1] - this.cd[0][1] * this.cd[1][0]);
     return Math.sqrt(det) * 3600;
   }

@@ -7,12 +7,14 @@ with astropy to better than 0.01 pixel over a 1000 x 800 image.
 import json
 import shutil
 import subprocess
+import warnings
 from pathlib import Path
 
+import astropy
 import numpy as np
 import pytest
 from astropy.io import fits
-from astropy.wcs import WCS
+from astropy.wcs import WCS, FITSFixedWarning
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULE = ROOT / "frontend" / "src" / "wcs.js"
@@ -199,3 +201,107 @@ def test_mosaic_extensions_use_their_own_wcs():
     # The mosaic header alone (CCD 1's solution) would be off by pixels elsewhere.
     single = WCS(fits.Header(global_header)).all_world2pix(world, 1)
     assert np.abs(single - pixels).max() > 1.0
+
+
+# The canonical one-per-projection headers of paper II (Calabretta's 1904-66 maps), read
+# from the installed astropy: every projection, the celestial pole on the image.
+MAPS = sorted((Path(astropy.__file__).parent / "wcs" / "tests" / "data" / "maps").glob("*.hdr"))
+
+
+def map_header(path):
+    return fits.Header.fromstring(path.read_bytes().decode("ascii"))
+
+
+def test_every_projection_of_paper_ii_has_a_map():
+    codes = {map_header(path)["CTYPE1"][5:8] for path in MAPS}
+    assert len(MAPS) >= 27
+    assert {"AZP", "SZP", "ZPN", "AIR", "CYP", "CEA", "MER", "SFL", "PAR", "MOL", "COP", "COD",
+            "COE", "COO", "BON", "PCO", "TSC", "CSC", "QSC", "HPX"} <= codes  # fmt: skip
+
+
+@pytest.mark.parametrize("zoom", [1, 6], ids=["map", "wide"])
+@pytest.mark.parametrize("path", MAPS, ids=[path.stem.split("_")[-1] for path in MAPS])
+def test_canonical_map_agrees_with_astropy(path, zoom):
+    """The map as astropy ships it, and 6 times wider (77 degrees across, over more of
+    each projection: several faces, facets, the far side of cones)."""
+    h = map_header(path)
+    if zoom != 1:
+        h["CDELT1"], h["CDELT2"] = h["CDELT1"] * zoom, h["CDELT2"] * zoom
+        h["CRPIX1"], h["CRPIX2"] = (
+            (h["CRPIX1"] - 96.5) / zoom + 96.5,
+            (h["CRPIX2"] - 96.5) / zoom + 96.5,
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FITSFixedWarning)
+        wcs = WCS(h)
+    # Every pixel centre of a 12 x 12 grid over the 192 x 192 map, and its corners.
+    xs, ys = np.meshgrid(np.linspace(0.5, 192.5, 12), np.linspace(0.5, 192.5, 12))
+    pixels = np.column_stack([xs.ravel(), ys.ravel()])
+    world = wcs.all_pix2world(pixels, 1)
+    valid = np.isfinite(world).all(axis=1)
+    pixels, world = pixels[valid], world[valid]
+    assert len(pixels) >= 60
+    header_dict = {k: v for k, v in h.items() if k not in ("COMMENT", "HISTORY", "")}
+    answer = run_node(header_dict, pixels, world)
+    assert answer["celestial"] is True, answer
+    js_world = np.array(answer["world"], dtype=float)
+    assert np.isfinite(js_world).all(), pixels[~np.isfinite(js_world).all(axis=1)]
+    # pixel -> world against astropy's, in pixels (its inverse of CSC is not exact, so
+    # the sky positions themselves are compared).
+    lon, lat = np.deg2rad(js_world.T)
+    lon0, lat0 = np.deg2rad(world.T)
+    cos_distance = np.sin(lat) * np.sin(lat0) + np.cos(lat) * np.cos(lat0) * np.cos(lon - lon0)
+    distance = np.rad2deg(np.arccos(np.clip(cos_distance, -1, 1)))
+    assert (distance / abs(h["CDELT2"])).max() < 0.01
+    # world -> pixel against astropy's, for the same sky positions.
+    js_pixels = np.array(answer["pixels"], dtype=float)
+    assert np.abs(js_pixels - wcs.all_world2pix(world, 1)).max() < 0.01
+
+
+UNUSABLE = {
+    "no WCS": ({"NAXIS": 2}, "no WCS"),
+    "linear axes": ({"CTYPE1": "X", "CTYPE2": "Y"}, "not a sky longitude and latitude"),
+    "latitude first": ({"CTYPE1": "DEC--TAN", "CTYPE2": "RA---TAN"}, "latitude first"),
+    "mixed": ({"CTYPE1": "RA---TAN", "CTYPE2": "DEC--SIN"}, "do not name one projection"),
+    "unknown code": ({"CTYPE1": "RA---XYZ", "CTYPE2": "DEC--XYZ"}, "XYZ projection"),
+    "IRAF TNX": ({"CTYPE1": "RA---TNX", "CTYPE2": "DEC--TNX"}, "TNX distortion"),
+    "singular": (
+        {
+            "CTYPE1": "RA---TAN",
+            "CTYPE2": "DEC--TAN",
+            "CD1_1": 1e-4,
+            "CD1_2": 1e-4,
+            "CD2_1": 1e-4,
+            "CD2_2": 1e-4,
+        },
+        "singular",
+    ),  # fmt: skip
+    "conic without theta_a": ({"CTYPE1": "RA---COE", "CTYPE2": "DEC--COE"}, "theta_a"),
+    "pixel units": ({"CTYPE1": "RA---TAN", "CTYPE2": "DEC--TAN", "CUNIT1": "pixel"}, "CUNIT1"),
+}
+
+
+def test_says_why_a_header_cannot_be_used():
+    program = (
+        f"import {{ WCS, wcsProblem }} from {json.dumps(MODULE.as_uri())};\n"
+        "let input = '';\n"
+        "process.stdin.on('data', (d) => { input += d; });\n"
+        "process.stdin.on('end', () => {\n"
+        "  const job = JSON.parse(input);\n"
+        "  process.stdout.write(JSON.stringify(job.headers.map((h) => {\n"
+        "    const wcs = new WCS(h);\n"
+        "    return { problem: wcsProblem(h), celestial: wcs.isCelestial,\n"
+        "             world: wcs.pixelToWorld(10, 10) };\n"
+        "  })));\n"
+        "});\n"
+    )
+    usable = {k: v for k, v in HEADERS["TAN-CD"].items() if k not in ("COMMENT", "HISTORY")}
+    headers = [h for h, _ in UNUSABLE.values()] + [usable]
+    answers = run_program(program, {"headers": headers})
+    for (name, (_, reason)), answer in zip(UNUSABLE.items(), answers[:-1], strict=True):
+        assert answer["celestial"] is False, name
+        assert answer["problem"].startswith("The sky coordinates cannot be shown: "), name
+        assert reason in answer["problem"], (name, answer["problem"])
+        assert answer["world"] == [None, None], name  # NaN, as JSON writes it
+    assert answers[-1]["problem"] is None
+    assert answers[-1]["celestial"] is True
