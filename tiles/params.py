@@ -1,30 +1,30 @@
-"""Parameters of the REST pixel endpoints, from a query string: the one place where they
-become typed values and meet their caps.
+"""Render parameters, declared once, and the REST query strings parsed against them.
 
-Rendering (tiles, region snapshots), all optional: ``channel`` (1-based: mono mode;
-absent: colour mode for a multi-channel image), ``min``/``max`` (cuts of the mono
-channel), ``minmax=c:lo,hi`` and ``mix=c:r,g,b`` (repeatable), ``saturation``,
-``stretch``, ``contrast``, ``brightness``, ``gamma``, ``colormap``, ``invert``,
-``quality``. Science access: ``x1, y1, x2, y2`` pixel boxes and lines, ``x, y`` points,
-``channel`` lists, histogram ``bins``. Numbers are parsed by ``tiles/iip.py`` (ASCII
-decimal only); caps are settings: ``MAX_PROFILE_POINTS`` and ``MAX_PROFILE_VALUES``
-(shared with IIP ``PFL``), ``MAX_REQUEST_CHANNELS``, ``MAX_HISTOGRAM_BINS``; region and
-cutout sizes are checked by the engine once clipped to the image (``MAX_REGION_PIXELS``,
-``MAX_CUTOUT_PIXELS``).
+``PARAMETERS`` is the one declaration of how a tile is rendered: each entry gives the
+REST name (also the ``RenderParams`` field it fills), its kind, range or choices,
+default, documentation, and its IIP name and default where the IIP protocol has one
+(``tiles/iip.py`` maps IIP requests onto the same entries). The REST parser below, the
+validation, the OpenAPI description (``openapi_parameters``) and the defaults clients
+receive (``client_defaults``, in the image detail) all read it: a new render parameter
+is one entry here and its implementation in the engine.
+
+Rendering (tiles, region snapshots), all optional: see ``PARAMETERS``. Science access:
+``x1, y1, x2, y2`` pixel boxes and lines, ``x, y`` points, ``channel`` lists, histogram
+``bins``. Numbers are parsed by ``tiles/numbers.py`` (ASCII decimal only); caps are
+settings: ``MAX_PROFILE_POINTS`` and ``MAX_PROFILE_VALUES`` (shared with IIP ``PFL``),
+``MAX_REQUEST_CHANNELS``, ``MAX_HISTOGRAM_BINS``; region and cutout sizes are checked by
+the engine once clipped to the image (``MAX_REGION_PIXELS``, ``MAX_CUTOUT_PIXELS``).
 """
 
-from django.conf import settings
+from dataclasses import dataclass, field
 
-from tiles.engine import (
-    COLORMAPS,
-    STRETCHES,
-    ParameterError,
-    RenderParams,
-    apply_saturation,
-    mix_from_iip,
-)
-from tiles.iip import (
-    _channel_prefixed,
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter
+
+from tiles.engine import COLORMAPS, STRETCHES, ParameterError, RenderParams, apply_saturation
+from tiles.engine import mix_from_iip as mix_from_rows
+from tiles.numbers import (
+    channel_prefixed,
     check_channel_count,
     check_mixed_channels,
     check_profile_values,
@@ -34,83 +34,195 @@ from tiles.iip import (
     profile_points,
 )
 
-DEFAULT_QUALITY = 90
-DEFAULT_GAMMA = 2.2
-# "v" carries the image version in client URLs (a new pyramid means new URLs): ignored here.
-KNOWN = {"channel", "min", "max", "minmax", "mix", "saturation", "stretch", "contrast",
-         "brightness", "gamma", "colormap", "invert", "quality", "v"}  # fmt: skip
+SCALAR_KINDS = ("number", "integer", "choice", "flag")
+_SAME = object()  # "the IIP default is the REST one"
 TRUE, FALSE = ("1", "true", "yes", "on", ""), ("0", "false", "no", "off")
 
 
+@dataclass(frozen=True)
+class Parameter:
+    """One render parameter.
+
+    ``kind``: ``number``, ``integer``, ``choice``, ``flag`` (scalars, parsed and
+    validated here from this entry alone), or ``channel``, ``cut``, ``rows`` (structured:
+    their meaning depends on the image's channels, parsed by the code below). A scalar
+    with ``renders`` fills the ``RenderParams`` field of its name. ``iip``: the IIP name
+    (None: REST only); ``iip_default``: the IIP protocol's default where it differs
+    (VisiOmatic's client takes the defaults from ``INFO``, so they are the protocol's).
+    """
+
+    name: str
+    kind: str
+    doc: str
+    default: object = None
+    low: float | None = None
+    high: float | None = None
+    choices: tuple = ()
+    aliases: dict = field(default_factory=dict)
+    iip: str | None = None
+    iip_default: object = _SAME
+    iip_choices: tuple | None = None
+    many: bool = False
+    renders: bool = True
+
+    @property
+    def iip_value(self):
+        """The value IIP applies when the parameter is missing."""
+        return self.default if self.iip_default is _SAME else self.iip_default
+
+    def value(self, text, name=None, choices=None):
+        """The typed value of ``text`` (the default if None); ``ParameterError`` naming
+        ``name`` (the REST name unless given) if malformed or out of range."""
+        if text is None:
+            return self.default
+        name = name or self.name
+        if self.kind == "number":
+            return number(name, text, self.low, self.high)
+        if self.kind == "integer":
+            return number(name, text, self.low, self.high, integer=True)
+        if self.kind == "flag":
+            word = text.strip().lower()
+            if word not in TRUE + FALSE:
+                raise ParameterError(f"{name}: expected true or false.")
+            return word in TRUE
+        if self.kind == "choice":
+            word = text.strip().lower()
+            word = self.aliases.get(word, word)
+            choices = choices or self.choices
+            if word not in choices:
+                raise ParameterError(f"{name}: '{text[:40]}' is not one of {', '.join(choices)}.")
+            return word
+        raise ValueError(f"{self.name} is not a scalar parameter")
+
+    def schema(self):
+        """Its OpenAPI schema (a dict)."""
+        types = {"number": "number", "integer": "integer", "choice": "string", "flag": "boolean",
+                 "channel": "integer", "cut": "number", "rows": "string"}  # fmt: skip
+        schema = {"type": types[self.kind]}
+        if self.low is not None:
+            schema["minimum"] = self.low
+        if self.high is not None:
+            schema["maximum"] = self.high
+        if self.choices:
+            schema["enum"] = list(self.choices)
+        if self.default is not None and not self.many:
+            schema["default"] = self.default
+        return schema
+
+
+PARAMETERS = (
+    Parameter("channel", "channel", iip="CHAN", low=1, doc=(
+        "1-based channel: mono mode on it. Absent: colour mode (every channel mixed) for "
+        "a multi-channel image; a one-channel image is always mono.")),
+    Parameter("min", "cut", doc="Lower cut of the mono channel (default: its default cut)."),
+    Parameter("max", "cut", doc="Upper cut of the mono channel (default: its default cut)."),
+    Parameter("minmax", "rows", many=True, iip="MINMAX", doc=(
+        "'c:lo,hi': the cuts of channel c (1-based), repeatable; other channels keep their "
+        "default cuts.")),
+    Parameter("mix", "rows", many=True, iip="MIX", doc=(
+        "'c:r,g,b': the colour of channel c in colour mode, repeatable; each colour is "
+        "interpolated across the channels between those given, times 3/N. None given: "
+        "every channel white.")),
+    Parameter("saturation", "number", default=1.0, low=0.0, high=10.0, renders=False, doc=(
+        "Colour saturation folded into the mix (1: as given, 0: grey).")),
+    Parameter("stretch", "choice", default="linear", choices=STRETCHES, doc=(
+        "Transfer function of the cut fraction before contrast and brightness.")),
+    Parameter("contrast", "number", default=1.0, low=0.0, high=1000.0, iip="CNT",
+              doc="Contrast: a factor on the cut fraction."),
+    Parameter("brightness", "number", default=0.0, low=-100.0, high=100.0, iip="BRT",
+              doc="Brightness: an offset of brightness x contrast / 100 on the cut fraction."),
+    Parameter("gamma", "number", default=2.2, low=0.2, high=5.0, iip="GAM",
+              doc="Display gamma: the output is the fraction to the power 1/gamma."),
+    Parameter("colormap", "choice", default="grey", choices=COLORMAPS, aliases={"gray": "grey"},
+              iip="CMP", iip_choices=("grey", "jet", "cold", "cool", "hot"),
+              doc="Colormap of a mono channel."),
+    Parameter("invert", "flag", default=False, iip="INV", doc="Invert the output levels."),
+    Parameter("quality", "integer", default=90, low=0, high=100, iip="QLT", iip_default=95,
+              doc="JPEG quality (IIP: 95, VisiOmatic's default)."),
+)  # fmt: skip
+BY_NAME = {p.name: p for p in PARAMETERS}
+SCALARS = tuple(p for p in PARAMETERS if p.kind in SCALAR_KINDS)
+# "v" carries the image version in client URLs (a new pyramid means new URLs): ignored here.
+IGNORED = {"v"}
+KNOWN = {p.name for p in PARAMETERS} | IGNORED
+
+
+def client_defaults():
+    """What a REST request applies for each scalar render parameter left out: the values
+    clients start from (and leave out of their URLs)."""
+    return {p.name: p.default for p in SCALARS}
+
+
+def describe():
+    """The declaration as JSON-ready dicts (name, kind, range, choices, default, doc)."""
+    return [
+        {"name": p.name, "kind": p.kind, **p.schema(), "many": p.many, "doc": p.doc}
+        for p in PARAMETERS
+    ]
+
+
+def openapi_parameters():
+    """The render parameters as drf-spectacular ``OpenApiParameter``s (tiles, regions)."""
+    return [
+        OpenApiParameter(p.name, p.schema(), description=p.doc, many=p.many or None)
+        for p in PARAMETERS
+    ]
+
+
 def parse(query, nchannels, default_cuts, fmt):
-    """``RenderParams`` from a Django ``QueryDict`` (or a dict of lists)."""
+    """``RenderParams`` from a Django ``QueryDict`` (or a dict of lists), for an image of
+    ``nchannels`` channels whose default cuts are ``default_cuts`` ((lo, hi) per channel)."""
     unknown = sorted(set(query) - KNOWN)
     if unknown:
         raise ParameterError(
             f"Unknown parameter '{unknown[0]}' (known: {', '.join(sorted(KNOWN))})."
         )
-
-    def last(name):
-        return _last(query, name)
-
-    def every(name):
-        return _every(query, name)
-
-    check_channel_count("minmax", len(every("minmax")))
-    check_channel_count("mix", len(every("mix")))
+    values = {p.name: p.value(_last(query, p.name)) for p in SCALARS}
+    check_channel_count("minmax", len(_every(query, "minmax")))
+    check_channel_count("mix", len(_every(query, "mix")))
     cuts = list(default_cuts)
-    for text in every("minmax"):
-        channel, rest = _channel_prefixed("minmax", text)
-        if channel > nchannels:
-            raise ParameterError(f"minmax: channel {channel} is outside 1..{nchannels}.")
-        cuts[channel - 1] = numbers("minmax", rest, 2)
-    channel = last("channel")
+    for channel, pair in _rows(query, "minmax", 2, nchannels).items():
+        cuts[channel] = pair
+    channel = _last(query, "channel")
     mono = None
     if channel is not None:
         mono = number("channel", channel, 1, nchannels, integer=True) - 1
     elif nchannels == 1:
         mono = 0
+    mix = None
     if mono is not None:
         lo, hi = cuts[mono]
-        if last("min") is not None:
-            lo = number("min", last("min"))
-        if last("max") is not None:
-            hi = number("max", last("max"))
+        if _last(query, "min") is not None:
+            lo = number("min", _last(query, "min"))
+        if _last(query, "max") is not None:
+            hi = number("max", _last(query, "max"))
         cuts[mono] = (lo, hi)
-    rows = {}
-    for text in every("mix"):
-        index, rest = _channel_prefixed("mix", text)
-        if index > nchannels:
-            raise ParameterError(f"mix: channel {index} is outside 1..{nchannels}.")
-        rows[index - 1] = numbers("mix", rest, 3)
-    if mono is None:
+        _rows(query, "mix", 3, nchannels)  # checked, unused in mono mode
+    else:
         check_mixed_channels(nchannels, "channel")
-    mix = mix_from_iip(rows, nchannels) if mono is None else None
-    saturation = last("saturation")
-    if saturation is not None and mix is not None:
-        mix = apply_saturation(mix, number("saturation", saturation, 0.0, 10.0))
-    invert = (last("invert") or "0").strip().lower()
-    if invert not in TRUE + FALSE:
-        raise ParameterError("invert: expected true or false.")
-    stretch = last("stretch") or "linear"
-    if stretch not in STRETCHES:
-        raise ParameterError(f"stretch: '{stretch[:40]}' is not one of {', '.join(STRETCHES)}.")
-    colormap = (last("colormap") or "grey").lower()
-    if colormap not in COLORMAPS:
-        raise ParameterError(f"colormap: '{colormap[:40]}' is not one of {', '.join(COLORMAPS)}.")
+        mix = mix_from_rows(_rows(query, "mix", 3, nchannels), nchannels)
+        mix = apply_saturation(mix, values["saturation"])
+    return render_params(values, cuts, mono, mix, fmt)
+
+
+def render_params(values, cuts, channel, mix, fmt):
+    """``RenderParams`` of typed scalar ``values`` (by name; declared defaults for those
+    missing), the cuts, mono channel (0-based) or None and mix."""
+    fields = {p.name: values.get(p.name, p.default) for p in SCALARS if p.renders}
     return RenderParams(
-        minmax=tuple(tuple(pair) for pair in cuts),
-        channel=mono,
-        mix=mix,
-        colormap=colormap,
-        invert=invert in TRUE,
-        contrast=number("contrast", last("contrast") or "1", 0.0, 1000.0),
-        brightness=number("brightness", last("brightness") or "0", -100.0, 100.0),
-        gamma=number("gamma", last("gamma") or str(DEFAULT_GAMMA), 0.2, 5.0),
-        stretch=stretch,
-        quality=number("quality", last("quality") or str(DEFAULT_QUALITY), 0, 100, integer=True),
-        fmt=fmt,
+        minmax=tuple(tuple(pair) for pair in cuts), channel=channel, mix=mix, fmt=fmt, **fields
     )
+
+
+def _rows(query, name, count, nchannels):
+    """{channel (0-based): values} of the repeatable ``c:v1,...`` parameter ``name``."""
+    rows = {}
+    for text in _every(query, name):
+        channel, rest = channel_prefixed(name, text)
+        if channel > nchannels:
+            raise ParameterError(f"{name}: channel {channel} is outside 1..{nchannels}.")
+        rows[channel - 1] = numbers(name, rest, count)
+    return rows
 
 
 REGION_ONLY = {"x1", "y1", "x2", "y2", "binning"}

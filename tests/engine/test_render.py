@@ -15,7 +15,7 @@ from tiles.engine import (
 from tiles.engine.colormaps import TABLES
 
 
-def iip_mono(x, lo, hi, contrast=1.0, brightness=0.0, gamma=2.2, invert=False):
+def iip_mono(x, lo, hi, contrast=1.0, brightness=0.0, gamma=1.0, invert=False):
     f = contrast / (hi - lo) if hi > lo else 1e30
     v = np.clip((x.astype(np.float64) - lo) * f + 0.01 * contrast * brightness, 0, 1)
     v[np.isnan(v)] = 0
@@ -35,7 +35,7 @@ def plane():
     "kw",
     [
         {},
-        {"gamma": 1.0},
+        {"gamma": 2.2},
         {"contrast": 2.5, "brightness": -10.0},
         {"contrast": 0.5, "brightness": 30.0, "gamma": 0.5},
         {"invert": True},

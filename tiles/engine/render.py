@@ -40,6 +40,10 @@ class RenderParams:
     ``channel`` set: mono mode on that channel; None: colour mode over every channel.
     ``minmax``: (lo, hi) per channel of the image. ``mix``: per channel its (r, g, b)
     weights (the columns of the 3 x N matrix), or None for all ones.
+
+    The defaults here are neutral (no gamma, libjpeg's usual quality of 75), for callers
+    of the engine itself: what the portal serves when a parameter is left out is declared
+    in ``tiles/params.py``, which always gives every field.
     """
 
     minmax: tuple
@@ -49,9 +53,9 @@ class RenderParams:
     invert: bool = False
     contrast: float = 1.0
     brightness: float = 0.0
-    gamma: float = 2.2
+    gamma: float = 1.0
     stretch: str = "linear"
-    quality: int = 90
+    quality: int = 75
     fmt: str = "jpeg"
     _key: str = field(default="", compare=False, repr=False)
 

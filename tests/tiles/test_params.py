@@ -1,0 +1,113 @@
+"""The render parameters' declaration and the REST parser that reads it."""
+
+import re
+
+import pytest
+from django.http import QueryDict
+
+from tiles import params
+from tiles.engine import ParameterError, RenderParams, mix_from_iip
+
+CUTS3 = [(0.0, 10.0), (1.0, 11.0), (2.0, 12.0)]
+
+
+def parse(text, nchannels=1, cuts=None, fmt="jpeg"):
+    return params.parse(QueryDict(text), nchannels, cuts or CUTS3[:nchannels], fmt)
+
+
+def test_left_out_parameters_take_the_declared_defaults():
+    rendered = parse("")
+    assert (rendered.gamma, rendered.quality, rendered.contrast, rendered.brightness) == (
+        2.2, 90, 1.0, 0.0,
+    )  # fmt: skip
+    assert (rendered.colormap, rendered.stretch, rendered.invert) == ("grey", "linear", False)
+    assert rendered.minmax == ((0.0, 10.0),) and rendered.channel == 0 and rendered.mix is None
+    assert params.client_defaults() == {
+        "saturation": 1.0, "stretch": "linear", "contrast": 1.0, "brightness": 0.0,
+        "gamma": 2.2, "colormap": "grey", "invert": False, "quality": 90,
+    }  # fmt: skip
+
+
+def test_given_parameters_are_typed():
+    rendered = parse("gamma=1.5&quality=70&contrast=2&brightness=-3&colormap=GRAY"
+                     "&stretch=asinh&invert=yes")  # fmt: skip
+    assert (rendered.gamma, rendered.quality, rendered.contrast, rendered.brightness) == (
+        1.5, 70, 2.0, -3.0,
+    )  # fmt: skip
+    assert (rendered.colormap, rendered.stretch, rendered.invert) == ("grey", "asinh", True)
+    assert isinstance(rendered.quality, int)
+    assert parse("invert=0").invert is False and parse("invert=").invert is True
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("gamma=0.1", "gamma: 0.1 is out of range [0.2, 5.0]"),
+        ("gamma=9", "out of range"),
+        ("quality=101", "quality: 101 is out of range"),
+        ("quality=9.5", "quality: '9.5' is not an integer"),
+        ("contrast=nan", "contrast: 'nan' is not a finite number"),
+        ("brightness=-101", "brightness"),
+        ("colormap=rainbow", "colormap: 'rainbow' is not one of grey"),
+        ("stretch=cubic", "stretch: 'cubic' is not one of linear"),
+        ("invert=maybe", "invert: expected true or false"),
+        ("saturation=11", "saturation"),
+        ("size=3", "Unknown parameter 'size'"),
+        ("minmax=2:0,1", "minmax: channel 2 is outside 1..1"),
+        ("minmax=1:0", "minmax: expected 2 values"),
+        ("mix=1:1,1", "mix: expected 3 values"),
+        ("channel=2", "channel: 2 is out of range [1, 1]"),
+    ],
+)
+def test_bad_values_name_the_parameter(query, message):
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        parse(query)
+
+
+def test_every_declared_name_is_known_and_only_those():
+    declared = {p.name for p in params.PARAMETERS}
+    assert declared | {"v"} == params.KNOWN
+    parse("v=7")  # the client's cache buster: accepted, ignored
+    with pytest.raises(ParameterError, match="known: brightness, channel"):
+        parse("zoom=1")
+
+
+def test_cuts_mono_and_colour():
+    mono = parse("channel=2&minmax=2:5,6&minmax=1:-1,1", nchannels=3)
+    assert mono.channel == 1 and mono.minmax == ((-1.0, 1.0), (5.0, 6.0), (2.0, 12.0))
+    assert parse("min=3&max=4").minmax == ((3.0, 4.0),)
+    colour = parse("minmax=3:7,8&min=100", nchannels=3)  # min/max: mono only
+    assert colour.channel is None and colour.minmax == ((0.0, 10.0), (1.0, 11.0), (7.0, 8.0))
+
+
+def test_mix_rows_and_saturation():
+    rendered = parse("mix=1:1,0,0&mix=3:0,0,1", nchannels=3)
+    assert rendered.mix == mix_from_iip({0: (1, 0, 0), 2: (0, 0, 1)}, 3)
+    grey = parse("mix=1:1,0,0&mix=3:0,0,1&saturation=0", nchannels=3)
+    assert all(r == g == b for r, g, b in grey.mix)
+    assert parse("mix=1:1,0,0", nchannels=1).mix is None  # mono: checked, not used
+
+
+def test_render_params_fill_every_field_from_the_declaration():
+    """No served value comes from the engine's own (neutral) defaults."""
+    built = params.render_params({}, [(0.0, 1.0)], 0, None, "png")
+    engine = RenderParams(minmax=((0.0, 1.0),))
+    assert built.gamma == 2.2 != engine.gamma and built.quality == 90 != engine.quality
+    assert built.fmt == "png"
+
+
+def test_openapi_parameters_come_from_the_declaration():
+    described = {p.name: p for p in params.openapi_parameters()}
+    assert list(described) == [p.name for p in params.PARAMETERS]
+    gamma = described["gamma"]
+    assert gamma.type == {"type": "number", "minimum": 0.2, "maximum": 5.0, "default": 2.2}
+    assert "1/gamma" in gamma.description
+    assert described["colormap"].type["enum"][:2] == ["grey", "jet"]
+    assert described["quality"].type["type"] == "integer" and described["mix"].many
+
+
+def test_the_schema_lists_the_declared_parameters(client, db):
+    schema = client.get("/api/schema/?format=json").json()
+    tile = next(v for k, v in schema["paths"].items() if "{z}" in k or "tiles" in k)
+    names = {p["name"] for p in tile["get"]["parameters"] if p["in"] == "query"}
+    assert {p.name for p in params.PARAMETERS} <= names
