@@ -362,3 +362,14 @@ LOGGING = {
         "fitsportal": {"level": os.environ.get("FITSPORTAL_LOG_LEVEL", "INFO")},
     },
 }
+
+# --- archive search (archive/) ------------------------------------------------------
+INSTALLED_APPS.append("archive")
+# Header keywords tried before the defaults for the searchable columns, e.g.
+# "band=WAVEBAND,FILT_ID;object=FIELD" (archive/keywords.py documents the mapping).
+from archive.keywords import parse_keywords_setting  # noqa: E402
+
+ARCHIVE_KEYWORDS = parse_keywords_setting(os.environ.get("FITSPORTAL_ARCHIVE_KEYWORDS", ""))
+# Candidate rows a spatial search examines per request at most (then a partial page
+# with its cursor): bounds a request's time whatever the query.
+ARCHIVE_MAX_EXAMINED = envint("FITSPORTAL_ARCHIVE_MAX_EXAMINED", 5000)

@@ -1,0 +1,106 @@
+"""Filling the archive's rows of an image: at registration, when it changes, and for
+images registered before (``manage.py index_images``, the data migration).
+
+``describe`` reads headers only: the image's stored header and, when the file is
+there, its primary header and (for a mosaic) each extension's WCS, so that a mosaic's
+footprint is the union of its extensions'. Without the file the stored header alone
+is used (the mosaic header, whose WCS spans the whole mosaic).
+"""
+
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+
+from archive import keywords, sky
+
+log = logging.getLogger("fitsportal.archive")
+
+
+@dataclass
+class Description:
+    values: dict  # ImageMetadata columns
+    cells: list = field(default_factory=list)  # NUNIQ integers
+    words: list = field(default_factory=list)
+
+
+def describe(image):
+    """The ``Description`` of an Image (or any object with its fields)."""
+    headers, parts = _file_headers(image)
+    stored = sky.header_from_json(image.header or {})
+    if not parts:
+        corners = sky.footprint_corners(stored, image.width, image.height)
+        parts = [corners] if corners else []
+    values = keywords.normalised_values(
+        [image.header or {}] + headers, keywords.keyword_mapping(settings.ARCHIVE_KEYWORDS)
+    )
+    values["pixel_scale"] = sky.pixel_scale_arcsec(stored)
+    _, bunit = keywords.lookup([image.header or {}] + headers, ["BUNIT"])
+    values["bunit"] = keywords.text(bunit) if bunit is not None else ""
+    values.update(ra=None, dec=None, radius=None, polygons=[])
+    cells = []
+    if parts:
+        polygons = [sky.Polygon(corners) for corners in parts]
+        values["ra"], values["dec"], values["radius"] = sky.footprint_summary(polygons)
+        values["polygons"] = [[[round(ra, 9), round(dec, 9)] for ra, dec in p] for p in parts]
+        cells = sky.footprint_cells([sky.Polygon(c) for c in values["polygons"]])
+    text = " ".join([image.title or "", image.name or "", values["object"]])
+    words = sorted(set(keywords.words(text)) | ({values["object_key"]} - {""}))
+    return Description(values=values, cells=cells, words=[w[:100] for w in words])
+
+
+def _file_headers(image):
+    """([primary header as a dict], [corners of each mosaic extension]) read from the
+    file, or ([], []) when it cannot be read."""
+    from tiles.engine.errors import InvalidFitsError
+    from tiles.engine.inventory import header_to_json, open_fits
+    from tiles.engine.layout import plan_layout
+
+    if not image.path:
+        return [], []
+    try:
+        with open_fits(image.path) as hdulist:
+            primary = header_to_json(hdulist[0].header)
+            parts = []
+            if image.kind == "mosaic":
+                layout = plan_layout(hdulist)
+                for placement in layout.placements:
+                    corners = sky.footprint_corners(hdulist[placement.hdu].header)
+                    if corners:
+                        parts.append(corners)
+            return [primary], parts
+    except (InvalidFitsError, OSError, ValueError) as exc:
+        log.info("archive: headers of %s not read from its file: %s", image.pk, exc)
+        return [], []
+
+
+def store(image, description=None):
+    """Write the archive rows of ``image`` (replacing any)."""
+    from archive.models import ImageMetadata, SearchWord, SkyCell
+
+    description = description or describe(image)
+    with transaction.atomic():
+        ImageMetadata.objects.update_or_create(image_id=image.pk, defaults=description.values)
+        SkyCell.objects.filter(image_id=image.pk).delete()
+        SkyCell.objects.bulk_create(SkyCell(image_id=image.pk, cell=c) for c in description.cells)
+        SearchWord.objects.filter(image_id=image.pk).delete()
+        SearchWord.objects.bulk_create(
+            SearchWord(image_id=image.pk, word=w) for w in description.words
+        )
+
+
+def image_saved(instance, raw=False, **kwargs):
+    """post_save of portal.Image: (re)index it. A failure to read leaves the image
+    searchable by what its stored header says; it never fails the save."""
+    if raw:
+        return
+    try:
+        store(instance)
+    except Exception:
+        log.exception("archive: image %s not indexed", instance.pk)
+        with contextlib.suppress(Exception):
+            from archive.models import ImageMetadata
+
+            ImageMetadata.objects.get_or_create(image_id=instance.pk)

@@ -1,0 +1,392 @@
+"""Searching the images a user may see: parameters in, one page of images out.
+
+``SearchQuery.parse(params)`` validates the query string (``QueryError`` with a message
+otherwise); ``search(user, query)`` returns a ``Page``. Every search starts from
+``Image.objects.visible_to(user)`` (portal/permissions.py decides), then:
+
+- spatial: ``ra``, ``dec``, ``radius`` (a cone: footprints that come within ``radius``
+  of the position), ``box=ra_min,dec_min,ra_max,dec_max`` (footprints that meet the
+  box; ra_min > ra_max goes through ra = 0), ``contains=ra,dec`` (footprints holding
+  the position); ICRS degrees. Candidates come from the HEALPix cell index, then the
+  exact test of ``archive/sky.py`` decides, row by row;
+- ``q``: words of the title, object or file name (each a prefix of one of them);
+- ``object`` (case, spaces and punctuation aside), ``filter``, ``instrument``,
+  ``telescope``, ``bunit`` (exact; several values comma-separated), ``date_min``,
+  ``date_max`` (ISO dates or times, UTC; or MJD), ``exptime_min``/``_max`` (s),
+  ``pixel_scale_min``/``_max`` (arcsec), ``state``, ``collection`` (slug);
+- ``header.KEYWORD=value``: any keyword of the stored header (not indexed: narrow with
+  the others first);
+- ``sort`` (``-`` for descending) and ``cursor``: keyset pages, stable while images are
+  added or removed. Images without a value of the sort column come after the others,
+  either way.
+
+A spatial search examines at most ``ARCHIVE_MAX_EXAMINED`` candidates per page: a page
+may then hold fewer images than asked, with a cursor to go on.
+"""
+
+import base64
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils.dateparse import parse_date, parse_datetime
+
+from archive import keywords, sky
+from archive.models import SearchWord, SkyCell
+from portal.models import Image
+
+
+class QueryError(ValueError):
+    """A search parameter that cannot be used; the message is for the user."""
+
+
+# sort name -> (column of the Image queryset, may be null)
+SORTS = {
+    "date_obs": ("meta__date_obs", True),
+    "exptime": ("meta__exptime", True),
+    "pixel_scale": ("meta__pixel_scale", True),
+    "object": ("meta__object", False),
+    "filter": ("meta__band", False),
+    "instrument": ("meta__instrument", False),
+    "telescope": ("meta__telescope", False),
+    "id": ("pk", False),
+}
+DEFAULT_SORT = "-date_obs"
+TEXT_FILTERS = {
+    "filter": "band",
+    "instrument": "instrument",
+    "telescope": "telescope",
+    "bunit": "bunit",
+}
+RANGE_FILTERS = {"exptime": "exptime", "pixel_scale": "pixel_scale"}
+MAX_VALUES = 50  # comma-separated values of one filter
+MAX_WORDS = 8
+MAX_HEADER_FILTERS = 10
+_KEYWORD = re.compile(r"^[A-Z0-9_-]{1,8}$")
+
+
+@dataclass
+class SearchQuery:
+    filters: Q = field(default_factory=Q)
+    subqueries: list = field(default_factory=list)  # Q objects each applied with .filter
+    spatial: object = None  # a Cone, Box or Contains
+    sort: str = DEFAULT_SORT
+    cursor: tuple = None  # (phase, value, id)
+    page_size: int = 50
+
+    @classmethod
+    def parse(cls, params, page_size=50, max_page_size=500):
+        query = cls()
+        query.page_size = _int(params, "page_size", page_size, 1, max_page_size)
+        query.spatial = _spatial(params)
+        query.filters, query.subqueries = _filters(params)
+        sort = params.get("sort") or DEFAULT_SORT
+        if sort.lstrip("-") not in SORTS:
+            raise QueryError(f"sort: one of {', '.join(SORTS)}, '-' first for descending.")
+        query.sort = sort
+        if params.get("cursor"):
+            query.cursor = decode_cursor(params["cursor"], sort)
+        return query
+
+
+# --- spatial predicates ----------------------------------------------------------------
+
+
+@dataclass
+class Cone:
+    ra: float
+    dec: float
+    radius: float
+
+    def cell_filter(self):
+        return _ranges_q(sky.disc_ranges([(self.ra, self.dec, self.radius)]))
+
+    def matches(self, meta):
+        centre = sky.unit_vectors(self.ra, self.dec)
+        if meta.ra is None:
+            return False
+        distance = float(sky.angle(centre, sky.unit_vectors(meta.ra, meta.dec)))
+        if distance > self.radius + meta.radius + 1e-9:
+            return False
+        return any(sky.Polygon(c).distance(centre) <= self.radius for c in meta.polygons)
+
+
+@dataclass
+class Contains:
+    ra: float
+    dec: float
+
+    def cell_filter(self):
+        return Q(cell__in=sky.point_cells(self.ra, self.dec))
+
+    def matches(self, meta):
+        point = sky.unit_vectors(self.ra, self.dec)
+        return any(bool(sky.Polygon(c).contains(point)) for c in meta.polygons)
+
+
+@dataclass
+class BoxQuery:
+    box: sky.Box
+
+    def cell_filter(self):
+        return _ranges_q(sky.disc_ranges(sky.box_discs(self.box)))
+
+    def matches(self, meta):
+        return any(sky.Polygon(c).intersects_box(self.box) for c in meta.polygons)
+
+
+def _ranges_q(ranges):
+    q = Q(pk__in=[])
+    for low, high in ranges:
+        q |= Q(cell__gte=low, cell__lt=high)
+    return q
+
+
+def _spatial(params):
+    given = [name for name in ("ra", "dec", "radius") if params.get(name) not in (None, "")]
+    chosen = [bool(given), bool(params.get("box")), bool(params.get("contains"))]
+    if sum(chosen) > 1:
+        raise QueryError("Give one of a cone (ra, dec, radius), box or contains.")
+    if given:
+        if len(given) < 3:
+            raise QueryError("A cone needs ra, dec and radius (degrees).")
+        ra, dec = _position(params["ra"], params["dec"], "ra/dec")
+        radius = _float(params["radius"], "radius")
+        if not 0 < radius <= 90:
+            raise QueryError("radius: degrees, more than 0 and at most 90.")
+        return Cone(ra, dec, radius)
+    if params.get("contains"):
+        parts = params["contains"].split(",")
+        if len(parts) != 2:
+            raise QueryError("contains: ra,dec in degrees.")
+        return Contains(*_position(*parts, "contains"))
+    if params.get("box"):
+        parts = params["box"].split(",")
+        if len(parts) != 4:
+            raise QueryError("box: ra_min,dec_min,ra_max,dec_max in degrees.")
+        ra_min, dec_min = _position(parts[0], parts[1], "box")
+        ra_max, dec_max = _position(parts[2], parts[3], "box")
+        if dec_min > dec_max:
+            raise QueryError("box: dec_min must not be more than dec_max.")
+        return BoxQuery(sky.Box(ra_min, dec_min, ra_max, dec_max))
+    return None
+
+
+def _position(ra, dec, name):
+    ra, dec = _float(ra, name), _float(dec, name)
+    if not (0 <= ra <= 360 and -90 <= dec <= 90):
+        raise QueryError(f"{name}: ra in [0, 360] and dec in [-90, 90] degrees.")
+    return ra % 360.0 if ra < 360 else 360.0, dec
+
+
+def _float(text, name):
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise QueryError(f"{name}: not a number: {str(text)[:40]!r}.") from None
+    if not math.isfinite(value):
+        raise QueryError(f"{name}: not a finite number.")
+    return value
+
+
+def _int(params, name, default, low, high):
+    text = params.get(name)
+    if text in (None, ""):
+        return default
+    if not re.fullmatch(r"[0-9]{1,6}", str(text)):
+        raise QueryError(f"{name}: a whole number from {low} to {high}.")
+    return max(low, min(high, int(text)))
+
+
+# --- other filters ---------------------------------------------------------------------
+
+
+def _filters(params):
+    q, subqueries = Q(), []
+    for term in _words(params.get("q", "")):
+        upper = term[:-1] + chr(ord(term[-1]) + 1)  # words are [a-z0-9]: a prefix range
+        words = SearchWord.objects.filter(word__gte=term, word__lt=upper)
+        subqueries.append(Q(pk__in=words.values("image_id")))
+    if params.get("object"):
+        key = keywords.object_key(params["object"])
+        if not key:
+            raise QueryError("object: a name with letters or digits.")
+        q &= Q(meta__object_key=key)
+    for name, column in TEXT_FILTERS.items():
+        if params.get(name):
+            values = [v.strip() for v in params[name].split(",") if v.strip()][:MAX_VALUES]
+            q &= Q(**{f"meta__{column}__in": values})
+    for name, column in RANGE_FILTERS.items():
+        for bound, lookup in (("min", "gte"), ("max", "lte")):
+            if params.get(f"{name}_{bound}") not in (None, ""):
+                value = _float(params[f"{name}_{bound}"], f"{name}_{bound}")
+                q &= Q(**{f"meta__{column}__{lookup}": value})
+    for bound, lookup in (("min", "gte"), ("max", "lte")):
+        if params.get(f"date_{bound}"):
+            q &= Q(**{f"meta__date_obs__{lookup}": _moment(params[f"date_{bound}"], bound)})
+    if params.get("state"):
+        states = params["state"].split(",")
+        if not set(states) <= {s for s, _ in Image.STATE_CHOICES}:
+            raise QueryError("state: pending, warming, ready or failed (comma-separated).")
+        q &= Q(state__in=states)
+    if params.get("collection"):
+        q &= Q(collection__slug=params["collection"])
+    headers = [(k, v) for k, v in params.items() if k.startswith("header.")]
+    if len(headers) > MAX_HEADER_FILTERS:
+        raise QueryError(f"At most {MAX_HEADER_FILTERS} header.KEYWORD filters.")
+    for key, value in headers:
+        keyword = key[len("header.") :].upper()
+        if not _KEYWORD.match(keyword):
+            raise QueryError(f"{key}: not a FITS keyword (up to 8 of A-Z 0-9 _ -).")
+        match = Q(**{f"header__{keyword}": value})
+        number = keywords.number(value)
+        if number is not None:
+            match |= Q(**{f"header__{keyword}": int(number) if number.is_integer() else number})
+        if value.upper() in ("T", "F"):
+            match |= Q(**{f"header__{keyword}": value.upper() == "T"})
+        q &= match
+    return q, subqueries
+
+
+def _words(text):
+    words = keywords.words(text or "")
+    if len(words) > MAX_WORDS:
+        raise QueryError(f"q: at most {MAX_WORDS} words.")
+    return words
+
+
+def _moment(text, bound):
+    """A UTC datetime from an ISO date/time or an MJD; a date alone covers its day."""
+    text = str(text).strip()
+    number = keywords.number(text)
+    if number is not None and re.fullmatch(r"[0-9.]+", text):
+        moment = keywords.observation_time("MJD-OBS", number, [])
+    else:
+        moment = _parse_iso(text, bound)
+    if moment is None:
+        raise QueryError(f"date_{bound}: an ISO date or time (UTC), or an MJD: {text[:40]!r}.")
+    return moment
+
+
+def _parse_iso(text, bound):
+    try:
+        moment = parse_datetime(text)
+        if moment is None:
+            day = parse_date(text)
+            if day is None:
+                return None
+            time = (23, 59, 59, 999999) if bound == "max" else (0, 0, 0, 0)
+            moment = datetime(day.year, day.month, day.day, *time)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# --- cursors ---------------------------------------------------------------------------
+
+
+def encode_cursor(phase, value, pk):
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    raw = json.dumps([phase, value, pk], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(text, sort):
+    """(phase, value, id) of a cursor made for ``sort``; QueryError if it is not one."""
+    try:
+        raw = base64.urlsafe_b64decode(str(text) + "=" * (-len(str(text)) % 4))
+        phase, value, pk = json.loads(raw)
+    except (ValueError, TypeError):
+        raise QueryError("cursor: not a cursor of this search.") from None
+    column, _ = SORTS[sort.lstrip("-")]
+    valid = phase in (0, 1) and isinstance(pk, int) and 0 <= pk < 2**63
+    if valid and phase == 0 and column == "meta__date_obs":
+        value = parse_datetime(value) if isinstance(value, str) else None
+        valid = value is not None
+    elif valid and phase == 0:
+        valid = isinstance(value, (int, float, str)) and not isinstance(value, bool)
+    if not valid:
+        raise QueryError("cursor: not a cursor of this search.")
+    return phase, value, pk
+
+
+# --- running a search -----------------------------------------------------------------
+
+
+@dataclass
+class Page:
+    images: list
+    next_cursor: str = None
+    examined: int = 0
+
+
+def base_queryset(user, query):
+    queryset = Image.objects.visible_to(user).filter(meta__isnull=False).filter(query.filters)
+    for subquery in query.subqueries:
+        queryset = queryset.filter(subquery)
+    if query.spatial is not None:
+        cells = SkyCell.objects.filter(query.spatial.cell_filter())
+        queryset = queryset.filter(pk__in=cells.values("image_id"))
+    return queryset.select_related("collection", "meta")
+
+
+def _after(queryset, column, descending, nullable, phase, value, pk):
+    """The rows of ``phase`` (0: with a value, 1: without) after (value, pk), in order."""
+    order = [f"-{column}", "-pk"] if descending else [column, "pk"]
+    if column == "pk":
+        order = order[1:]
+    if nullable:
+        queryset = queryset.filter(**{f"{column}__isnull": phase == 1})
+    if phase == 1:
+        order = order[1:] if column != "pk" else order
+    if pk is not None:
+        more, less = ("lt", "gt") if descending else ("gt", "lt")
+        if phase == 1 or column == "pk":
+            queryset = queryset.filter(**{f"pk__{more}": pk})
+        else:
+            queryset = queryset.filter(
+                Q(**{f"{column}__{more}": value}) | Q(**{column: value, f"pk__{more}": pk})
+            )
+    return queryset.order_by(*order)
+
+
+def _key(image, column):
+    if column == "pk":
+        return image.pk
+    return getattr(image.meta, column.split("__", 1)[1])
+
+
+def search(user, query):
+    """One ``Page`` of the images ``user`` may see that match ``query``."""
+    queryset = base_queryset(user, query)
+    column, nullable = SORTS[query.sort.lstrip("-")]
+    descending = query.sort.startswith("-")
+    phase, value, pk = query.cursor or (0, None, None)
+    predicate = query.spatial.matches if query.spatial is not None else None
+    size = query.page_size
+    chunk = size + 1 if predicate is None else min(4 * (size + 1), 1000)
+    budget = settings.ARCHIVE_MAX_EXAMINED
+    found, examined = [], 0
+    while True:
+        rows = list(_after(queryset, column, descending, nullable, phase, value, pk)[:chunk])
+        for image in rows:
+            examined += 1
+            value, pk = (None if phase == 1 else _key(image, column)), image.pk
+            if predicate is None or predicate(image.meta):
+                found.append((image, phase, value))
+                if len(found) > size:
+                    last, last_phase, last_value = found[size - 1]
+                    cursor = encode_cursor(last_phase, last_value, last.pk)
+                    return Page([f[0] for f in found[:size]], cursor, examined)
+        if len(rows) < chunk:
+            if nullable and phase == 0:
+                phase, value, pk = 1, None, None
+                continue
+            return Page([f[0] for f in found], None, examined)
+        if predicate is not None and examined >= budget:
+            return Page([f[0] for f in found], encode_cursor(phase, value, pk), examined)

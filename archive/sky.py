@@ -1,0 +1,362 @@
+"""Sky geometry of footprints, framework-free: what the archive's spatial search asks.
+
+Conventions: positions are ICRS (ra, dec) in degrees; a footprint is a list of convex
+spherical polygons (one per image, one per extension of a mosaic), each a list of
+corners (ra, dec) whose edges are great-circle arcs. That is exact for a TAN image
+without distortion (its edges are straight in the tangent plane, great circles on the
+sky) and the polygon through the corners otherwise.
+
+Spatial queries run in two steps: HEALPix cells (NESTED, stored as NUNIQ integers,
+``4 * 4**order + pixel``) give candidates from an index, then the exact predicates
+below decide. Cell coverings are conservative (astropy-healpix's cone search returns
+every cell that overlaps a circle, partially included), so no match is ever lost.
+"""
+
+import math
+import warnings
+
+import numpy as np
+from astropy import units as u
+from astropy.io import fits
+from astropy.utils.exceptions import AstropyWarning
+from astropy_healpix import HEALPix
+
+# Footprints are stored at the finest of these orders where they take at most
+# MAX_CELLS cells: order 10 (3.4' cells) for most images, coarser ones for wide fields.
+ORDERS = (10, 7, 4, 1)
+MAX_CELLS = 64
+MAX_RANGES = 48  # cell ranges of one query per stored order, at most
+
+
+def unit_vectors(ra, dec):
+    """Unit vectors (..., 3) of positions in degrees."""
+    ra, dec = np.radians(np.asarray(ra, float)), np.radians(np.asarray(dec, float))
+    cos_dec = np.cos(dec)
+    return np.stack([cos_dec * np.cos(ra), cos_dec * np.sin(ra), np.sin(dec)], axis=-1)
+
+
+def radec(vector):
+    """(ra, dec) in degrees of a vector (not necessarily unit), ra in [0, 360)."""
+    x, y, z = vector
+    ra = math.degrees(math.atan2(y, x)) % 360.0
+    dec = math.degrees(math.atan2(z, math.hypot(x, y)))
+    return ra, dec
+
+
+def angle(a, b):
+    """Angles in degrees between unit vectors a and b (broadcast), accurate at any size."""
+    cross = np.linalg.norm(np.cross(a, b), axis=-1)
+    return np.degrees(np.arctan2(cross, np.sum(a * b, axis=-1)))
+
+
+class Polygon:
+    """A convex spherical polygon from its corners (ra, dec) in degrees, any winding."""
+
+    def __init__(self, corners):
+        self.corners = [(float(ra), float(dec)) for ra, dec in corners]
+        self.vertices = unit_vectors(*np.array(self.corners).T)
+        nxt = np.roll(self.vertices, -1, axis=0)
+        centre = self.vertices.sum(axis=0)
+        arcs = np.cross(self.vertices, nxt)  # each edge's pole, seen from its start
+        lengths = np.linalg.norm(arcs, axis=1, keepdims=True)
+        arcs = arcs / np.where(lengths == 0, 1.0, lengths)
+        # Planes through each edge's ends, perpendicular to it: a point projects onto
+        # the arc (not beyond its ends) when it lies on the inner side of both.
+        self.starts = np.cross(arcs, self.vertices)
+        self.ends = np.cross(nxt, arcs)
+        # Inward normals of the edges, whichever way the corners turn.
+        self.normals = arcs if np.dot(arcs[0], centre) >= 0 else -arcs
+        self.next_vertices = nxt
+        self.centre = centre / np.linalg.norm(centre)
+
+    @property
+    def radius(self):
+        """Degrees from the centre to the farthest corner."""
+        return float(angle(self.centre, self.vertices).max())
+
+    def contains(self, points):
+        """Whether each unit vector of ``points`` (..., 3) lies inside or on an edge."""
+        return np.all(np.asarray(points) @ self.normals.T >= -1e-15, axis=-1)
+
+    def distance(self, point):
+        """Degrees from the unit vector ``point`` to the polygon (0 inside)."""
+        if self.contains(point):
+            return 0.0
+        along = (self.starts @ point >= 0) & (self.ends @ point >= 0)
+        to_arcs = np.degrees(np.arcsin(np.clip(np.abs(self.normals @ point), 0.0, 1.0)))
+        to_corners = angle(self.vertices, point)
+        return float(np.min(np.where(along, np.minimum(to_arcs, to_corners), to_corners)))
+
+    def intersects_box(self, box):
+        """Whether the polygon and the ``Box`` share a point."""
+        ra, dec = np.array(self.corners).T
+        if box.contains(ra, dec).any():
+            return True
+        if self.contains(box.corner_vectors()).any():
+            return True
+        return any(box.crosses_arc(a, b) for a, b in zip(self.vertices, self.next_vertices, strict=False))
+
+
+class Box:
+    """An ICRS box: ``ra_min``..``ra_max`` (through 0 when ra_min > ra_max) by
+    ``dec_min``..``dec_max``; its sides are two meridians and two parallels."""
+
+    def __init__(self, ra_min, dec_min, ra_max, dec_max):
+        self.ra_min, self.ra_max = ra_min % 360.0, ra_max % 360.0
+        if ra_max - ra_min >= 360.0:
+            self.ra_min, self.ra_max = 0.0, 360.0
+        self.dec_min, self.dec_max = dec_min, dec_max
+
+    @property
+    def ra_width(self):
+        return (self.ra_max - self.ra_min) % 360.0 or (360.0 if self.ra_max != self.ra_min else 0.0)
+
+    def contains_ra(self, ra):
+        ra = np.asarray(ra, float) % 360.0
+        if self.ra_width >= 360.0:
+            return np.ones_like(ra, dtype=bool)
+        return (ra - self.ra_min) % 360.0 <= self.ra_width
+
+    def contains(self, ra, dec):
+        dec = np.asarray(dec, float)
+        return self.contains_ra(ra) & (dec >= self.dec_min) & (dec <= self.dec_max)
+
+    def corner_vectors(self):
+        ras = [self.ra_min, self.ra_min + self.ra_width]
+        return unit_vectors(
+            *np.array([(r, d) for r in ras for d in (self.dec_min, self.dec_max)]).T
+        )
+
+    def crosses_arc(self, a, b):
+        """Whether the great-circle arc from unit vector a to b meets the box's sides."""
+        theta = math.radians(float(angle(a, b)))
+        if theta == 0.0:
+            return False
+        # Points of the arc: cos(t) a + sin(t) w, t in [0, theta].
+        w = b - a * np.dot(a, b)
+        w = w / np.linalg.norm(w)
+        for dec in (self.dec_min, self.dec_max):  # the parallels
+            for t in _arc_at_z(a, w, theta, math.sin(math.radians(dec))):
+                ra, _ = radec(math.cos(t) * a + math.sin(t) * w)
+                if self.contains_ra(ra):
+                    return True
+        if self.ra_width >= 360.0:
+            return False
+        for ra in (self.ra_min, self.ra_max):  # the meridians
+            for t in _arc_at_meridian(a, w, theta, ra):
+                _, dec = radec(math.cos(t) * a + math.sin(t) * w)
+                if self.dec_min <= dec <= self.dec_max:
+                    return True
+        return False
+
+
+def _arc_at_z(a, w, theta, z):
+    """Parameters t in [0, theta] where the arc's z equals ``z``."""
+    amplitude, phase = math.hypot(a[2], w[2]), math.atan2(w[2], a[2])
+    if amplitude == 0.0 or abs(z) > amplitude:
+        return []
+    delta = math.acos(max(-1.0, min(1.0, z / amplitude)))
+    found = []
+    for t in (phase + delta, phase - delta):
+        t = t % (2 * math.pi)
+        if t <= theta + 1e-12:
+            found.append(min(t, theta))
+    return found
+
+
+def _arc_at_meridian(a, w, theta, ra):
+    """Parameters t in [0, theta] where the arc crosses the half-plane of meridian ``ra``."""
+    r = math.radians(ra)
+    normal = np.array([-math.sin(r), math.cos(r), 0.0])  # plane of the meridian's circle
+    p, q = float(np.dot(a, normal)), float(np.dot(w, normal))
+    if p == 0.0 and q == 0.0:
+        return [0.0, theta]
+    t0 = math.atan2(-p, q)  # cos(t) p + sin(t) q = 0
+    found = []
+    for t in (t0 % (2 * math.pi), (t0 + math.pi) % (2 * math.pi)):
+        if t <= theta + 1e-12:
+            point = math.cos(t) * a + math.sin(t) * w
+            # the meridian is the half of the circle on the ra side
+            if point[0] * math.cos(r) + point[1] * math.sin(r) >= 0:
+                found.append(min(t, theta))
+    return found
+
+
+# --- footprints from a WCS -------------------------------------------------------------
+
+
+def header_from_json(header):
+    """An astropy Header from the JSON keyword -> value dict the portal stores."""
+    result = fits.Header()
+    for keyword, value in header.items():
+        if (
+            keyword in ("", "COMMENT", "HISTORY", "CONTINUE")
+            or len(keyword) > 8
+            and not keyword.startswith("HIERARCH")
+        ):
+            continue
+        try:
+            result[keyword] = value
+        except (ValueError, TypeError):
+            continue
+    return result
+
+
+def footprint_corners(header, width=None, height=None):
+    """The corners (4 x (ra, dec) in degrees) of the outer pixel edges of a celestial
+    image, or None without a usable celestial WCS. ``header`` is an astropy Header."""
+    from astropy.wcs import WCS
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AstropyWarning)
+            wcs = WCS(header, relax=True).celestial
+            if not wcs.has_celestial or wcs.naxis != 2:
+                return None
+            if not _is_equatorial(wcs):
+                return None
+            width = width or header.get("NAXIS1") or header.get("ZNAXIS1")
+            height = height or header.get("NAXIS2") or header.get("ZNAXIS2")
+            corners = wcs.calc_footprint(axes=(int(width), int(height)), center=False)
+    except Exception:  # astropy raises many kinds on broken WCS keywords
+        return None
+    if corners is None or not np.all(np.isfinite(corners)):
+        return None
+    return [(float(ra) % 360.0, float(dec)) for ra, dec in corners]
+
+
+def _is_equatorial(wcs):
+    ctype = [c.upper() for c in wcs.wcs.ctype]
+    return ctype[0].startswith("RA") and ctype[1].startswith("DEC")
+
+
+def pixel_scale_arcsec(header):
+    """Mean pixel scale in arcsec of a celestial WCS, or None."""
+    from astropy.wcs import WCS
+    from astropy.wcs.utils import proj_plane_pixel_scales
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AstropyWarning)
+            wcs = WCS(header, relax=True).celestial
+            if not wcs.has_celestial:
+                return None
+            scales = proj_plane_pixel_scales(wcs)
+    except Exception:
+        return None
+    value = float(np.mean(scales)) * 3600.0
+    return value if math.isfinite(value) and value > 0 else None
+
+
+def footprint_summary(polygons):
+    """(ra, dec, radius) of the union of ``polygons``: the mean direction of the corners
+    and the largest distance from it to any corner, in degrees."""
+    vertices = np.concatenate([p.vertices for p in polygons])
+    centre = vertices.sum(axis=0)
+    norm = np.linalg.norm(centre)
+    centre = centre / norm if norm > 1e-12 else vertices[0]
+    ra, dec = radec(centre)
+    return ra, dec, float(angle(centre, vertices).max())
+
+
+# --- HEALPix cells ---------------------------------------------------------------------
+
+
+def _healpix(order):
+    return HEALPix(nside=2**order, order="nested")
+
+
+def uniq(order, pixels):
+    return 4 * 4**order + np.asarray(pixels, dtype=np.int64)
+
+
+def _disc_cells(order, ra, dec, radius):
+    return _healpix(order).cone_search_lonlat(
+        ra * u.deg, dec * u.deg, radius=max(radius, 1e-9) * u.deg
+    )
+
+
+def _estimated_cells(order, radius):
+    resolution = _healpix(order).pixel_resolution.to_value(u.deg)
+    return math.pi * (radius + resolution) ** 2 / resolution**2
+
+
+def footprint_cells(polygons):
+    """NUNIQ cells covering ``polygons``: the finest order of ``ORDERS`` where they take
+    at most ``MAX_CELLS`` (the coarsest, whatever they take)."""
+    for order in ORDERS:
+        last = order == ORDERS[-1]
+        if not last and sum(_estimated_cells(order, p.radius) for p in polygons) > 4 * MAX_CELLS:
+            continue
+        pixels = np.unique(
+            np.concatenate([_disc_cells(order, *radec(p.centre), p.radius) for p in polygons])
+        )
+        if last or len(pixels) <= MAX_CELLS:
+            return [int(c) for c in uniq(order, pixels)]
+    raise AssertionError("unreachable")
+
+
+def _query_order(order, radius):
+    """The order at which a query region of ``radius`` degrees is covered for cells
+    stored at ``order``: at most ``order``, coarse enough for a few dozen cells."""
+    q = order
+    while q > 0 and _estimated_cells(q, radius) > MAX_RANGES:
+        q -= 1
+    return q
+
+
+def _ranges(order, query_order, pixels):
+    """NUNIQ ranges [low, high) at ``order`` of the cells ``pixels`` at ``query_order``."""
+    shift = 2 * (order - query_order)
+    base = 4 * 4**order
+    ranges = []
+    for pixel in sorted(set(int(p) for p in pixels)):
+        low, high = base + (pixel << shift), base + ((pixel + 1) << shift)
+        if ranges and ranges[-1][1] == low:
+            ranges[-1][1] = high
+        else:
+            ranges.append([low, high])
+    return [tuple(r) for r in ranges]
+
+
+def disc_ranges(discs):
+    """NUNIQ ranges [low, high) of stored cells that may meet any of the ``discs``
+    ((ra, dec, radius) in degrees), for every stored order."""
+    ranges = []
+    for order in ORDERS:
+        radius = max(d[2] for d in discs)
+        q = _query_order(order, radius)
+        pixels = np.concatenate([_disc_cells(q, ra, dec, r) for ra, dec, r in discs])
+        ranges += _ranges(order, q, pixels)
+    return ranges
+
+
+def point_cells(ra, dec):
+    """The NUNIQ cell of each stored order that holds the position."""
+    return [
+        int(uniq(order, _healpix(order).lonlat_to_healpix(ra * u.deg, dec * u.deg)))
+        for order in ORDERS
+    ]
+
+
+def box_discs(box, pieces=8):
+    """Discs (ra, dec, radius) covering the box: a grid of at most pieces x pieces."""
+    n_ra = max(1, min(pieces, math.ceil(box.ra_width / 5.0)))
+    n_dec = max(1, min(pieces, math.ceil((box.dec_max - box.dec_min) / 5.0)))
+    discs = []
+    for i in range(n_ra):
+        ra0 = box.ra_min + box.ra_width * i / n_ra
+        ra1 = box.ra_min + box.ra_width * (i + 1) / n_ra
+        for j in range(n_dec):
+            dec0 = box.dec_min + (box.dec_max - box.dec_min) * j / n_dec
+            dec1 = box.dec_min + (box.dec_max - box.dec_min) * (j + 1) / n_dec
+            corners = unit_vectors(
+                *np.array([(r, d) for r in (ra0, ra1, (ra0 + ra1) / 2) for d in (dec0, dec1)]).T
+            )
+            middle = unit_vectors((ra0 + ra1) / 2, (dec0 + dec1) / 2)
+            # the farthest point of a cell of a parallel-bounded box lies on its sides
+            edge = unit_vectors(*np.array([(ra0, (dec0 + dec1) / 2), (ra1, (dec0 + dec1) / 2)]).T)
+            radius = float(max(angle(middle, corners).max(), angle(middle, edge).max()))
+            ra, dec = radec(middle)
+            discs.append((ra, dec, radius * 1.0001 + 1e-9))
+    return discs

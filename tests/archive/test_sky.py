@@ -1,0 +1,132 @@
+"""The exact footprint predicates against brute-force astropy, on images anywhere on the
+sky (poles, ra = 0, rotated, tiny and wide)."""
+
+import numpy as np
+import pytest
+from astropy import units as u
+from astropy.coordinates import SkyCoord
+
+from archive import sky
+from tests.archive import skyref
+
+
+def random_images(seed, count):
+    rng = np.random.default_rng(seed)
+    for _ in range(count):
+        ra = rng.uniform(0, 360)
+        dec = float(np.degrees(np.arcsin(rng.uniform(-1, 1))))
+        if rng.random() < 0.2:
+            dec = float(rng.choice([-1, 1]) * rng.uniform(85, 90))  # around a pole
+        if rng.random() < 0.2:
+            ra = float(rng.uniform(-1, 1)) % 360  # across ra = 0
+        width, height = int(rng.integers(50, 4000)), int(rng.integers(50, 4000))
+        scale = 10 ** rng.uniform(-4.5, -2.5)  # 0.1" to 11" per pixel
+        yield skyref.tan_wcs(ra, dec, width, height, scale, rng.uniform(0, 360))
+
+
+def polygon_of(wcs):
+    header = wcs.to_header()
+    corners = sky.footprint_corners(header, *wcs.pixel_shape)
+    return sky.Polygon(corners)
+
+
+def near(wcs, rng, n, spread=1.5):
+    """Random positions around the image, out to ``spread`` times its size."""
+    width, height = wcs.pixel_shape
+    x = rng.uniform(-spread * width, (1 + spread) * width, n)
+    y = rng.uniform(-spread * height, (1 + spread) * height, n)
+    return wcs.pixel_to_world(x, y)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_contains_matches_the_pixel_grid(seed):
+    rng = np.random.default_rng(seed + 100)
+    for wcs in random_images(seed, 25):
+        polygon = polygon_of(wcs)
+        points = near(wcs, rng, 400)
+        expected = skyref.contains(wcs, points)
+        got = polygon.contains(sky.unit_vectors(points.ra.deg, points.dec.deg))
+        assert expected.any() and not expected.all()
+        np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_distance_matches_separations(seed):
+    rng = np.random.default_rng(seed + 100)
+    for wcs in random_images(seed, 15):
+        polygon = polygon_of(wcs)
+        width, height = wcs.pixel_shape
+        scale = abs(np.linalg.det(wcs.wcs.cd)) ** 0.5
+        spacing = max(width, height) * scale / 1999  # between the reference's edge points
+        for point in near(wcs, rng, 20, spread=3):
+            expected = skyref.distance(wcs, point.ra.deg, point.dec.deg)
+            got = polygon.distance(sky.unit_vectors(point.ra.deg, point.dec.deg))
+            assert got <= expected + 1e-9
+            assert expected - got <= spacing / 2 + 1e-9
+
+
+def test_distance_far_away_is_the_separation_to_the_nearest_corner():
+    wcs = skyref.tan_wcs(10.0, 20.0, 100, 100, 1e-3, 0.0)
+    polygon = polygon_of(wcs)
+    far = SkyCoord(190.0 * u.deg, -20.0 * u.deg)  # the antipode of the image
+    expected = skyref.distance(wcs, 190.0, -20.0)
+    assert expected > 179.9
+    assert polygon.distance(sky.unit_vectors(190.0, -20.0)) == pytest.approx(expected, abs=1e-3)
+    assert not polygon.contains(sky.unit_vectors(far.ra.deg, far.dec.deg))
+
+
+def random_box(rng, wcs):
+    centre = wcs.pixel_to_world(*(rng.uniform(-1, 2) * s for s in wcs.pixel_shape))
+    size = max(wcs.pixel_shape) * abs(wcs.wcs.cd[0, 0]) * rng.uniform(0.05, 3)
+    dec_min = max(-90.0, centre.dec.deg - size * rng.uniform(0.1, 1))
+    dec_max = min(90.0, centre.dec.deg + size * rng.uniform(0.1, 1))
+    width = min(359.0, size * rng.uniform(0.2, 2) / max(np.cos(np.radians(centre.dec.deg)), 0.05))
+    ra_min = (centre.ra.deg - width / 2) % 360
+    return ra_min, dec_min, (ra_min + width) % 360, dec_max
+
+
+@pytest.mark.parametrize("seed", [6, 7])
+def test_box_intersection_matches_sampling(seed):
+    rng = np.random.default_rng(seed + 100)
+    outcomes = []
+    for wcs in random_images(seed, 20):
+        polygon = polygon_of(wcs)
+        for _ in range(6):
+            box = random_box(rng, wcs)
+            expected = skyref.meets_box(wcs, box)
+            assert polygon.intersects_box(sky.Box(*box)) == expected, (wcs.wcs.crval, box)
+            outcomes.append(expected)
+    assert 0.2 < np.mean(outcomes) < 0.9
+
+
+def test_a_thin_box_crossing_an_image_without_corners_inside_meets_it():
+    wcs = skyref.tan_wcs(100.0, 30.0, 1000, 1000, 1e-3, 0.0)  # about 1 degree wide
+    polygon = polygon_of(wcs)
+    box = (99.0, 29.99, 101.0, 30.01)  # a band through the middle, corners outside
+    assert skyref.meets_box(wcs, box)
+    assert polygon.intersects_box(sky.Box(*box))
+    assert not polygon.intersects_box(sky.Box(99.0, 31.0, 101.0, 31.2))
+
+
+def test_cells_cover_the_footprint():
+    """Every position on the image lies in one of its stored cells (no match lost)."""
+    for wcs in random_images(8, 30):
+        polygon = polygon_of(wcs)
+        cells = set(sky.footprint_cells([polygon]))
+        points = skyref.grid(wcs, 30)
+        for ra, dec in zip(points.ra.deg, points.dec.deg, strict=False):
+            assert set(sky.point_cells(ra, dec)) & cells
+
+
+def test_query_ranges_cover_the_cone():
+    rng = np.random.default_rng(9)
+    for _ in range(30):
+        ra, dec, radius = rng.uniform(0, 360), rng.uniform(-90, 90), 10 ** rng.uniform(-3, 1.5)
+        ranges = sky.disc_ranges([(ra, dec, radius)])
+        centre = SkyCoord(ra * u.deg, dec * u.deg)
+        inside = centre.directional_offset_by(
+            rng.uniform(0, 360, 50) * u.deg, rng.uniform(0, radius, 50) * u.deg
+        )
+        for point in inside:
+            cells = sky.point_cells(point.ra.deg, point.dec.deg)
+            assert any(low <= c < high for c in cells for low, high in ranges)
