@@ -1,8 +1,29 @@
-"""ds9 region files, read with astropy's ``regions`` package.
+"""ds9 region files, read with astropy's ``regions`` package, every shape and property kept.
 
-Shapes ``regions`` does not support (vector, panda, epanda, bpanda, compass, ruler,
-projection, composite) are reported per line as warnings; lines it cannot parse are
-errors naming the line. Coordinates of any celestial frame become ICRS degrees.
+Every shape ``regions`` reads becomes one feature: circle, ellipse, box, polygon, line,
+point (each symbol), text, annulus, ellipse and box annulus (a ds9 annulus with several
+radii is one feature per ring, as ``regions`` reads it), each member of a composite (with
+the composite it belongs to). Its properties are the ds9 ones in force on its line, the
+file's ``global`` settings included: colour, line width (``linewidth``), dash, font, text, tags, point symbol,
+source/background, include/exclude (the ``-`` prefix), and the others ds9 writes.
+
+Positions keep the frame they came in: ``coordsys`` is ``icrs``, ``fk5``, ``fk4``,
+``galactic``, ``ecliptic``, ``image`` or ``physical``; sky features also carry their
+ICRS position as the GeoJSON geometry (for the spatial index) and, in other frames,
+``native``, the same coordinates in their own frame (what an export writes back).
+Pixel features (``image``; ``physical`` read as image pixels) keep FITS 1-based pixels.
+
+Sizes are degrees on the sky, pixels in pixel frames; ``width``/``height`` are full
+lengths (ds9 writes an ellipse's semi-axes: they are doubled, as ``regions`` does);
+``angle`` is in degrees as written: from the image x-axis in pixel frames, from the
+frame's longitude axis in sky frames. ``north``, for rotated sky shapes in frames other
+than ICRS, is the position angle (east of north, ICRS) of the frame's north at the
+shape's centre: what turns its angle into one the image's WCS can draw.
+
+What cannot be kept is reported by name, line by line (warnings): shapes ``regions`` does
+not read (vector, ruler, compass, projection, panda, epanda, bpanda), shapes in frames
+that cannot be placed (linear, amplifier, detector, tile, wcs*); a line ``regions``
+cannot parse is an error naming it.
 """
 
 import re
@@ -14,182 +35,314 @@ from astropy.coordinates import SkyCoord, UnitSphericalRepresentation
 
 from catalogs.importers import CatalogImportError
 
-_SHAPE = re.compile(r"^\s*[-+]?\s*(?:#\s*)?([a-z]+)\s*\(", re.I)
-_SKIPPING = re.compile(r'"([^"]+)" frame or shape is not supported')
-_QUOTED = re.compile(r'(?:region|parameters[^:]*):\s*"?(.+?)"?(?:, skipping\.?)?$|"([^"]+)"')
+_SHAPE = re.compile(r"^\s*(#\s*)?([-+]?)\s*([a-z]+)\s*\(", re.I)
+_FRAME_WORD = re.compile(r"^\s*([a-z0-9]+)\s*$", re.I)
 
+SHAPES = {"circle", "ellipse", "box", "annulus", "polygon", "line", "point", "text"}
+UNSUPPORTED_SHAPES = {"vector", "ruler", "compass", "projection", "panda", "epanda", "bpanda"}
+SKY_FRAMES = {"icrs": "icrs", "fk5": "fk5", "j2000": "fk5", "fk4": "fk4", "b1950": "fk4",
+              "galactic": "galactic", "ecliptic": "ecliptic"}  # fmt: skip
+PIXEL_FRAMES = {"image": "image", "physical": "physical"}
+UNPLACED_FRAMES = {"linear", "amplifier", "detector", "tile", "wcs", "wcs0"} | {
+    f"wcs{c}" for c in "abcdefghijklmnopqrstuvwxyz"
+}
+FRAMES = set(SKY_FRAMES) | set(PIXEL_FRAMES) | UNPLACED_FRAMES
 
-# Lines that set how the next regions are read: coordinate frames and global properties.
-FRAMES = {"icrs", "fk5", "fk4", "j2000", "b1950", "galactic", "ecliptic", "image", "physical",
-          "linear", "amplifier", "detector", "wcs"} | {f"wcs{c}" for c in "abcdefghijklmnopqrstuvwxyz"}  # fmt: skip
+# The key that carries a part's index through ``regions`` (one of the few it accepts
+# that ds9 files hardly use; removed from what is kept).
+MARK = "veltype"
 CHUNK = 2000
+# ds9's defaults for the settings that only matter when editing: kept when they differ.
+EDIT_DEFAULTS = {"select": "1", "highlite": "1", "edit": "1", "move": "1", "rotate": "1",
+                 "delete": "1", "fixed": "0"}  # fmt: skip
+KEPT = {"color", "width", "dash", "dashlist", "font", "text", "tag", "point", "line", "fill",
+        "textangle", "textrotate", "include", "source", "background"}  # fmt: skip
+NAMES = {"Circle": "circle", "Ellipse": "ellipse", "Rectangle": "box", "Polygon": "polygon",
+         "Point": "point", "Line": "line", "Text": "text", "CircleAnnulus": "annulus",
+         "EllipseAnnulus": "ellipse_annulus", "RectangleAnnulus": "box_annulus"}  # fmt: skip
 
 
 def parse(job):
-    """Features of a region file, parsed ``CHUNK`` lines at a time; each chunk is read
-    after the frame and global properties in force where it starts."""
+    """Features of a region file, parsed ``CHUNK`` lines at a time (never splitting a
+    composite); each chunk is read after the frame and global settings in force where
+    it starts."""
     job.next_pass()
-    context, chunk = [], []
+    state, chunk = ReadState(), []
     for number, line in job.source.lines():
         chunk.append((number, line))
-        if len(chunk) >= CHUNK:
-            yield from _parse_chunk(context, chunk, job.warnings)
-            context = _context_after(context, chunk)
+        if len(chunk) >= CHUNK and "||" not in line:
+            yield from _parse_chunk(state, chunk, job.warnings)
             chunk = []
     if chunk:
-        yield from _parse_chunk(context, chunk, job.warnings)
+        yield from _parse_chunk(state, chunk, job.warnings)
 
 
-def _context_after(context, chunk):
-    frame = [line for line in context if line.strip().lower() in FRAMES]
-    settings = [line for line in context if line not in frame]
-    for _number, line in chunk:
-        for part in line.split(";"):
-            word = part.strip()
-            if word.lower() in FRAMES:
-                frame = [word]
-            elif word.lower().startswith("global"):
-                settings.append(word)
-    return settings[-20:] + frame
+class ReadState:
+    """What carries over from one chunk to the next: the frame and global lines in force."""
+
+    def __init__(self):
+        self.frame = None  # as ds9 names it (lower case)
+        self.globals = []
 
 
-def _parse_chunk(context, chunk, notes):
+class Part:
+    """One region of a line, as written: its line, frame and composite."""
+
+    def __init__(self, number, shape, frame, composite, background=False):
+        self.number, self.shape, self.frame, self.composite = number, shape, frame, composite
+        self.background = background
+        self.found = 0
+
+
+_QUOTED_VALUE = re.compile(r"=\s*(\{[^}]*\}|\"[^\"]*\"|'[^']*')")
+_BARE_BACKGROUND = re.compile(r"(?<![=\w])background(?![\w=])", re.I)
+
+
+def _is_background(part):
+    """Whether the bare word ``background`` (which ``regions`` does not keep) marks the part."""
+    comment = part[part.find(")") + 1 :]
+    return bool(_BARE_BACKGROUND.search(_QUOTED_VALUE.sub("=", comment)))
+
+
+def _split_parts(line):
+    from regions.io.ds9.read import _split_semicolon  # ds9's own ';' rule (not in text={})
+
+    return [part.strip() for part in _split_semicolon(line)]
+
+
+def _marked(part, index, text_form):
+    """``part`` with ``MARK=index`` first in its properties (before any value that could
+    swallow it)."""
+    marker = f" {MARK}={index} "
+    if text_form:  # "# text(x,y) text={...}": properties follow the first space
+        close = part.find(")")
+        return part[: close + 1] + marker + part[close + 1 :]
+    close = part.find(")")
+    hash_at = part.find("#", close)
+    if hash_at < 0:
+        return part + " #" + marker
+    return part[: hash_at + 1] + marker + part[hash_at + 1 :]
+
+
+def _prepare(state, chunk, notes):
+    """The text handed to ``regions`` and the ``Part`` of each region it will read."""
+    lines = [*state.globals]
+    if state.frame:
+        lines.append(_frame_line(state.frame))
+    parts, composite = [], None
+    for number, line in chunk:
+        for part in _split_parts(line):
+            if not part:
+                continue
+            word = _FRAME_WORD.match(part)
+            if word and word.group(1).lower() in FRAMES:
+                state.frame = word.group(1).lower()
+                lines.append(_frame_line(state.frame))
+                continue
+            if part.lower().startswith("global"):
+                state.globals = (state.globals + [part])[-20:]
+                lines.append(part)
+                continue
+            shape = _SHAPE.match(part)
+            if shape is None:
+                if not part.startswith("#"):
+                    lines.append(part)  # regions decides: an error names the line
+                continue
+            commented, name = bool(shape.group(1)), shape.group(3).lower()
+            if commented and name not in ("text", "composite"):
+                continue  # a comment
+            if name == "composite":
+                composite = _composite(part, number, state.frame)
+                lines.append(part)
+                continue
+            member = composite
+            if "||" not in part:
+                composite = None
+            if name in UNSUPPORTED_SHAPES:
+                notes.append(f"line {number}: '{name}' regions are not supported, left out.")
+                continue
+            if name not in SHAPES:
+                notes.append(f"line {number}: '{name}' is not a ds9 shape, left out.")
+                continue
+            if state.frame is None or state.frame in UNPLACED_FRAMES:
+                where = f"frame '{state.frame}'" if state.frame else "no coordinate frame"
+                notes.append(f"line {number}: a '{name}' in {where} cannot be placed, left out.")
+                continue
+            parts.append(Part(number, name, state.frame, member, _is_background(part)))
+            lines.append(_marked(part, len(parts) - 1, commented))
+    return "\n".join(lines), parts
+
+
+def _frame_line(frame):
+    return "image" if frame == "physical" else frame  # physical: image pixels (no LTM/LTV)
+
+
+def _composite(part, number, frame):
+    """A composite's own description: its line, frame and parameters as written."""
+    inside = part[part.find("(") + 1 : part.find(")")] if ")" in part else ""
+    return {"line": number, "frame": SKY_FRAMES.get(frame) or PIXEL_FRAMES.get(frame, frame),
+            "at": re.sub(r"\s+", "", inside)[:200]}  # fmt: skip
+
+
+def _parse_chunk(state, chunk, notes):
     from regions import Regions
 
-    lines = context + [line for _number, line in chunk]
-    numbers = [None] * len(context) + [number for number, _line in chunk]
+    found = []
+    text, parts = _prepare(state, chunk, found)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            regions = Regions.parse("\n".join(lines), format="ds9")
+            regions = Regions.parse(text, format="ds9") if parts else []
         except Exception as exc:  # regions raises several types for broken files
-            index, message = _first_broken_line(lines, Regions)
+            number, message = _first_broken_line(chunk, state)
             raise CatalogImportError(
-                f"cannot read this region: {message or exc}",
-                line=numbers[index] if index is not None else None,
+                f"cannot read this region: {message or exc}", line=number
             ) from exc
-    found = []
-    for warning in caught:
-        message = str(warning.message)
-        unsupported = _SKIPPING.search(message)
-        if unsupported:
-            shape = unsupported.group(1)
-            for index in _lines_with_shape(lines, shape):
-                found.append(
-                    f"line {numbers[index]}: '{shape}' regions are not supported, left out."
-                )
-        elif "will be ignored" in message:
-            index = _line_of(lines, message)
-            found.append(f"line {numbers[index] if index is not None else 0}: {message}")
-        else:
-            index = _line_of(lines, message)
-            raise CatalogImportError(
-                f"cannot read this region: {message}",
-                line=numbers[index] if index is not None else None,
+    features, sky = [], []
+    for region in regions:
+        index = int(str(region.meta.get(MARK, "-1")).split()[0])
+        if not 0 <= index < len(parts):
+            raise CatalogImportError("cannot place a region read from this file.")
+        part = parts[index]
+        part.found += 1
+        features.append(_feature(region, part, sky))
+    messages = [str(w.message) for w in caught if not _handled(str(w.message))]
+    for part in parts:
+        if not part.found:
+            why = next((m for m in messages), "not read")
+            found.append(
+                f"line {part.number}: a '{part.shape}' region could not be read ({why}), left out."
             )
+    for message in messages:
+        if "duplicate metadata" in message.lower():
+            found.append(f"{message.split(',')[0]}: the first value kept.")
+    _place_on_sky(sky)
     notes.extend(sorted(set(found), key=_line_key))
-    sky = []
-    features = [feature for region in regions for feature in [_feature(region, sky)] if feature]
-    _to_icrs(sky)
     return features
 
 
-def _first_broken_line(lines, regions_class):
-    """(index, message) of the first line that fails on its own, frames kept."""
-    context = []
-    for index, line in enumerate(lines):
-        stripped = line.strip().lower()
-        if not stripped or (stripped.startswith("#") and not _SHAPE.match(stripped)):
-            continue
-        if not _SHAPE.match(stripped):
-            context.append(line)  # global properties and coordinate frames
-            continue
+def _handled(message):
+    """Warnings of ``regions`` about what this importer keeps or reports itself."""
+    return any(
+        text in message
+        for text in ("will be ignored", "is not supported by the regions package",
+                     "coordinate frame was not found", "not a valid frame or region shape")
+    )  # fmt: skip
+
+
+def _first_broken_line(chunk, state):
+    """(line number, message) of the first line that fails on its own, frames kept."""
+    from regions import Regions
+
+    context = ReadState()
+    context.frame, context.globals = state.frame, list(state.globals)
+    for number, line in chunk:
+        text, _parts = _prepare(context, [(number, line)], [])
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                regions_class.parse("\n".join([*context, line]), format="ds9")
+                Regions.parse(text, format="ds9")
         except Exception as exc:
-            return index, str(exc)
+            return number, str(exc)
     return None, None
 
 
 def _line_key(note):
-    return int(note.split()[1].rstrip(":"))
+    match = re.match(r"line (\d+)", note)
+    return int(match.group(1)) if match else 0
 
 
-def _lines_with_shape(lines, shape):
-    for index, line in enumerate(lines):
-        for part in line.split(";"):
-            match = _SHAPE.match(part)
-            if match and match.group(1).lower() == shape.lower():
-                yield index
-                break
-
-
-def _line_of(lines, message):
-    match = _QUOTED.search(message)
-    fragment = ((match.group(1) or match.group(2)) if match else message).strip().strip('"')
-    for index, line in enumerate(lines):
-        if fragment and fragment in line:
-            return index
-    return None
-
-
-def _to_icrs(sky):
-    """Fill the [lon, lat] slots of ``sky`` (pairs of a slot and its SkyCoord) with ICRS
-    degrees: one transformation per frame, not one per position."""
+def _place_on_sky(sky):
+    """Fill the slots of ``sky`` — (slot, SkyCoord, properties or None) — with ICRS
+    degrees; ``north`` for those with properties: one transformation per frame."""
     groups = {}
-    for slot, coord in sky:
-        groups.setdefault(repr(coord.frame.replicate_without_data()), []).append((slot, coord))
+    for item in sky:
+        groups.setdefault(repr(item[1].frame.replicate_without_data()), []).append(item)
     for members in groups.values():
         frame = members[0][1].frame.replicate_without_data()
-        spherical = [
-            coord.data.represent_as(UnitSphericalRepresentation) for _slot, coord in members
-        ]
+        spherical = [c.data.represent_as(UnitSphericalRepresentation) for _s, c, _p in members]
         lon = u.Quantity([s.lon for s in spherical])
         lat = u.Quantity([s.lat for s in spherical])
-        icrs = SkyCoord(frame.realize_frame(UnitSphericalRepresentation(lon, lat))).icrs
-        for (slot, _coord), ra, dec in zip(members, icrs.ra.deg, icrs.dec.deg, strict=True):
+        native = SkyCoord(frame.realize_frame(UnitSphericalRepresentation(lon, lat)))
+        icrs = native.icrs
+        for (slot, _coord, _p), ra, dec in zip(members, icrs.ra.deg, icrs.dec.deg, strict=True):
             slot[:] = [float(ra) % 360.0, float(dec)]
+        rotated = [i for i, (_s, _c, properties) in enumerate(members) if properties is not None]
+        if rotated:
+            centre = native[rotated]
+            ahead = centre.directional_offset_by(0 * u.deg, 1 * u.arcsec).icrs
+            north = centre.icrs.position_angle(ahead).deg
+            for i, angle in zip(rotated, north, strict=True):
+                members[i][2]["north"] = round(float((angle + 180.0) % 360.0 - 180.0), 10)
 
 
-def _properties(region, shape):
-    meta, visual = region.meta, region.visual
-    properties = {"shape": shape}
-    colour = visual.get("edgecolor") or visual.get("color") or visual.get("facecolor")
-    if colour:
-        properties["color"] = str(colour)
-    for key in ("text", "tag", "font"):
-        if meta.get(key) not in (None, ""):
-            properties[key] = meta[key] if key != "tag" else list(np.atleast_1d(meta[key]))
-    if "linewidth" in visual:
-        properties["linewidth"] = visual["linewidth"]
-    if visual.get("linestyle") in ("dashed", "--"):
-        properties["dash"] = True
-    if "marker" in visual:
-        properties["point"] = str(visual["marker"])
-    if meta.get("include") is not None:
-        properties["include"] = bool(int(meta["include"]))
-    if meta.get("source") is not None:
-        properties["source"] = bool(int(meta["source"]))
+def _raw_properties(region, part):
+    """The ds9 properties in force on the region's line, as ds9 names them."""
+    raw = dict(getattr(region, "_raw_meta", None) or {})
+    raw.pop(MARK, None)
+    properties = {"shape": NAMES[_kind(region)], "coordsys": _coordsys(part.frame)}
+    properties["include"] = str(raw.pop("include", "1")).strip() != "0"
+    properties["source"] = str(raw.pop("source", "1")).strip() != "0" and not part.background
+    raw.pop("background", None)
+    for key, value in raw.items():
+        key = key.lower()
+        if key in EDIT_DEFAULTS:
+            if str(value).strip() != EDIT_DEFAULTS[key]:
+                properties.setdefault("ds9", {})[key] = str(value).strip()
+        elif key == "tag":
+            properties["tag"] = [str(t) for t in np.atleast_1d(value)]
+        elif key == "width":  # the line width: "width" is the shape's
+            properties["linewidth"] = _number(value)
+        elif key == "textangle":
+            properties[key] = _number(value)
+        elif key in ("dash", "fill", "textrotate"):
+            properties[key] = str(value).strip() not in ("0", "")
+        elif key in KEPT:
+            properties[key] = str(value).strip()
+        elif key != "composite":
+            properties.setdefault("ds9", {})[key] = str(value).strip()
+    if not properties.get("dash"):
+        properties.pop("dashlist", None)
+    point = properties.pop("point", None)
+    if properties["shape"] == "point":
+        symbol, *size = (point or "boxcircle").split()
+        properties["point"] = symbol.lower()
+        if size:
+            properties["point_size"] = _number(size[0])
+    if part.composite:
+        properties["composite"] = part.composite
     return properties
 
 
-def _feature(region, sky):
-    """The feature of one region; its sky positions are slots that ``_to_icrs`` fills."""
-    name = type(region).__name__
-    is_sky = "Sky" in name
-    shape = {"Circle": "circle", "Ellipse": "ellipse", "Rectangle": "box", "Polygon": "polygon",
-             "Point": "point", "Line": "line", "Text": "text", "CircleAnnulus": "annulus"}  # fmt: skip
-    kind = name.replace("SkyRegion", "").replace("PixelRegion", "")
-    if kind not in shape:
-        return None
-    properties = _properties(region, shape[kind])
+def _number(text):
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return str(text)
+    return int(value) if value.is_integer() else value
 
-    def position(coord):
+
+def _coordsys(frame):
+    return SKY_FRAMES.get(frame) or PIXEL_FRAMES[frame]
+
+
+def _kind(region):
+    return type(region).__name__.replace("SkyRegion", "").replace("PixelRegion", "")
+
+
+def _feature(region, part, sky):
+    """The feature of one region; its sky positions are slots that ``_place_on_sky`` fills."""
+    kind = _kind(region)
+    is_sky = "Sky" in type(region).__name__
+    properties = _raw_properties(region, part)
+    native = []
+
+    def position(coord, rotated=False):
         if is_sky:
             slot = [None, None]
-            sky.append((slot, coord))
+            sky.append((slot, coord, properties if rotated else None))
+            spherical = coord.data.represent_as(UnitSphericalRepresentation)
+            native.append([float(spherical.lon.deg) % 360.0, float(spherical.lat.deg)])
             return slot
         return [float(coord.x) + 1.0, float(coord.y) + 1.0]  # regions is 0-based: FITS is 1-based
 
@@ -201,22 +354,32 @@ def _feature(region, sky):
     if kind == "Polygon":
         ring = [position(v) for v in _vertices(region)]
         geometry = {"type": "Polygon", "coordinates": [ring + [ring[0]]]}
+        native_coordinates = [native + native[:1]]
     elif kind == "Line":
         geometry = {
             "type": "LineString",
             "coordinates": [position(region.start), position(region.end)],
         }
+        native_coordinates = native
     else:
-        geometry = {"type": "Point", "coordinates": position(region.center)}
+        rotated = is_sky and part.frame != "icrs" and hasattr(region, "angle")
+        geometry = {"type": "Point", "coordinates": position(region.center, rotated)}
+        native_coordinates = native[0] if native else None
     if kind == "Circle":
         properties["radius"] = size(region.radius)
     elif kind in ("Ellipse", "Rectangle"):
-        properties.update(width=size(region.width), height=size(region.height),
-                          angle=float(u.Quantity(region.angle, u.deg).value))  # fmt: skip
+        properties.update(width=size(region.width), height=size(region.height))
     elif kind == "CircleAnnulus":
         properties["radii"] = [size(region.inner_radius), size(region.outer_radius)]
+    elif kind in ("EllipseAnnulus", "RectangleAnnulus"):
+        properties["inner"] = [size(region.inner_width), size(region.inner_height)]
+        properties["outer"] = [size(region.outer_width), size(region.outer_height)]
     elif kind == "Text":
         properties["text"] = region.text
+    if hasattr(region, "angle"):
+        properties["angle"] = float(u.Quantity(region.angle, u.deg).value)
+    if is_sky and part.frame != "icrs":
+        properties["native"] = native_coordinates
     return {"type": "Feature", "geometry": geometry, "properties": properties}
 
 

@@ -9,7 +9,7 @@ import ijson
 from catalogs.importers import MAX_FEATURE_BYTES, CatalogImportError
 
 # A colour name (ds9's and CSS's are letters) or a hex colour: nothing a reader could parse.
-COLOUR = re.compile(r"[A-Za-z]{1,30}|#[0-9A-Fa-f]{3,8}")
+COLOUR = re.compile(r"[A-Za-z]{1,30}|#[0-9A-Fa-f]{3,12}")  # X11: #rgb to #rrrrggggbbbb
 # A NUL character as json.dumps writes it (an escaped backslash before "u0000" is text).
 _NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 
