@@ -220,7 +220,10 @@ def test_exports(users, catalogs):
     csv = client.get(f"/api/catalogs/{pk}/export/?as=csv")
     assert csv["Content-Type"] == "text/csv" and content(csv).startswith("ra,dec")
     reg = content(client.get(f"/api/catalogs/{pk}/export/?as=reg"))
-    assert reg.startswith("# Region file format: DS9") and "point(10.00000000,20.00000000)" in reg
+    assert (
+        reg.startswith("# Region file format: DS9")
+        and "\nicrs\npoint(10.0,20.0) # text={team}\n" in reg
+    )
     assert client.get(f"/api/catalogs/{pk}/export/?as=pdf").status_code == 400
 
 

@@ -51,8 +51,11 @@ def test_ds9_export_cannot_add_lines_or_settings(hostile_catalog):
     text = export(hostile_catalog, "reg")
     lines = text.splitlines()
     assert len(lines) == 3 + len(HOSTILE) + 1
-    assert lines[:3] == ["# Region file format: DS9 version 4.1", "global color=green width=1",
-                         "icrs"]  # fmt: skip
+    assert lines[0] == "# Region file format: DS9 version 4.1" and lines[2] == "icrs"
+    assert lines[1] == (
+        'global color=green dashlist=8 3 width=1 font="helvetica 10 normal roman" '
+        "select=1 highlite=1 dash=0 fixed=0 edit=1 move=1 delete=1 include=1 source=1"
+    )
     assert all(line.startswith("circle(") for line in lines[3:]), lines
     assert "\r" not in text and "\x1b" not in text and "\x7f" not in text and "\x85" not in text
     for line in lines[3:]:
