@@ -55,14 +55,10 @@ class ImageUploadForm(forms.ModelForm):
 
 @admin.action(description="Warm the pyramids again")
 def rewarm(modeladmin, request, queryset):
-    from portal import jobs
-    from tiles.tasks import warm_signature
-
-    ids = list(queryset.values_list("pk", flat=True))
-    queryset.update(state=Image.PENDING, state_reason="", progress=0)
-    for image_id in ids:
-        jobs.submit(warm_signature(image_id))
-    modeladmin.message_user(request, f"{len(ids)} image(s) queued for warming.")
+    images = list(queryset)
+    for image in images:
+        image.warm_again()
+    modeladmin.message_user(request, f"{len(images)} image(s) queued for warming.")
 
 
 @admin.register(Image)

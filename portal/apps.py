@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.conf import settings
 
 
 class PortalConfig(AppConfig):
@@ -6,9 +7,7 @@ class PortalConfig(AppConfig):
     verbose_name = "fitsportal"
 
     def ready(self):
-        from django.conf import settings
-
-        from portal import signals
+        from portal import signals  # it imports the models: loaded by now, not before
 
         signals.connect()
 

@@ -14,6 +14,7 @@ import contextlib
 import fcntl
 import getpass
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -21,7 +22,16 @@ import urllib.request
 import webbrowser
 from pathlib import Path
 
+import django
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.core.management import call_command
+from django.db.models import Q
+from django.urls import reverse
+
 from portal import runfile
+from tiles.engine import file_checksum
 
 ROOT = Path(__file__).resolve().parent.parent
 BANNER = b"fitsportal IIP server"
@@ -108,26 +118,17 @@ def setup_django(var_dir):
     secret = Path(var_dir) / "secret_key"
     if "SECRET_KEY" not in os.environ:
         if not secret.exists():
-            import secrets
-
             secret.parent.mkdir(parents=True, exist_ok=True)
             secret.write_text(secrets.token_urlsafe(50))
             secret.chmod(0o600)
         os.environ["SECRET_KEY"] = secret.read_text().strip()
-    import django
-
     django.setup()
-    from django.core.management import call_command
-
     call_command("migrate", verbosity=0, interactive=False)
 
 
 def register(path):
     """The Image for ``path`` in the local user's private "local" collection."""
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
-    from django.db.models import Q
-
+    # Models exist once ``setup_django`` has run.
     from portal.models import Collection, Image
     from portal.registration import RegistrationError, register_path
 
@@ -157,8 +158,6 @@ def register(path):
 
 def unchanged(image, real):
     """Whether ``real`` is still the file ``image`` was registered from."""
-    from tiles.engine import file_checksum
-
     if image.source_path == str(real):  # decompressed at registration: the original's age
         return real.stat().st_mtime < image.created.timestamp()
     return image.checksum == file_checksum(real)
@@ -184,9 +183,6 @@ def state_line(image, base, timeout):
 
 
 def sign_in_link(base, user, image):
-    from django.core import signing
-    from django.urls import reverse
-
     token = signing.TimestampSigner(salt="fitsportal.view").sign(str(user.pk))
     return f"{base}{reverse('one-time-login', args=[token])}?next={image.get_absolute_url()}"
 
@@ -224,10 +220,8 @@ def main(argv=None):
     else:
         print(f"Opening {base}{image.get_absolute_url()}", flush=True)
         webbrowser.open(link)
-    from tiles.tasks import warm_signature
-
     if image.state != image.READY:
-        warm_signature(image.pk).apply()  # a no-op if the portal warms it already
+        image.warm(wait=True)  # a no-op if the portal warms it already
         image.refresh_from_db()
         image = settled(image, args.wait)
     print(state_line(image, base, args.wait), flush=True)

@@ -9,7 +9,8 @@ written:
 - ``image_registered``: a new image, ``pending``; sent inside the registering
   transaction (listeners that start work do it on commit).
 - ``image_changed``: the image's file holds new content, accepted as a new version
-  (``warm_images --rehash``): what was derived from the old one is stale.
+  (``warm_images --rehash``); ``previous_checksum`` names the old content, whose derived
+  files may be no one's any more.
 - ``image_state_changed``: state, reason or progress changed (every change of
   ``Image.state`` sends it).
 - ``warm_requested``: ingest and pyramid warm asked for; ``wait=True``: done here and

@@ -233,13 +233,14 @@ class Image(models.Model):
     def accept_file(self, checksum, size, mtime_ns):
         """The file changed and its new content is accepted as a new version of the
         image (``warm_images --rehash``): ``pending``, to be warmed anew."""
+        previous = self.checksum
         self.checksum, self.size, self.mtime_ns = checksum, size, mtime_ns
         self.state, self.state_reason, self.progress = Image.PENDING, "", 0.0
         self.last_run = timezone.now()
         # A save, not an update: post_save tells every process's caches (they hold rows).
         self.save(update_fields=["checksum", "size", "mtime_ns", "state", "state_reason",
                                  "progress", "last_run", "updated"])  # fmt: skip
-        events.image_changed.send(sender=Image, image=self)
+        events.image_changed.send(sender=Image, image=self, previous_checksum=previous)
         events.image_state_changed.send(sender=Image, image=self)
 
     def fail_for_changed_file(self, reason):

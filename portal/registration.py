@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from portal.models import Image
+from portal.uploads import size_limit_message
 from tiles.engine import InvalidFitsError, file_checksum, inspect_fits
 from tiles.engine.claims import Limits, TooLargeError, decompress_fits, is_gzip
 
@@ -167,8 +168,6 @@ def _store_upload(uploaded, target):
     if uploaded.size == 0:
         raise RegistrationError(f"{uploaded.name}: the file is empty.")
     if uploaded.size > settings.MAX_UPLOAD_BYTES:
-        from portal.uploads import size_limit_message
-
         raise RegistrationError(size_limit_message(), status=413)
     temporary = getattr(uploaded, "temporary_file_path", None)
     if temporary is not None:
@@ -218,7 +217,7 @@ def _create(collection, name, path, checksum, inventory, user, title, owns_file,
     title = (title or str(header.get("OBJECT") or "").strip() or Path(name).stem)[:200]
     try:
         with transaction.atomic():
-            image = Image.objects.create(
+            image = Image.objects.register(
                 collection=collection,
                 title=title,
                 name=name,
@@ -236,9 +235,6 @@ def _create(collection, name, path, checksum, inventory, user, title, owns_file,
                 header=header,
                 uploaded_by=user if user is not None and user.is_authenticated else None,
             )
-            from tiles.tasks import schedule_warm
-
-            schedule_warm(image)
     except IntegrityError as exc:
         raise RegistrationError(
             f"{name}: an image with this name or content was registered at the same time.",

@@ -1,9 +1,8 @@
 """Domain signals: the hot-path caches forget what a change ends, in every process at
 once (``portal/invalidation.py``: logouts, users, tokens, grants, groups, collections,
-images); deleted images take their files along; failed logins are counted.
+images); deleted images take their uploaded files along; failed logins are counted.
 """
 
-import shutil
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -46,19 +45,10 @@ def end_session(sender, request, user, **kwargs):
 
 
 def remove_files(instance, **kwargs):
-    """A deleted image takes its uploaded file with it, and its pyramid when no other
-    image shares the content."""
-
-    def remove():
-        from tiles.tasks import lock_path
-
-        lock_path(instance.pk).unlink(missing_ok=True)
-        if instance.owns_file:
-            Path(instance.path).unlink(missing_ok=True)
-        if not Image.objects.filter(checksum=instance.checksum).exists():
-            shutil.rmtree(instance.cache_dir, ignore_errors=True)
-
-    transaction.on_commit(remove)
+    """A deleted image takes its uploaded file with it (what was derived from the file
+    is the tiles app's to remove: ``tiles/apps.py``)."""
+    if instance.owns_file:
+        transaction.on_commit(lambda: Path(instance.path).unlink(missing_ok=True))
 
 
 def connect():

@@ -6,6 +6,9 @@ import threading
 
 from celery import shared_task
 from celery.signals import worker_ready
+from django.db import connections
+
+from portal import housekeeping
 
 
 @shared_task
@@ -17,18 +20,12 @@ def worker_identity():
 @shared_task(ignore_result=True)
 def clean_up():
     """Remove abandoned uploads and pyramid work folders (``portal.housekeeping``)."""
-    from portal import housekeeping
-
     return housekeeping.clean_up()
 
 
 @worker_ready.connect
 def _clean_up_at_start(**kwargs):
     """A worker cleans up when it starts, then every ``HOUSEKEEPING_INTERVAL`` seconds."""
-    from django.db import connections
-
-    from portal import housekeeping
-
     try:
         housekeeping.clean_up_safely()
         housekeeping.start_periodic()

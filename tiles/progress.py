@@ -71,6 +71,11 @@ def publish_state(image):
     publish(image.pk, state_event(image))
 
 
+def state_changed(sender, image, **kwargs):
+    """``image_state_changed`` (``portal/events.py``): tell whoever watches the image."""
+    publish_state(image)
+
+
 class ProgressReporter:
     """The engine's ``progress(level, done, total)`` callback, throttled.
 

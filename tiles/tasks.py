@@ -1,7 +1,10 @@
 """Background work on images: thin Celery wrappers over the engine.
 
 ``schedule_warm`` chains ``ingest_image`` (statistics, default cuts) and
-``warm_pyramid`` (the pyramid, level by level) after a registration commits.
+``warm_pyramid`` (the pyramid, level by level) after a registration commits. The domain
+asks for it by announcing (``portal/events.py``; ``tiles/apps.py`` connects the
+receivers below): an image registered is warmed (``WARM_ON_REGISTER``), a warm asked for
+is queued or run, an image deleted or given new content loses its derived files.
 Both are idempotent: a second run finds the work done and returns. While a task works
 on an image it holds the image's lock file (an ``flock``, which dies with its process).
 A worker killed mid-task loses nothing: the engine never publishes a half-written
@@ -10,6 +13,7 @@ with nobody holding its lock (``resume_interrupted``); the broker also hands out
 unacknowledged tasks again after its visibility timeout.
 """
 
+import contextlib
 import logging
 
 from celery import chain, shared_task
@@ -19,8 +23,9 @@ from django.db import connections, transaction
 
 from portal import jobs
 from portal.models import Image
-from tiles import engine, file_check
+from tiles import engine, file_check, storage
 from tiles import progress as progress_events
+from tiles.storage import image_busy, image_lock
 
 log = logging.getLogger("fitsportal.tasks")
 
@@ -53,35 +58,61 @@ def schedule_warm(image, force=False):
             jobs.submit(warm_signature(image.pk))
         except jobs.QUEUE_ERRORS as exc:
             log.warning("could not queue the warm of image %s: %s", image.pk, exc)
-            Image.objects.filter(pk=image.pk).update(
-                state_reason="The task queue is unavailable: the image will be warmed later "
-                "(manage.py warm_images)."
-            )
+            with contextlib.suppress(Image.DoesNotExist):
+                image.explain(
+                    "The task queue is unavailable: the image will be warmed later "
+                    "(manage.py warm_images)."
+                )
 
     transaction.on_commit(submit)
 
 
-def lock_path(image_id):
-    return settings.CACHE_ROOT / "locks" / f"image-{int(image_id)}"
+def warm_registered(sender, image, **kwargs):
+    """``image_registered``: warm it, unless ``WARM_ON_REGISTER`` is off."""
+    schedule_warm(image)
 
 
-def image_lock(image_id):
-    """Hold the work lock of an image; yields False (holding nothing) if another task
-    holds it (``portal.jobs.work_lock``)."""
-    return jobs.work_lock(lock_path(image_id))
+def warm_requested(sender, image, wait=False, **kwargs):
+    """``warm_requested``: run the warm here and now (``wait``), or queue it."""
+    if wait:
+        warm_signature(image.pk).apply()
+    else:
+        schedule_warm(image, force=True)
 
 
-def image_busy(image_id):
-    """Whether a live process is working on the image now."""
-    with image_lock(image_id) as acquired:
-        return not acquired
+def remove_derived_files(image_id, checksum):
+    """Remove the image's lock, and its pyramid unless another image has the same
+    content, once the current transaction commits."""
+
+    def remove():
+        storage.lock_path(image_id).unlink(missing_ok=True)
+        if not Image.objects.filter(checksum=checksum).exists():
+            engine.pyramid.remove_pyramid(storage.pyramid_dir(checksum))
+
+    transaction.on_commit(remove)
+
+
+def image_deleted(sender, instance, **kwargs):
+    """``post_delete`` of an image."""
+    remove_derived_files(instance.pk, instance.checksum)
+
+
+def image_changed(sender, image, previous_checksum, **kwargs):
+    """``image_changed``: the pyramid of the old content is no one's any more (unless
+    another image has that content too)."""
+
+    def remove():
+        if not Image.objects.filter(checksum=previous_checksum).exists():
+            engine.pyramid.remove_pyramid(storage.pyramid_dir(previous_checksum))
+
+    transaction.on_commit(remove)
 
 
 def clean_abandoned_work():
     """Remove the pyramid work folders whose builder died (a killed worker or server, a
     failed warm cut short); returns how many. Safe at any time, from any process: a live
     builder holds the lock of its folder. Called at start-up and periodically."""
-    removed = engine.pyramid.remove_all_abandoned_work(settings.CACHE_ROOT / "pyramids")
+    removed = engine.pyramid.remove_all_abandoned_work(storage.pyramids_root())
     for work in removed:
         log.warning("removed the abandoned pyramid work folder %s", work.name)
     return len(removed)
@@ -113,11 +144,6 @@ def _resume_after_restart(**kwargs):
         connections.close_all()  # none is shared with the pool's processes
 
 
-def _set_state(image, state, reason="", progress=None):
-    image.set_state(state, reason, progress)
-    progress_events.publish_state(image)
-
-
 def _run(task, image_id, work, what):
     """Run ``work(image)`` under the image's lock; transient I/O errors retry, others
     mark the image failed. Another task working on the image makes this one a no-op."""
@@ -147,16 +173,16 @@ def _run_locked(task, image_id, work, what):
             return None
         except engine.InvalidFitsError:
             pass
-        _set_state(image, Image.FAILED, f"Cannot read the file: {exc}")
+        image.set_state(Image.FAILED, f"Cannot read the file: {exc}")
         return None
     except OSError as exc:
         if task.request.retries < task.max_retries:
             raise task.retry(exc=exc) from exc
-        _set_state(image, Image.FAILED, f"Could not {what}: {exc}")
+        image.set_state(Image.FAILED, f"Could not {what}: {exc}")
         return None
     except Exception as exc:
         log.exception("%s of image %s failed", what, image_id)
-        _set_state(image, Image.FAILED, f"Could not {what}: internal error ({type(exc).__name__})")
+        image.set_state(Image.FAILED, f"Could not {what}: internal error ({type(exc).__name__})")
         raise
     return image_id
 
@@ -168,7 +194,7 @@ def ingest_image(self, image_id):
     def work(image):
         if image.state == Image.READY and image.stats:
             return  # a second copy of the task (a resumed warm): the work is done
-        _set_state(image, Image.WARMING, progress=0.0)
+        image.set_state(Image.WARMING, progress=0.0)
         data = engine.open_image(image.path, cache_dir=image.cache_dir)
         try:
             stats = [item.as_dict() for item in data.stats]
@@ -188,7 +214,7 @@ def warm_pyramid(self, image_id):
             return  # ingest refused the file; its reason stands
         if image.state == Image.READY and engine.pyramid_matches(image.path, image.cache_dir):
             return  # a second copy of the task (a resumed warm): the work is done
-        _set_state(image, Image.WARMING, progress=0.0)
+        image.set_state(Image.WARMING, progress=0.0)
         reporter = progress_events.ProgressReporter(image)
         fresh = engine.pyramid_matches(image.path, image.cache_dir)
         engine.build_pyramid(image.path, image.cache_dir, progress=reporter)
@@ -196,6 +222,6 @@ def warm_pyramid(self, image_id):
             image.version += 1
             image.save_fields(version=image.version)
         file_check.check(image)  # changed while warming: failed, not ready
-        _set_state(image, Image.READY, progress=1.0)
+        image.set_state(Image.READY, progress=1.0)
 
     return _run(self, image_id, work, "build the pyramid")

@@ -8,7 +8,6 @@ from django.db.models import Q
 from portal import jobs
 from portal.models import Image
 from tiles.engine import file_checksum
-from tiles.tasks import warm_signature
 
 
 class Command(BaseCommand):
@@ -49,13 +48,8 @@ class Command(BaseCommand):
         if not ids:
             self.stdout.write("Nothing to warm.")
             return
-        Image.objects.filter(pk__in=ids).update(state=Image.PENDING, state_reason="", progress=0)
-        for image_id in ids:
-            signature = warm_signature(image_id)
-            if wait:
-                signature.apply()
-            else:
-                jobs.submit(signature)
+        for item in Image.objects.filter(pk__in=ids):
+            item.warm_again(wait=wait)
         if wait or jobs.embedded():
             jobs.wait_idle(timeout=None)
         done = Image.objects.filter(pk__in=ids)
@@ -79,10 +73,6 @@ class Command(BaseCommand):
         if checksum == image.checksum:
             image.record_mtime(stat.st_mtime_ns)
             return False
-        image.checksum, image.size, image.mtime_ns = checksum, stat.st_size, stat.st_mtime_ns
-        image.state, image.state_reason = Image.PENDING, ""
-        image.save(
-            update_fields=["checksum", "size", "mtime_ns", "state", "state_reason", "updated"]
-        )
+        image.accept_file(checksum, stat.st_size, stat.st_mtime_ns)
         self.stdout.write(f"image {image.pk} ({image.name}) changed on disk: new pyramid.")
         return True
