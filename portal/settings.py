@@ -55,8 +55,6 @@ DEBUG = envbool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG and not envbool("FITSPORTAL_INSECURE_DEV_KEY", False):
-        from django.core.exceptions import ImproperlyConfigured
-
         raise ImproperlyConfigured(
             "SECRET_KEY must be set when DEBUG is off "
             "(or set FITSPORTAL_INSECURE_DEV_KEY=1 for a local demo)."
@@ -119,8 +117,11 @@ HEAVY_SLOTS = {
     "histogram": envint("FITSPORTAL_CONCURRENT_HISTOGRAMS", 4),
 }
 HEAVY_RETRY_AFTER = envint("FITSPORTAL_BUSY_RETRY_AFTER", 2)
+# Images whose data (file handles, pyramid maps) one process keeps open (tiles/service.py).
+OPEN_IMAGES = envint("FITSPORTAL_OPEN_IMAGES", 64)
+# Catalogs: bytes of one catalog or region file, features per catalog, bytes of one
+# feature, features and bytes per query answer.
 MAX_CATALOG_BYTES = envint("FITSPORTAL_MAX_CATALOG_BYTES", 200 * 1024**2)
-# Catalogs: features per catalog, bytes of one feature, features and bytes per query answer.
 MAX_CATALOG_FEATURES = envint("FITSPORTAL_MAX_CATALOG_FEATURES", 1_000_000)
 MAX_FEATURE_BYTES = envint("FITSPORTAL_MAX_FEATURE_BYTES", 64 * 1024)
 MAX_QUERY_FEATURES = envint("FITSPORTAL_MAX_QUERY_FEATURES", 50_000)
