@@ -153,6 +153,17 @@ def client_defaults():
     return {p.name: p.default for p in SCALARS}
 
 
+def image_defaults(nchannels):
+    """``client_defaults`` for an image of ``nchannels`` channels, with its mode
+    (``channel``: None for colour, 0 for a one-channel image) and its default mix rows
+    (``mix``: (r, g, b) per channel, as the ``mix`` parameter takes them)."""
+    return {
+        **client_defaults(),
+        "channel": 0 if nchannels == 1 else None,
+        "mix": [[1.0, 1.0, 1.0]] * nchannels,
+    }
+
+
 def describe():
     """The declaration as JSON-ready dicts (name, kind, range, choices, default, doc)."""
     return [

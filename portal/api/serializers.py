@@ -12,6 +12,7 @@ from rest_framework import serializers
 from portal import permissions
 from portal.models import Collection, Image
 from tiles import file_check, service
+from tiles import params as render_parameters
 from tiles.engine import EngineError, TileGrid
 
 SLUG_SUFFIX_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l
@@ -101,12 +102,15 @@ class ImageDetailSerializer(ImageSerializer):
     tile_size = serializers.SerializerMethodField()
     levels = serializers.SerializerMethodField()
     default_cuts = serializers.SerializerMethodField()
+    render_parameters = serializers.SerializerMethodField()
+    render_defaults = serializers.SerializerMethodField()
     tiles_url = serializers.SerializerMethodField()
     iip_url = serializers.SerializerMethodField()
 
     class Meta(ImageSerializer.Meta):
         fields = ImageSerializer.Meta.fields + [
-            "tile_size", "levels", "default_cuts", "tiles_url", "iip_url", "hdus", "stats", "header",
+            "tile_size", "levels", "default_cuts", "render_parameters", "render_defaults",
+            "tiles_url", "iip_url", "hdus", "stats", "header",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -127,6 +131,16 @@ class ImageDetailSerializer(ImageSerializer):
             return [list(pair) for pair in service.default_cuts(obj, service.open_data(obj))]
         except (EngineError, OSError):
             return []
+
+    def get_render_parameters(self, obj) -> list[dict]:
+        """The render parameters' declaration: name, kind, range or choices, default, doc."""
+        return render_parameters.describe()
+
+    def get_render_defaults(self, obj) -> dict:
+        """What a tile request that leaves a parameter out gets: the declared scalars,
+        the mode (``channel``: None is colour) and the colour mix rows ((r, g, b) per
+        channel, as ``mix`` takes them)."""
+        return render_parameters.image_defaults(obj.channels)
 
     def get_tiles_url(self, obj) -> str:
         return reverse("image-detail", args=[obj.pk]) + "tiles/{z}/{x}/{y}.jpg"

@@ -111,3 +111,18 @@ def test_the_schema_lists_the_declared_parameters(client, db):
     tile = next(v for k, v in schema["paths"].items() if "{z}" in k or "tiles" in k)
     names = {p["name"] for p in tile["get"]["parameters"] if p["in"] == "query"}
     assert {p.name for p in params.PARAMETERS} <= names
+
+
+def test_the_image_detail_carries_the_declaration_and_defaults(client, users, collections,
+                                                                fits_factory, settings):  # fmt: skip
+    from portal.models import Collection
+    from portal.registration import register_path
+
+    image = register_path(collections[Collection.PUBLIC], fits_factory(kind="cube", folder=settings.UPLOAD_ROOT),
+                          user=users["owner"])  # fmt: skip
+    body = client.get(f"/api/images/{image.pk}/").json()
+    assert body["render_parameters"] == params.describe()
+    defaults = body["render_defaults"]
+    assert defaults["gamma"] == 2.2 and defaults["quality"] == 90 and defaults["channel"] is None
+    assert len(defaults["mix"]) == 3
+    assert {k: defaults[k] for k in params.client_defaults()} == params.client_defaults()
