@@ -33,6 +33,15 @@ def in_box(catalog, ra_min, dec_min, ra_max, dec_max, limit=DEFAULT_LIMIT):
     return _capped(queryset, limit)
 
 
+def in_pixel_box(catalog, x_min, y_min, x_max, y_max, limit=DEFAULT_LIMIT):
+    """Pixel-frame features (FITS 1-based pixels of the catalog's image) whose position
+    lies in the box; returns (features, truncated)."""
+    queryset = Feature.objects.filter(
+        catalog=catalog, frame=Feature.IMAGE, y__gte=y_min, y__lte=y_max, x__gte=x_min, x__lte=x_max
+    )
+    return _capped(queryset, limit)
+
+
 def in_cone(catalog, ra, dec, radius, limit=DEFAULT_LIMIT):
     """Sky features within ``radius`` degrees (true angular distance) of (ra, dec),
     nearest first; returns (features, truncated)."""

@@ -167,6 +167,12 @@ class CatalogViewSet(
                 str,
                 description="ra_min,dec_min,ra_max,dec_max (degrees; ra_min > ra_max wraps)",
             ),
+            OpenApiParameter(
+                "pixels",
+                str,
+                description="x_min,y_min,x_max,y_max: pixel-frame features in this box of "
+                "their image (FITS 1-based pixels); with bbox, sky and pixel features together",
+            ),
             OpenApiParameter("ra", float),
             OpenApiParameter("dec", float),
             OpenApiParameter("radius", float),
@@ -175,17 +181,27 @@ class CatalogViewSet(
     )
     @action(detail=True, methods=["get"])
     def features(self, request, pk=None):
-        """A GeoJSON FeatureCollection, filtered by ``bbox`` or by cone (``ra``, ``dec``,
-        ``radius``), capped at ``limit`` with ``truncated`` telling whether more exist."""
+        """A GeoJSON FeatureCollection, filtered by ``bbox`` (sky) and/or ``pixels`` (pixel
+        frame), or by cone (``ra``, ``dec``, ``radius``), capped at ``limit`` with
+        ``truncated`` telling whether more exist."""
         catalog = ready(self.get_object())
         query = request.query_params
         limit = number(
             "limit", query.get("limit", str(min(queries.DEFAULT_LIMIT, settings.MAX_QUERY_FEATURES))),
             1, settings.MAX_QUERY_FEATURES, integer=True,
         )  # fmt: skip
-        if "bbox" in query:
-            ra1, dec1, ra2, dec2 = _bbox(query["bbox"])
-            rows, truncated = queries.in_box(catalog, ra1, dec1, ra2, dec2, limit)
+        if "bbox" in query or "pixels" in query:
+            rows, truncated = [], False
+            if "bbox" in query:
+                ra1, dec1, ra2, dec2 = _bbox(query["bbox"])
+                rows, truncated = queries.in_box(catalog, ra1, dec1, ra2, dec2, limit)
+            if "pixels" in query and len(rows) < limit:
+                x1, y1, x2, y2 = _pixel_box(query["pixels"])
+                more, truncated = queries.in_pixel_box(catalog, x1, y1, x2, y2, limit - len(rows))
+                rows = rows + more
+            elif "pixels" in query:
+                _pixel_box(query["pixels"])
+                truncated = True
         elif "ra" in query or "dec" in query or "radius" in query:
             ra = number("ra", query.get("ra", ""), 0.0, 360.0)
             dec = number("dec", query.get("dec", ""), -90.0, 90.0)
@@ -308,6 +324,16 @@ def spooled(pieces, asynchronous, block=1 << 16):
             yield chunk
 
     return async_blocks() if asynchronous else blocks()
+
+
+def _pixel_box(text):
+    parts = text.split(",")
+    if len(parts) != 4:
+        raise ValidationError({"detail": "pixels: expected x_min,y_min,x_max,y_max."})
+    x1, y1, x2, y2 = (number("pixels", p, -1e9, 1e9) for p in parts)
+    if x1 > x2 or y1 > y2:
+        raise ValidationError({"detail": "pixels: minimum before maximum."})
+    return x1, y1, x2, y2
 
 
 def _bbox(text):

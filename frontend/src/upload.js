@@ -51,6 +51,7 @@ export function attachUpload(form) {
   const bar = form.querySelector("progress");
   const status = form.querySelector(".fp-upload-status");
   const slug = form.dataset.collection;
+  const linked = form.querySelector("select[name=image]"); // the image a catalog file is linked to
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     for (const file of input.files) {
@@ -61,6 +62,7 @@ export function attachUpload(form) {
         url = `/api/catalogs/?collection=${encodeURIComponent(slug)}`; // checked before the body is read
         data.append("collection", slug);
         data.append("name", file.name);
+        if (linked && linked.value) data.append("images", linked.value);
       }
       bar.hidden = false;
       bar.value = 0;
