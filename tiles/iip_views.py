@@ -7,12 +7,14 @@ never on the file system. A DRF view, as the REST tiles: a session or an API tok
 ``tiles/answer.py``'s (the ASGI fast path sends the same).
 """
 
+from drf_spectacular.utils import extend_schema
 from rest_framework.views import APIView
 
 from tiles.answer import IIPCall, answer
 from tiles.views import http_response
 
 
+@extend_schema(exclude=True)  # a protocol of its own (IIP.md), not the REST API's
 class IIPView(APIView):
     def get(self, request):
         pairs = [(name, value) for name, values in request.GET.lists() for value in values]

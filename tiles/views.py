@@ -23,7 +23,7 @@ from portal import permissions
 from tiles import heavy, service
 from tiles import params as rest_params
 from tiles.answer import FORMATS, NoSuchImage, RegionRequest, TileRequest, answer, cache_control
-from tiles.engine.cutout import FitsCutout
+from tiles.engine.cutout import STRIP_BYTES, FitsCutout
 
 
 def http_response(reply):
@@ -145,12 +145,20 @@ class CutoutView(APIView):
         data = service.open_data(image)
         box, channels = rest_params.cutout_request(request.query_params, data.channels)
         cutout = FitsCutout(data, *box, channels, max_values=settings.MAX_CUTOUT_PIXELS)
-        stream = CutoutStream(cutout, heavy.hold("cutout"))
-        response = StreamingHttpResponse(stream, content_type="application/fits")
-        response["Content-Length"] = str(cutout.size)
+        if cutout.size <= STREAM_ABOVE:  # one piece: sent as it is
+            with heavy.slot("cutout"):
+                response = HttpResponse(b"".join(cutout.chunks()), content_type=FITS)
+        else:
+            stream = CutoutStream(cutout, heavy.hold("cutout"))
+            response = StreamingHttpResponse(stream, content_type=FITS)
+            response["Content-Length"] = str(cutout.size)
         response["Content-Disposition"] = f'attachment; filename="{image.pk}-cutout.fits"'
         response["Cache-Control"] = cache_control(image)
         return response
+
+
+FITS = "application/fits"
+STREAM_ABOVE = STRIP_BYTES  # bytes: larger cutouts are streamed
 
 
 class CutoutStream:
