@@ -137,6 +137,9 @@ PARAMETERS = (
               iip="CMP", iip_choices=("grey", "jet", "cold", "cool", "hot"),
               doc="Colormap of a mono channel."),
     Parameter("invert", "flag", default=False, iip="INV", doc="Invert the output levels."),
+    Parameter("smooth", "number", default=0.0, low=0.0, high=10.0, iip="SMO", doc=(
+        "Gaussian smoothing of the pixel values before the cuts: sigma in full-resolution "
+        "pixels (0: off); a coarser level uses sigma / its binning.")),
     Parameter("quality", "integer", default=90, low=0, high=100, iip="QLT", iip_default=95,
               doc="JPEG quality (IIP: 95, VisiOmatic's default)."),
 )  # fmt: skip

@@ -24,7 +24,7 @@ def test_left_out_parameters_take_the_declared_defaults():
     assert rendered.minmax == ((0.0, 10.0),) and rendered.channel == 0 and rendered.mix is None
     assert params.client_defaults() == {
         "saturation": 1.0, "stretch": "linear", "contrast": 1.0, "brightness": 0.0,
-        "gamma": 2.2, "colormap": "grey", "invert": False, "quality": 90,
+        "gamma": 2.2, "colormap": "grey", "invert": False, "smooth": 0.0, "quality": 90,
     }  # fmt: skip
 
 
@@ -126,3 +126,22 @@ def test_the_image_detail_carries_the_declaration_and_defaults(client, users, co
     assert defaults["gamma"] == 2.2 and defaults["quality"] == 90 and defaults["channel"] is None
     assert len(defaults["mix"]) == 3
     assert {k: defaults[k] for k in params.client_defaults()} == params.client_defaults()
+
+
+def test_smooth_is_a_render_parameter_of_every_path(client, users, collections, fits_factory,
+                                                   settings):  # fmt: skip
+    from portal.models import Collection
+    from portal.registration import register_path
+
+    assert parse("smooth=2.5").smooth == 2.5 and parse("").smooth == 0.0
+    with pytest.raises(ParameterError, match=re.escape("smooth: 11 is out of range [0.0, 10.0]")):
+        parse("smooth=11")
+    image = register_path(collections[Collection.PUBLIC],
+                          fits_factory(folder=settings.UPLOAD_ROOT), user=users["owner"])  # fmt: skip
+    tile = f"/api/images/{image.pk}/tiles/0/0/0.png"
+    plain, smooth = client.get(tile), client.get(tile + "?smooth=3")
+    assert plain.status_code == smooth.status_code == 200
+    assert plain.content != smooth.content and plain["ETag"] != smooth["ETag"]
+    assert client.get(tile + "?smooth=10.5").status_code == 400
+    iip_tile = f"/iip/?FIF={image.pk}&JTL=0,0"
+    assert client.get(iip_tile + "&SMO=3").content != client.get(iip_tile).content

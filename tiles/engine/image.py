@@ -15,6 +15,7 @@ import time
 from collections import OrderedDict
 
 import numpy as np
+from scipy.ndimage import gaussian_filter
 
 from tiles.engine.encode import encode, encode_canvas
 from tiles.engine.errors import ParameterError, RegionTooLargeError
@@ -278,7 +279,7 @@ def open_image(path, cache_dir=None, tile_size=256):
 
 def render_tile(image, level, col, row, params):
     """Encoded bytes of one tile."""
-    planes = image.tile_planes(level, col, row, params.channels_needed)
+    planes = rendered_planes(image, level, *image.grid.tile_box(level, col, row), params)
     pixels, alpha = render(planes, params, scratch=True)
     return encode(pixels, params.fmt, params.quality, alpha)
 
@@ -303,7 +304,7 @@ def render_region(image, level, x0, y0, x1, y1, params, max_pixels=MAX_REGION_PI
     canvas = None
     for top in range(y0, y1, rows):
         bottom = min(top + rows, y1)
-        planes = image.region_planes(level, x0, top, x1, bottom, params.channels_needed)
+        planes = rendered_planes(image, level, x0, top, x1, bottom, params)
         pixels, alpha = render(planes, params, scratch=True)
         if canvas is None:
             canvas = _canvas(y1 - y0, x1 - x0, pixels, alpha)
@@ -312,6 +313,52 @@ def render_region(image, level, x0, y0, x1, y1, params, max_pixels=MAX_REGION_PI
 
 
 REGION_STRIP_PIXELS = 1 << 18
+SMOOTH_TRUNCATE = 4.0  # the Gaussian kernel's radius, in sigmas
+
+
+def rendered_planes(image, level, x0, y0, x1, y1, params):
+    """The planes ``render`` takes for level pixels [x0, x1) x [y0, y1) (top-down):
+    the image's, or with ``params.smooth`` (sigma in full-resolution pixels, so
+    ``smooth / 2**level`` at this level) the Gaussian-smoothed values.
+
+    Smoothing reads a margin of the kernel's radius around the box, so a tile is the
+    crop of the whole level smoothed at once: no seams between tiles. NaN pixels and the
+    outside of the image do not count (normalised convolution: the smoothed values
+    divided by the smoothed weights) and NaN pixels stay NaN.
+    """
+    channels = params.channels_needed
+    sigma = params.smooth / (1 << level)
+    radius = int(SMOOTH_TRUNCATE * sigma + 0.5)  # as gaussian_filter sizes its kernel
+    if radius == 0:
+        return image.region_planes(level, x0, y0, x1, y1, channels)
+    width, height = image.grid.level_size(level)
+    mx0, my0 = max(x0 - radius, 0), max(y0 - radius, 0)
+    mx1, my1 = min(x1 + radius, width), min(y1 + radius, height)
+    crop = (slice(y0 - my0, y1 - my0), slice(x0 - mx0, x1 - mx0))
+    planes = image.region_planes(level, mx0, my0, mx1, my1, channels)
+    return [smoothed(plane, sigma)[crop] for plane in planes]
+
+
+def smoothed(plane, sigma):
+    """float32 ``plane`` convolved with a Gaussian of ``sigma`` pixels, ignoring NaN and
+    what lies beyond the plane's edges (weights renormalised there); NaN stays NaN.
+
+    scipy's ``gaussian_filter`` is separable (two 1-D passes: the cost grows with sigma,
+    not its square) and sizes its kernel from ``truncate``, so the margin a tile needs is
+    known exactly; astropy's ``convolve`` is a direct 2-D sum (sigma squared) and its
+    FFT variant pads the whole array.
+    """
+    values = np.array(plane, dtype=np.float32)
+    blank = np.isnan(values)
+    weights = (~blank).astype(np.float32)
+    values[blank] = 0
+    options = dict(mode="constant", cval=0.0, truncate=SMOOTH_TRUNCATE)
+    gaussian_filter(values, sigma, output=values, **options)
+    gaussian_filter(weights, sigma, output=weights, **options)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        np.divide(values, weights, out=values)
+    values[blank] = np.nan
+    return values
 
 
 def _canvas(height, width, pixels, alpha):

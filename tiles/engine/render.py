@@ -57,6 +57,7 @@ class RenderParams:
     stretch: str = "linear"
     quality: int = 75
     fmt: str = "jpeg"
+    smooth: float = 0.0  # Gaussian sigma in full-resolution pixels, before the cuts
     _key: str = field(default="", compare=False, repr=False)
 
     def __post_init__(self):
@@ -70,6 +71,8 @@ class RenderParams:
             )
         if not self.gamma > 0:
             raise ParameterError("gamma must be > 0.")
+        if not self.smooth >= 0:
+            raise ParameterError("smooth must be >= 0.")
         nchannels = len(self.minmax)
         if self.channel is not None and not 0 <= self.channel < nchannels:
             raise ParameterError(f"Channel {self.channel + 1} is outside 1..{nchannels}.")
@@ -88,7 +91,7 @@ class RenderParams:
             text = (
                 f"c{self.channel}|m{mix}|k{cuts}|{self.colormap}|i{int(self.invert)}|"
                 f"{self.contrast:.6g}|{self.brightness:.6g}|{self.gamma:.6g}|{self.stretch}|"
-                f"q{self.quality}|{self.fmt}"
+                f"q{self.quality}|{self.fmt}|s{self.smooth:.6g}"
             )
             object.__setattr__(self, "_key", text)
         return self._key
