@@ -163,40 +163,23 @@ def test_unknown_image_is_404_without_paths(users):
 
 
 @pytest.mark.parametrize(
-    "linear",
-    [
-        {"PC1_1": -0.9, "PC1_2": 0.2, "PC2_1": 0.3, "PC2_2": 0.95, "CDELT1": 2e-4, "CDELT2": 3e-4},
-        {"CDELT1": -2.5e-4, "CDELT2": 2.5e-4, "CROTA2": 33.0},
-        {"CDELT1": -1e-4, "CDELT2": 2e-4, "CROTA2": -120.0},
-        {"CDELT1": -1e-4, "CDELT2": 1e-4},
-        {"PC1_2": 0.1, "CDELT1": -1e-4, "CDELT2": 1e-4},
-    ],
+    "query", ["JTL=1,0", "INFO", "obj", "VAL=5,7", "PFL=1,1:3,1", "RGN=1,1:64,64"]
 )
-def test_info_headers_carry_the_cd_matrix_the_client_reads(linear):
-    """The VisiOmatic client reads only CDi_j: other forms are written out as CD, the
-    same matrix as astropy's."""
-    from astropy.io import fits
-    from astropy.wcs import WCS
+def test_an_api_token_works_for_every_operation(users, collections, ramp_image, query):
+    """As on the REST API: ``Authorization: Token`` is who asks (the image is private)."""
+    from rest_framework.authtoken.models import Token
 
-    from tiles.engine.describe import with_cd_matrix
-
-    header = {"NAXIS": 2, "NAXIS1": 100, "NAXIS2": 80, "CTYPE1": "RA---TAN",
-              "CTYPE2": "DEC--TAN", "CRVAL1": 10.0, "CRVAL2": -5.0, "CRPIX1": 50.0,
-              "CRPIX2": 40.0, **linear}  # fmt: skip
-    written = with_cd_matrix(header)
-    cd = np.array([[written["CD1_1"], written["CD1_2"]], [written["CD2_1"], written["CD2_2"]]])
-    expected = WCS(fits.Header(header)).pixel_scale_matrix
-    np.testing.assert_allclose(cd, expected, rtol=1e-12, atol=1e-18)
-    assert {k: written[k] for k in header} == header  # nothing else changes
-
-
-def test_info_headers_with_a_cd_or_without_a_wcs_are_left_alone():
-    from tiles.engine.describe import with_cd_matrix
-
-    with_cd = {"CTYPE1": "RA---TAN", "CD1_1": 1e-4, "CD2_2": 1e-4, "CDELT1": 5.0}
-    assert with_cd_matrix(with_cd) is with_cd
-    bare = {"NAXIS": 2, "NAXIS1": 10, "NAXIS2": 10}
-    assert with_cd_matrix(bare) is bare
+    ramp_image.collection = collections["private"]
+    ramp_image.save()
+    permissions.forget_cached_access()
+    token = Token.objects.create(user=users["owner"])
+    url = f"/iip/?FIF={ramp_image.pk}&{query}"
+    owner = APIClient().get(url, HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert owner.status_code == 200, owner.content[:200]
+    anonymous = APIClient().get(url)
+    assert anonymous.status_code == 404 and anonymous.json() == {"detail": "No such image."}
+    refused = APIClient().get(url, HTTP_AUTHORIZATION="Token not-a-token")
+    assert refused.status_code == 403 and refused.json()["detail"]  # as DRF refuses it on REST
 
 
 def test_fif_by_file_name_alone_or_by_a_path_ending_with_it(
