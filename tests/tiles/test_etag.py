@@ -3,6 +3,7 @@ is used, the tile, the region's level and box, every rendering parameter -- chan
 ETag when it alone changes, and only the same answer gets a 304: never another tile,
 another region, or the same place rendered otherwise."""
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -43,7 +44,10 @@ def etag_of(client, url, **headers):
     return response["ETag"]
 
 
-BASE = {"minmax": ((10.0, 200.0), (5.0, 150.0)), "channel": 0}
+# Every field given, away from the engine's defaults (which may change).
+BASE = {"minmax": ((10.0, 200.0), (5.0, 150.0)), "channel": 0, "mix": None, "colormap": "grey",
+        "invert": False, "contrast": 1.25, "brightness": 0.05, "gamma": 1.7, "stretch": "linear",
+        "quality": 61, "fmt": "jpeg", "smooth": 0.0}  # fmt: skip
 # Each rendering parameter moved away from the base, one at a time.
 CHANGES = {
     "minmax lo": {"minmax": ((11.0, 200.0), (5.0, 150.0))},
@@ -56,11 +60,19 @@ CHANGES = {
     "invert": {"invert": True},
     "contrast": {"contrast": 1.5},
     "brightness": {"brightness": 0.1},
-    "gamma": {"gamma": 1.0},
+    "gamma": {"gamma": 2.2},
     "stretch": {"stretch": "sqrt"},
     "quality": {"quality": 80},
     "format": {"fmt": "png"},
+    "smooth": {"smooth": 1.5},
 }
+
+
+def test_every_rendering_parameter_is_among_those_checked():
+    """A parameter added to RenderParams must be added here: its ETag is then checked."""
+    fields = {f.name for f in dataclasses.fields(RenderParams) if not f.name.startswith("_")}
+    assert fields == set(BASE)
+    assert fields == {name for change in CHANGES.values() for name in change}
 
 
 def test_every_input_alone_changes_the_etag(image):
@@ -134,7 +146,7 @@ def test_iip_regions_never_answer_304_for_another_region(image, owner):
 def test_tiles_and_renderings_never_answer_304_for_another(image, owner):
     tiles = [f"/api/images/{image.pk}/tiles/{z}/{x}/{y}.png" for z, x, y in
              ((2, 0, 0), (2, 1, 0), (2, 0, 1), (1, 0, 0))]  # fmt: skip
-    tiles += [tiles[0] + query for query in ("?gamma=1", "?colormap=hot", "?channel=2",
+    tiles += [tiles[0] + query for query in ("?gamma=1.3", "?colormap=hot", "?channel=2",
               "?minmax=1:0,50", "?invert=1", "?stretch=log", "?mix=1:1,0,0&mix=2:0,0,1")]  # fmt: skip
     etags = {url: etag_of(owner, url) for url in tiles}
     assert len(set(etags.values())) == len(tiles)
