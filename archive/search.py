@@ -373,7 +373,8 @@ def search(user, query):
     budget = settings.ARCHIVE_MAX_EXAMINED
     found, examined = [], 0
     while True:
-        rows = list(_after(queryset, column, descending, nullable, phase, value, pk)[:chunk])
+        limit = chunk if predicate is None else max(1, min(chunk, budget - examined))
+        rows = list(_after(queryset, column, descending, nullable, phase, value, pk)[:limit])
         for image in rows:
             examined += 1
             value, pk = (None if phase == 1 else _key(image, column)), image.pk
@@ -383,7 +384,7 @@ def search(user, query):
                     last, last_phase, last_value = found[size - 1]
                     cursor = encode_cursor(last_phase, last_value, last.pk)
                     return Page([f[0] for f in found[:size]], cursor, examined)
-        if len(rows) < chunk:
+        if len(rows) < limit:
             if nullable and phase == 0:
                 phase, value, pk = 1, None, None
                 continue

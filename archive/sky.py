@@ -94,7 +94,9 @@ class Polygon:
             return True
         if self.contains(box.corner_vectors()).any():
             return True
-        return any(box.crosses_arc(a, b) for a, b in zip(self.vertices, self.next_vertices, strict=False))
+        return any(
+            box.crosses_arc(a, b) for a, b in zip(self.vertices, self.next_vertices, strict=False)
+        )
 
 
 class Box:

@@ -1,7 +1,7 @@
 """REST endpoints for collections and images: thin adapters over the domain."""
 
 from django.db.models import Count
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -9,7 +9,10 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 
+from archive.search import QueryError, SearchQuery, search
+from archive.serializers import SearchResultSerializer
 from portal import permissions
+from portal.api.pagination import cursor_response
 from portal.api.serializers import (
     CollectionSerializer,
     ImageDetailSerializer,
@@ -18,6 +21,7 @@ from portal.api.serializers import (
 )
 from portal.models import Collection, Image
 from portal.registration import RegistrationError, register_upload
+from tiles.engine import ParameterError
 
 
 class CollectionViewSet(
@@ -83,10 +87,55 @@ class CollectionViewSet(
         return Response(body, status=status.HTTP_201_CREATED)
 
 
+SEARCH_PARAMETERS = [
+    OpenApiParameter(name, description=text)
+    for name, text in [
+        ("ra", "Cone centre, ICRS degrees (with dec and radius)"),
+        ("dec", "Cone centre, ICRS degrees"),
+        ("radius", "Cone radius, degrees (0 to 90): footprints coming that close"),
+        ("box", "ra_min,dec_min,ra_max,dec_max: footprints meeting the box (ICRS degrees)"),
+        ("contains", "ra,dec: footprints holding the position (ICRS degrees)"),
+        ("q", "Words of the title, object or file name (prefixes)"),
+        ("object", "Object name, case and spaces aside"),
+        ("filter", "Filter/band, exact (comma-separated values: any)"),
+        ("instrument", "Instrument, exact (comma-separated values: any)"),
+        ("telescope", "Telescope, exact (comma-separated values: any)"),
+        ("bunit", "Pixel unit, exact (comma-separated values: any)"),
+        ("date_min", "Observed at or after: ISO date/time (UTC) or MJD"),
+        ("date_max", "Observed at or before: ISO date/time (UTC) or MJD"),
+        ("exptime_min", "Exposure time at least (s)"),
+        ("exptime_max", "Exposure time at most (s)"),
+        ("pixel_scale_min", "Pixel scale at least (arcsec)"),
+        ("pixel_scale_max", "Pixel scale at most (arcsec)"),
+        ("state", "pending, warming, ready, failed (comma-separated)"),
+        ("collection", "Collection slug"),
+        ("header.KEYWORD", "Any keyword of the stored header equals the value"),
+        (
+            "sort",
+            "date_obs, exptime, pixel_scale, object, filter, instrument, telescope, id; "
+            "'-' first for descending (default -date_obs)",
+        ),
+        ("cursor", "From the previous page's next link"),
+        ("page_size", "Images per page (1 to 500)"),
+    ]
+]
+
+
 class ImageViewSet(viewsets.ReadOnlyModelViewSet):
-    """Images the user may see, across collections."""
+    """Images the user may see, across collections; the list is the archive search
+    (archive/search.py): sky position, metadata, header keywords, words, keyset pages."""
 
     lookup_value_regex = r"[0-9]{1,18}"
+
+    @extend_schema(parameters=SEARCH_PARAMETERS, responses=SearchResultSerializer(many=True))
+    def list(self, request):
+        try:
+            query = SearchQuery.parse(request.query_params, page_size=self.paginator.page_size)
+        except QueryError as exc:
+            raise ParameterError(str(exc)) from exc
+        page = search(request.user, query)
+        data = SearchResultSerializer(page.images, many=True, context={"request": request}).data
+        return cursor_response(request, page, data)
 
     def get_queryset(self):
         queryset = Image.objects.visible_to(self.request.user).select_related("collection")

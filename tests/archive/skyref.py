@@ -60,6 +60,9 @@ def distance(wcs, ra, dec):
     point = SkyCoord(ra * u.deg, dec * u.deg)
     if contains(wcs, point):
         return 0.0
+    coarse = float(point.separation(boundary(wcs, 50)).deg.min())
+    if coarse > 30.0:  # far: the nearest of 200 edge points is as good as any
+        return coarse
     return float(point.separation(boundary(wcs)).deg.min())
 
 
@@ -81,6 +84,11 @@ def box_edges(ra_min, dec_min, ra_max, dec_max, n=3000):
 
 def meets_box(wcs, box):
     """Whether the image and the ICRS box share a point (dense sampling of both)."""
+    edges = box_edges(*box)
+    centre = wcs.pixel_to_world(*((n - 1) / 2 for n in wcs.pixel_shape))
+    reach = float(centre.separation(boundary(wcs, 50)).deg.max()) * 1.01
+    if not in_box(centre, *box) and centre.separation(edges).deg.min() > reach:
+        return False  # every point of the image is nearer its centre than the box is
     if in_box(grid(wcs), *box).any() or in_box(boundary(wcs), *box).any():
         return True
-    return bool(contains(wcs, box_edges(*box)).any())
+    return bool(contains(wcs, edges).any())

@@ -1,0 +1,253 @@
+"""GET /api/images/: spatial, metadata, header and word searches over what a user may
+see, compared with brute force (astropy for the sky) over every image; cursor pages."""
+
+import numpy as np
+import pytest
+from astropy.coordinates import SkyCoord
+from rest_framework.test import APIClient
+
+from archive import sky
+from tests.archive import skyref
+from tests.archive.conftest import FIELDS, make_image
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(users, name):
+    client = APIClient()
+    if name is not None:
+        client.force_authenticate(users[name])
+    return client
+
+
+def all_pages(client, params, page_size=9):
+    """Every result over every page (following ``next``), checking no id comes twice."""
+    response = client.get("/api/images/", {**params, "page_size": page_size})
+    results = []
+    for _ in range(1000):
+        assert response.status_code == 200, response.content
+        body = response.json()
+        assert len(body["results"]) <= page_size
+        results += body["results"]
+        if not body["next"]:
+            break
+        response = client.get(body["next"])
+    ids = [r["id"] for r in results]
+    assert len(ids) == len(set(ids))
+    return results
+
+
+def expected_ids(sky_images, visible_collections, predicate):
+    return {
+        pk
+        for pk, (wcs, extras, collection) in sky_images.items()
+        if collection.pk in visible_collections and predicate(wcs, extras)
+    }
+
+
+def queries(seed):
+    rng = np.random.default_rng(seed)
+    for ra0, dec0 in FIELDS:
+        for _ in range(3):
+            ra = (ra0 + rng.normal(0, 2)) % 360
+            dec = float(np.clip(dec0 + rng.normal(0, 2), -90, 90))
+            yield ra, dec, float(10 ** rng.uniform(-1.3, 0.6))
+
+
+@pytest.mark.parametrize("who", [None, "other", "owner"])
+def test_cone_search_is_exact(users, sky_images, visible, who):
+    client = client_for(users, who)
+    hits = 0
+    for ra, dec, radius in queries(1):
+        found = {r["id"] for r in all_pages(client, {"ra": ra, "dec": dec, "radius": radius})}
+        wanted = expected_ids(
+            sky_images,
+            visible[who],
+            lambda w, e, ra=ra, dec=dec, radius=radius: skyref.distance(w, ra, dec) <= radius,
+        )
+        assert found == wanted, (ra, dec, radius)
+        hits += len(found)
+    assert hits > 20
+
+
+@pytest.mark.parametrize("who", [None, "owner"])
+def test_contains_search_is_exact(users, sky_images, visible, who):
+    client = client_for(users, who)
+    hits = 0
+    rng = np.random.default_rng(2)
+    on_images = [  # positions on some images (near their corners too), and anywhere
+        w.pixel_to_world(*(rng.uniform(-0.1, 1.1) * n for n in w.pixel_shape))
+        for w, _, _ in list(sky_images.values())[::6]
+    ]
+    positions = [(p.ra.deg, p.dec.deg) for p in on_images] + [q[:2] for q in queries(2)]
+    for ra, dec in positions:
+        found = {r["id"] for r in all_pages(client, {"contains": f"{ra},{dec}"})}
+        point = SkyCoord(ra, dec, unit="deg")
+        wanted = expected_ids(
+            sky_images, visible[who], lambda w, e, point=point: skyref.contains(w, point)
+        )
+        assert found == wanted, (ra, dec)
+        hits += len(found)
+    assert hits > 3
+
+
+@pytest.mark.parametrize("who", ["other", "owner"])
+def test_box_search_is_exact(users, sky_images, visible, who):
+    client = client_for(users, who)
+    hits = 0
+    for ra, dec, size in queries(3):
+        half_ra = size / max(np.cos(np.radians(dec)), 0.05)
+        box = (
+            (ra - half_ra) % 360,
+            max(-90, dec - size),
+            (ra + half_ra) % 360,
+            min(90, dec + size),
+        )
+        found = {r["id"] for r in all_pages(client, {"box": ",".join(map(str, box))})}
+        wanted = expected_ids(
+            sky_images, visible[who], lambda w, e, box=box: skyref.meets_box(w, box)
+        )
+        assert found == wanted, box
+        hits += len(found)
+    assert hits > 20
+
+
+def test_metadata_filters_and_words(users, sky_images, visible):
+    client = client_for(users, "owner")
+    cases = [
+        ({"filter": "r"}, lambda e: e["FILTER"] == "r"),
+        ({"filter": "R,Ha"}, lambda e: e["FILTER"] in ("R", "Ha")),
+        ({"instrument": "DECam", "telescope": "CFHT"},
+         lambda e: e["INSTRUME"] == "DECam" and e["TELESCOP"] == "CFHT"),
+        ({"object": "m42"}, lambda e: e["OBJECT"] == "M 42"),
+        ({"exptime_min": "60", "exptime_max": "150"},
+         lambda e: e["EXPTIME"] is not None and 60 <= e["EXPTIME"] <= 150),
+        ({"date_min": "2020-01-05", "date_max": "2020-01-10T12:00:00"},
+         lambda e: e["DATE-OBS"] is not None and "2020-01-05" <= e["DATE-OBS"] <= "2020-01-10T12:00:00"),
+        ({"date_min": "58856.25"},  # an MJD: 2020-01-08T06:00
+         lambda e: e["DATE-OBS"] is not None and e["DATE-OBS"] >= "2020-01-08T06:00:00"),
+        ({"bunit": "electron/s"}, lambda e: e["BUNIT"] == "electron/s"),
+        ({"header.AIRMASS": "1.2"}, lambda e: e["AIRMASS"] == 1.2),
+        ({"header.INSTRUME": "DECam", "q": "ngc 100"},
+         lambda e: e["INSTRUME"] == "DECam" and e["OBJECT"].startswith("NGC 100")),
+        ({"q": "exp_001"}, None),  # file names exp_0010 .. exp_0019
+    ]  # fmt: skip
+    for params, predicate in cases:
+        found = {r["id"] for r in all_pages(client, params)}
+        if predicate is None:
+            wanted = {
+                pk for pk in sky_images
+                if client.get(f"/api/images/{pk}/").json()["name"].startswith("exp_001")
+            }  # fmt: skip
+        else:
+            wanted = expected_ids(
+                sky_images, visible["owner"], lambda w, e, predicate=predicate: predicate(e)
+            )
+        assert found == wanted, params
+        assert found, params
+
+
+def test_filters_combine_with_a_cone(users, sky_images, visible):
+    client = client_for(users, "other")
+    ra, dec, radius = 150.0, 2.0, 3.0
+    found = {
+        r["id"] for r in all_pages(client, {"ra": ra, "dec": dec, "radius": radius, "filter": "g"})
+    }
+    wanted = expected_ids(
+        sky_images, visible["other"],
+        lambda w, e: e["FILTER"] == "g" and skyref.distance(w, ra, dec) <= radius,
+    )  # fmt: skip
+    assert found == wanted and found
+
+
+@pytest.mark.parametrize("sort", ["date_obs", "-date_obs", "exptime", "-exptime", "object", "-id"])
+def test_sorted_pages_cover_everything_once_in_order(users, sky_images, visible, sort):
+    client = client_for(users, "owner")
+    results = all_pages(client, {"sort": sort}, page_size=8)
+    assert {r["id"] for r in results} == set(sky_images)
+    field = {"date_obs": "date_obs", "exptime": "exptime", "object": "object"}.get(sort.lstrip("-"))
+    if field is None:
+        assert [r["id"] for r in results] == sorted(sky_images, reverse=True)
+        return
+    values = [r["metadata"][field] for r in results]
+    known = [v for v in values if v is not None]
+    assert known == sorted(known, reverse=sort.startswith("-"))
+    assert all(v is None for v in values[len(known) :])  # images without a value come last
+
+
+def test_pages_are_stable_while_images_are_added(users, sky_images, collections):
+    client = client_for(users, "owner")
+    before = set(sky_images)
+    response = client.get("/api/images/", {"sort": "-exptime", "page_size": 10})
+    seen = []
+    rng = np.random.default_rng(5)
+    index = 1000
+    while True:
+        body = response.json()
+        seen += [r["id"] for r in body["results"]]
+        for _ in range(3):  # new images land before, among and after the pages read
+            wcs = skyref.tan_wcs(rng.uniform(0, 360), 0.0, 100, 100, 1e-3, 0.0)
+            exptime = float(rng.choice([0.0, 90.0, 270.0, 10_000.0]))
+            make_image(collections["public"], index, wcs, {"EXPTIME": exptime})
+            index += 1
+        if not body["next"]:
+            break
+        response = client.get(body["next"])
+    assert len(seen) == len(set(seen))
+    assert before <= set(seen)
+
+
+def test_spatial_pages_stop_at_the_examination_budget(users, sky_images, settings):
+    settings.ARCHIVE_MAX_EXAMINED = 5
+    client = client_for(users, "owner")
+    params = {"ra": 150.0, "dec": 2.0, "radius": 4.0}
+    response = client.get("/api/images/", {**params, "page_size": 50})
+    body = response.json()
+    assert body["examined"] <= 8 and body["next"]
+    settings.ARCHIVE_MAX_EXAMINED = 5000
+    everything = {r["id"] for r in all_pages(client, params, page_size=50)}
+    settings.ARCHIVE_MAX_EXAMINED = 5
+    assert {r["id"] for r in all_pages(client, params, page_size=50)} == everything
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"ra": "abc", "dec": "1", "radius": "1"},
+        {"ra": "10", "dec": "1"},
+        {"ra": "10", "dec": "1", "radius": "91"},
+        {"ra": "10", "dec": "95", "radius": "1"},
+        {"ra": "nan", "dec": "1", "radius": "1"},
+        {"box": "1,2,3"},
+        {"box": "1,5,3,2"},
+        {"contains": "1"},
+        {"ra": "1", "dec": "1", "radius": "1", "box": "1,2,3,4"},
+        {"sort": "password"},
+        {"cursor": "bm90IGEgY3Vyc29y"},
+        {"cursor": "!!!"},
+        {"header.NOT A KEY": "1"},
+        {"date_min": "yesterday"},
+        {"exptime_min": "1e400"},
+        {"state": "gone"},
+        {"page_size": "-1"},
+        {"q": " ".join(["w"] * 20)},
+    ],
+)
+def test_bad_queries_are_400_with_a_message(users, params):
+    response = client_for(users, "owner").get("/api/images/", params)
+    assert response.status_code == 400, (params, response.content)
+    assert isinstance(response.json()["detail"], str) and response.json()["detail"]
+
+
+def test_results_carry_metadata_footprint_and_links(users, sky_images):
+    client = client_for(users, "owner")
+    result = client.get("/api/images/", {"object": "M42", "page_size": 1}).json()["results"][0]
+    wcs, extras, _ = sky_images[result["id"]]
+    meta = result["metadata"]
+    assert meta["object"] == "M 42" and meta["instrument"] == extras["INSTRUME"]
+    assert meta["pixel_scale"] == pytest.approx(abs(np.linalg.det(wcs.wcs.cd)) ** 0.5 * 3600)
+    corners = wcs.calc_footprint(center=False)
+    got = np.array(meta["polygons"][0])
+    assert sky.angle(sky.unit_vectors(*got.T), sky.unit_vectors(*corners.T)).max() < 1e-6
+    assert result["page_url"] == f"/images/{result['id']}/"
+    assert result["thumbnail_url"] == f"/api/images/{result['id']}/tiles/0/0/0.jpg"
