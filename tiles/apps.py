@@ -1,4 +1,7 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete
+
+from portal import events
 
 
 class TilesConfig(AppConfig):
@@ -8,10 +11,7 @@ class TilesConfig(AppConfig):
     def ready(self):
         """Subscribe to what the domain announces (``portal/events.py``): the domain
         never imports this app."""
-        from django.db.models.signals import post_delete
-
-        from portal import events
-        from portal.models import Image
+        from portal.models import Image  # models are importable from here on
         from tiles import progress, tasks
 
         events.image_registered.connect(tasks.warm_registered, dispatch_uid="tiles-registered")

@@ -101,23 +101,26 @@ def test_rehash_announces_pending_with_the_new_content(image, published):
     call_command("warm_images", "--wait")
     published.clear()
     fits.PrimaryHDU(np.ones((120, 160), np.float32)).writeto(image.path, overwrite=True)
-    call_command("warm_images", "--rehash")  # embedded queue: warmed in its thread
-    jobs.wait_idle()
+    call_command("warm_images", "--rehash", "--wait")
     assert states(published, image.pk)[0] == (Image.PENDING, "")
     assert last_announced(published, image).state == Image.READY
 
 
-def test_the_admin_action_announces_pending(image, published, django_user_model, client):
+def test_the_admin_action_announces_pending(
+    image, published, django_user_model, client, monkeypatch
+):
     call_command("warm_images", "--wait")
     published.clear()
+    queued = []
+    monkeypatch.setattr(jobs, "submit", queued.append)
     root = django_user_model.objects.create_superuser("root", "root@example.org", "pw")
     client.force_login(root)
     response = client.post(
         "/admin/portal/image/", {"action": "rewarm", "_selected_action": [image.pk]}
     )
     assert response.status_code == 302
-    jobs.wait_idle()
-    assert states(published, image.pk)[0] == (Image.PENDING, "")
+    assert [signature.tasks[0].args for signature in queued] == [(image.pk,)]
+    assert last_announced(published, image).state == Image.PENDING
 
 
 def test_an_unreachable_queue_is_announced_as_the_reason(image, published, monkeypatch):
