@@ -374,3 +374,15 @@ ARCHIVE_KEYWORDS = parse_keywords_setting(os.environ.get("FITSPORTAL_ARCHIVE_KEY
 # Candidate rows a spatial search examines per request at most (then a partial page
 # with its cursor): bounds a request's time whatever the query.
 ARCHIVE_MAX_EXAMINED = envint("FITSPORTAL_ARCHIVE_MAX_EXAMINED", 5000)
+
+# --- rendered-tile cache in Redis (tiles/tile_cache.py) -----------------------------
+# With Redis, the rendered tiles are kept there, shared by every server process and
+# bounded in bytes there (FITSPORTAL_TILE_CACHE_BYTES, 256 MiB); FITSPORTAL_TILE_CACHE_REDIS=0
+# keeps them in each process's memory instead.
+if REDIS_URL and envbool("FITSPORTAL_TILE_CACHE_REDIS", True):
+    CACHES["tiles"] = {
+        "BACKEND": "tiles.tile_cache.BoundedRedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "fitsportal-tiles",
+        "OPTIONS": {"MAX_BYTES": envint("FITSPORTAL_TILE_CACHE_BYTES", 256 * 1024**2)},
+    }
