@@ -82,6 +82,25 @@ async def test_warm_known_requests_do_not_leave_the_event_loop(users, image, mon
     assert len(calls) == 1
 
 
+async def test_iip_tiles_of_images_named_by_file_stay_on_the_event_loop(users, image, monkeypatch):
+    """As VisiOmatic clients name images (a file name): after the first tile, no thread."""
+    _client, headers = await sync_to_async(session_cookie)(users["owner"])
+    calls = []
+    original = TileFastPath.answer_sync
+    monkeypatch.setattr(
+        TileFastPath, "answer_sync", lambda self, *a: calls.append(1) or original(self, *a)
+    )
+    assert (await asgi_get("/iip/?FIF=fast.fits&JTL=1,0", headers)).status_code == 200
+    assert len(calls) == 1
+    for query in ("JTL=1,1", "JTL=1,2&GAM=1.5", "JTL=0,0&CHAN=1&MINMAX=1:90,110"):
+        assert (await asgi_get(f"/iip/?FIF=fast.fits&{query}", headers)).status_code == 200
+    assert len(calls) == 1
+    # INFO reads more than a tile: a thread, the same answer as Django's.
+    info = await asgi_get("/iip/?FIF=fast.fits&INFO", headers)
+    assert info.status_code == 200 and info.json()["full_size"] == [700, 600]
+    assert len(calls) == 2
+
+
 @pytest.mark.parametrize("who", ["anonymous", "other"])
 async def test_invisible_is_404(users, image, who):
     headers = {}
