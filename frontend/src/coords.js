@@ -74,11 +74,16 @@ function parseAngle(text, hours) {
   return hours ? signed * 15 : signed;
 }
 
-// "12:34:56.7 -05:06:07", "12h34m56.7s -5d06m07s", "188.736 -5.102" -> {ra, dec};
-// "x,y" or "pixel 120 340" -> {x, y} (FITS pixels). null if not understood.
-export function parseCoordinates(text) {
+// "12:34:56.7 -05:06:07", "12h34m56.7s -5d06m07s", "210.8 54.35", "210.8, 54.35" ->
+// {ra, dec} (degrees); "px 120 80", "pixel 120, 80" -> {x, y} (FITS pixels); with
+// ``pixels`` (an image without sky coordinates, or the pixel switch), bare numbers
+// are pixels too. null if not understood.
+export function parseCoordinates(text, { pixels = false } = {}) {
   const value = text.trim();
-  const pixel = /^(?:pixel\s+|px\s+)?(\d+(?:\.\d*)?)\s*,\s*(\d+(?:\.\d*)?)$/i.exec(value);
+  const pair = `(${NUMBER})\\s*(?:,\\s*|\\s+)(${NUMBER})`;
+  const prefixed = new RegExp(`^(?:pixels?|px|xy)\\s*[:=]?\\s*${pair}$`, "i").exec(value);
+  const bare = pixels ? new RegExp(`^${pair}$`).exec(value) : null;
+  const pixel = prefixed || bare;
   if (pixel) return { x: Number(pixel[1]), y: Number(pixel[2]) };
   const parts = value.replace(/,/g, " ").split(/\s+/).filter(Boolean);
   let raText;

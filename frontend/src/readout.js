@@ -1,52 +1,156 @@
-// What is under the cursor: pixel, sky coordinates (computed here), pixel values
-// (asked from the server, throttled); and the "go to" box.
+// What is under the cursor (or under a tap, on a touch screen), pixel value first: the
+// values of every channel, raw and above the background, in BUNIT; then the FITS pixel,
+// RA/Dec (computed here), other sky frames on demand, and a mosaic's extension. Values
+// come from the server in one debounced request: ``values/``, or, while the pixel table
+// is shown, the 5 x 5 cutout around the pixel (which holds the value too).
+import L from "leaflet";
 import { fetchValues } from "./api.js";
 import { equatorialToEcliptic, equatorialToGalactic, formatDec, formatRA, parseCoordinates } from "./coords.js";
 import { fitsToLatLng, latLngToFits } from "./crs.js";
+import { element } from "./dom.js";
+import { formatNumber, withUnit } from "./format.js";
+import { fetchPixelBox, PixelTable } from "./pixeltable.js";
 
-export function attachReadout(map, image, wcs, element, options = {}) {
-  let pending = null;
-  let sexagesimal = true;
-  element.title = "Click to switch between sexagesimal and degrees";
-  element.addEventListener("click", () => { sexagesimal = !sexagesimal; });
+export const FRAMES = ["icrs-sexagesimal", "icrs-degrees", "galactic", "ecliptic"];
 
-  const describe = (x, y) => {
-    const parts = [`x ${x.toFixed(1)}  y ${y.toFixed(1)}`];
-    if (wcs && wcs.isCelestial) {
-      const [ra, dec] = wcs.pixelToWorld(x, y);
-      element.dataset.ra = ra.toFixed(8);
-      element.dataset.dec = dec.toFixed(8);
-      const [l, b] = equatorialToGalactic(ra, dec);
-      const [lambda, beta] = equatorialToEcliptic(ra, dec);
-      parts.push(sexagesimal ? `α ${formatRA(ra)}  δ ${formatDec(dec)}`
-        : `α ${ra.toFixed(6)}°  δ ${dec.toFixed(6)}°`);
-      parts.push(`l ${l.toFixed(4)}°  b ${b.toFixed(4)}°`);
-      parts.push(`λ ${lambda.toFixed(4)}°  β ${beta.toFixed(4)}°`);
+function skyText(frame, ra, dec) {
+  if (frame === "icrs-degrees") return `α ${ra.toFixed(6)}°  δ ${dec.toFixed(6)}°`;
+  if (frame === "galactic") {
+    const [l, b] = equatorialToGalactic(ra, dec);
+    return `l ${l.toFixed(5)}°  b ${b.toFixed(5)}°`;
+  }
+  if (frame === "ecliptic") {
+    const [lambda, beta] = equatorialToEcliptic(ra, dec);
+    return `λ ${lambda.toFixed(5)}°  β ${beta.toFixed(5)}°`;
+  }
+  return `α ${formatRA(ra)}  δ ${formatDec(dec)}`;
+}
+
+export function valuesText(image, values) {
+  const unit = image.header && image.header.BUNIT ? String(image.header.BUNIT) : "";
+  const raw = values.map((v) => formatNumber(v)).join(", ");
+  const above = values.map((v, c) => (v === null || !image.stats || !image.stats[c] ? "—"
+    : formatNumber(v - image.stats[c].background, 4))).join(", ");
+  return `value ${withUnit(raw, unit)} (−bg ${above})`;
+}
+
+export class Readout {
+  // ``element``: the readout bar's text box; ``options.channel()``: the channel the
+  // pixel table shows; ``options.delay``: the debounce of the value request (ms).
+  constructor(map, image, wcs, element_, options = {}) {
+    this.map = map;
+    this.image = image;
+    this.wcs = wcs;
+    this.element = element_;
+    this.delay = options.delay ?? 120;
+    this.channel = options.channel || (() => 0);
+    this.frames = new Set(["icrs-sexagesimal"]);
+    this.table = null;
+    this.pending = null;
+    this.asked = 0;
+    this.value = element("span", { className: "fp-value" });
+    this.xy = element("span", { className: "fp-xy" });
+    this.sky = element("span", { className: "fp-sky" });
+    this.extra = element("span", { className: "fp-muted" });
+    this.element.replaceChildren(element("span", { className: "fp-muted" },
+      window.matchMedia("(hover: none)").matches ? "Tap the image to read a pixel"
+        : "Move over the image to read pixels"));
+    this.element.addEventListener("click", () => this.cycleFrame());
+    map.on("mousemove", (event) => this.at(event.latlng));
+    // A tap reads the pixel there and marks it (a touch screen has no hover).
+    this.mark = null;
+    map.on("click", (event) => {
+      const pointer = event.originalEvent && event.originalEvent.pointerType;
+      this.at(event.latlng);
+      if (pointer === "touch" || pointer === "pen") this.showMark(event.latlng);
+    });
+  }
+
+  // The click on the readout switches degrees and sexagesimal.
+  cycleFrame() {
+    const icrs = this.frames.has("icrs-sexagesimal") ? "icrs-degrees" : "icrs-sexagesimal";
+    this.frames.delete("icrs-sexagesimal");
+    this.frames.delete("icrs-degrees");
+    this.frames.add(icrs);
+    if (this.last) this.at(this.last, false);
+  }
+
+  setFrames(frames) {
+    this.frames = new Set(frames);
+    if (this.last) this.at(this.last, false);
+  }
+
+  showMark(latlng) {
+    if (!this.mark) {
+      this.mark = L.marker(latlng, { interactive: false, keyboard: false,
+        icon: L.divIcon({ className: "fp-tap", iconSize: null }) }).addTo(this.map);
+    } else this.mark.setLatLng(latlng);
+  }
+
+  setTable(table) {
+    this.table = table;
+    if (this.last) this.at(this.last);
+  }
+
+  describe(x, y) {
+    const el = this.element;
+    el.dataset.x = x.toFixed(2);
+    el.dataset.y = y.toFixed(2);
+    this.xy.textContent = `x ${x.toFixed(1)}  y ${y.toFixed(1)}`;
+    const parts = [this.value, this.xy];
+    if (this.wcs && this.wcs.isCelestial) {
+      const [ra, dec] = this.wcs.pixelToWorld(x, y);
+      el.dataset.ra = ra.toFixed(8);
+      el.dataset.dec = dec.toFixed(8);
+      this.sky.textContent = FRAMES.filter((f) => this.frames.has(f)).map((f) => skyText(f, ra, dec)).join("   ");
+      parts.push(this.sky);
+    } else if (this.wcs && this.wcs.problem) {
+      this.sky.textContent = this.wcs.problem;
+      parts.push(this.sky);
     }
-    const detector = detectorAt(image, x, y);
-    element.dataset.detector = detector || "";
-    if (detector) parts.push(`on ${detector}`);
-    return parts.join("   ");
-  };
+    const detector = detectorAt(this.image, x, y);
+    el.dataset.detector = detector || "";
+    if (detector) {
+      this.extra.textContent = `on ${detector}`;
+      parts.push(this.extra);
+    }
+    el.replaceChildren(...parts);
+  }
 
-  map.on("mousemove", (event) => {
-    const { x, y } = latLngToFits(event.latlng, image.height);
-    element.dataset.x = x.toFixed(2);
-    element.dataset.y = y.toFixed(2);
-    const text = describe(x, y);
-    element.textContent = text;
-    clearTimeout(pending);
-    pending = setTimeout(async () => {
-      const values = await fetchValues(image, x, y);
-      if (values) {
-        const unit = image.header.BUNIT ? ` ${image.header.BUNIT}` : "";
-        const shown = values.map((v) => (v === null ? "—" : v.toPrecision(6))).join(", ");
-        const above = values.map((v, c) => (v === null || !image.stats[c] ? "—"
-          : (v - image.stats[c].background).toPrecision(4))).join(", ");
-        element.textContent = `${text}   value ${shown}${unit}  (above background ${above})`;
-      }
-    }, options.delay ?? 120);
-  });
+  // Reads the pixel at ``latlng``: position at once, values after the debounce.
+  at(latlng, ask = true) {
+    this.last = latlng;
+    const { x, y } = latLngToFits(latlng, this.image.height);
+    if (ask) {
+      this.value.textContent = "…";
+      this.value.title = "";
+    }
+    this.describe(x, y);
+    if (!ask) return;
+    clearTimeout(this.pending);
+    this.pending = setTimeout(() => this.ask(x, y), this.delay);
+  }
+
+  async ask(x, y) {
+    const asked = ++this.asked;
+    let values;
+    if (this.table) {
+      const box = await fetchPixelBox(this.image, x, y, 2);
+      if (asked !== this.asked) return;
+      values = box ? box.valuesAt(box.cx, box.cy) : null;
+      this.table.show(box, this.channel());
+    } else {
+      values = await fetchValues(this.image, x, y);
+      if (asked !== this.asked) return;
+    }
+    if (!values) return;
+    this.value.textContent = valuesText(this.image, values);
+    this.element.dataset.values = JSON.stringify(values);
+  }
+}
+
+export function attachReadout(map, image, wcs, element_, options = {}) {
+  return new Readout(map, image, wcs, element_, options);
 }
 
 // The extension (amplifier, CCD) of a mosaic under FITS pixel (x, y), from DETSEC.
@@ -66,18 +170,49 @@ function detectorAt(image, x, y) {
   return null;
 }
 
-export function attachGoTo(map, image, wcs, input) {
+// The pixel table's switch and the sky frames of the readout, in the "analysis" tab.
+export function readoutOptions(readout, container) {
+  const tableBox = element("input", { type: "checkbox", name: "pixel-table" });
+  const holder = element("div", { className: "fp-pixel-table" });
+  tableBox.addEventListener("change", () => {
+    readout.setTable(tableBox.checked ? new PixelTable(holder, readout.image) : null);
+    if (!tableBox.checked) holder.replaceChildren();
+  });
+  const frames = [["icrs-sexagesimal", "RA/Dec h:m:s"], ["icrs-degrees", "RA/Dec degrees"],
+    ["galactic", "galactic l, b"], ["ecliptic", "ecliptic λ, β"]];
+  const boxes = frames.map(([name]) => element("input", { type: "checkbox", name: `frame-${name}`,
+    checked: readout.frames.has(name) }));
+  for (const box of boxes) {
+    box.addEventListener("change", () => readout.setFrames(boxes.filter((b) => b.checked).map((b) => b.name.slice(6))));
+  }
+  const labels = boxes.map((box, i) => element("label", { className: "fp-field" }, box, element("span", {}, frames[i][1])));
+  container.append(
+    element("fieldset", { className: "fp-group" }, element("legend", {}, "Pixel table"),
+      element("label", { className: "fp-field", title: "Values of the 5 × 5 pixels around the cursor (one request per pause)" },
+        tableBox, element("span", {}, "5 × 5 values around the cursor")), holder),
+    element("fieldset", { className: "fp-group" }, element("legend", {}, "Readout frames"),
+      element("div", { className: "fp-row" }, ...labels)),
+  );
+}
+
+export function attachGoTo(map, image, wcs, input, options = {}) {
   input.addEventListener("keydown", (event) => {
     if (event.key !== "Enter") return;
-    const target = parseCoordinates(input.value);
+    const celestial = Boolean(wcs && wcs.isCelestial);
+    const target = parseCoordinates(input.value, { pixels: !celestial });
     let latlng = null;
     if (target && "x" in target) latlng = fitsToLatLng(target.x, target.y, image.height);
-    else if (target && wcs && wcs.isCelestial) {
+    else if (target && celestial) {
       const [x, y] = wcs.worldToPixel(target.ra, target.dec);
-      latlng = fitsToLatLng(x, y, image.height);
+      if (Number.isFinite(x) && Number.isFinite(y)) latlng = fitsToLatLng(x, y, image.height);
     }
-    input.setCustomValidity(latlng ? "" : "Coordinates not understood (RA Dec, or x,y)");
+    input.setCustomValidity(latlng ? "" : celestial
+      ? "Not understood: RA Dec (210.8 54.35 or 14:03:12 +54:21:00), or px x y"
+      : "Not understood: x y (this image has no sky coordinates)");
     input.reportValidity();
-    if (latlng) map.setView(latlng, Math.max(map.getZoom(), image.levels - 1));
+    if (latlng) {
+      map.setView(latlng, Math.max(map.getZoom(), image.levels - 1));
+      if (options.onGo) options.onGo(latlng);
+    }
   });
 }

@@ -1,9 +1,12 @@
-// Science tools: region snapshot and FITS cutout of the visible area, a line profile
-// drawn on the image and plotted, keyboard shortcuts, full screen, reticle, theme.
+// Science tools and view actions, mounted into the panel's tabs: region snapshot and
+// FITS cutout of the visible area and the view's link ("share"), a line profile drawn
+// on the image ("analysis"), the reticle ("overlays"); full screen, theme and the
+// keyboard shortcuts.
 import L from "leaflet";
 import { renderQuery } from "./api.js";
 import { latLngToFits } from "./crs.js";
 import { element, link } from "./dom.js";
+import { panelTab, isPanelOpen, setPanelOpen } from "./panel.js";
 
 function visibleBox(map, image) {
   const bounds = map.getBounds();
@@ -58,32 +61,79 @@ function plot(canvas, profile) {
   canvas.title = `${profile.length} pixels, ${lo.toPrecision(5)} … ${hi.toPrecision(5)}`;
 }
 
-export function attachTools(map, image, state, bar) {
-  const button = (label, title, action) => {
-    const made = element("button", { type: "button", title }, label);
-    made.addEventListener("click", action);
-    bar.append(made);
-    return made;
-  };
-  const download = (url) => {
-    const anchor = link(url);
-    anchor.download = "";
-    document.body.append(anchor);
-    anchor.click();
-    anchor.remove();
-  };
-  button("Snapshot", "Download the visible area as JPEG", () => download(snapshotUrl(map, image, state)));
-  button("Cutout", "Download the visible area as FITS (with its WCS)", () => download(cutoutUrl(map, image)));
+function button(label, title, action, properties = {}) {
+  const made = element("button", { type: "button", title, ...properties }, label);
+  made.addEventListener("click", action);
+  return made;
+}
 
+function group(legend, ...children) {
+  return element("fieldset", { className: "fp-group" }, element("legend", {}, legend), ...children);
+}
+
+function row(...children) {
+  return element("div", { className: "fp-row" }, ...children);
+}
+
+function download(url) {
+  const anchor = link(url);
+  anchor.download = "";
+  document.body.append(anchor);
+  anchor.click();
+  anchor.remove();
+}
+
+export function toggleTheme() {
+  const light = document.documentElement.classList.toggle("fp-light");
+  try { window.localStorage.setItem("fp-theme", light ? "light" : "dark"); } catch { /* private mode */ }
+  return light;
+}
+
+export function applySavedTheme() {
+  let saved = null;
+  try { saved = window.localStorage.getItem("fp-theme"); } catch { /* private mode */ }
+  document.documentElement.classList.toggle("fp-light", saved === "light");
+}
+
+export function attachTools(map, image, state, stage) {
+  const share = panelTab("share");
+  const analysis = panelTab("analysis");
+  const overlays = panelTab("overlays");
+
+  // Share: the view's link, and the visible area as a picture or as FITS.
+  const permalink = element("input", { type: "text", readOnly: true, className: "fp-link", name: "permalink",
+    title: "The link to this view (centre, zoom and display)" });
+  const copy = button("Copy link", "Copy the link to this view", async () => {
+    permalink.select();
+    try { await navigator.clipboard.writeText(permalink.value); copy.textContent = "Copied"; } catch {
+      document.execCommand("copy");
+    }
+    setTimeout(() => { copy.textContent = "Copy link"; }, 1500);
+  }, { name: "copy-link" });
+  const showLink = () => { permalink.value = window.location.href; };
+  showLink();
+  map.on("moveend fp:state", () => setTimeout(showLink, 0));
+  window.addEventListener("hashchange", showLink);
+  share.append(
+    group("Link to this view", permalink, row(copy)),
+    group("Download the visible area",
+      row(button("Snapshot", "Download the visible area as JPEG, as displayed",
+        () => download(snapshotUrl(map, image, state)), { name: "snapshot" }),
+      button("Cutout", "Download the visible area as FITS (raw values, with its WCS)",
+        () => download(cutoutUrl(map, image)), { name: "cutout" }))),
+  );
+
+  // Analysis: a profile between two points clicked on the image.
   const canvas = element("canvas", { id: "profile-plot", width: 320, height: 90, hidden: true });
   let start = null;
   let line = null;
-  const profileButton = button("Profile", "Click two points on the image", () => {
+  const profileButton = button("Line profile", "Click two points on the image", () => {
     start = null;
     profileButton.classList.toggle("active");
+    profileButton.setAttribute("aria-pressed", String(profileButton.classList.contains("active")));
     map.getContainer().style.cursor = profileButton.classList.contains("active") ? "crosshair" : "";
-  });
-  bar.append(canvas);
+  }, { name: "profile" });
+  analysis.append(group("Profile", row(profileButton), canvas));
   map.on("click", async (event) => {
     if (!profileButton.classList.contains("active")) return;
     const point = latLngToFits(event.latlng, image.height);
@@ -103,26 +153,47 @@ export function attachTools(map, image, state, bar) {
     }
   });
 
-  button("Full screen", "Full screen (f)", () => toggleFullscreen(map));
-  button("Theme", "Light or dark theme (t)", () => document.documentElement.classList.toggle("fp-light"));
+  // The reticle marks the centre of the map: where go-to and permalinks put their target.
   const reticle = L.DomUtil.create("div", "fp-reticle", map.getContainer());
   reticle.hidden = true;
-  button("Reticle", "Reticle (x)", () => { reticle.hidden = !reticle.hidden; });
+  const reticleBox = element("input", { type: "checkbox", name: "reticle" });
+  const setReticle = (on) => {
+    reticle.hidden = !on;
+    reticleBox.checked = on;
+  };
+  reticleBox.addEventListener("change", () => setReticle(reticleBox.checked));
+  overlays.append(group("View", row(element("label", { className: "fp-field", title: "Reticle at the centre (x)" },
+    reticleBox, element("span", {}, "Reticle at the centre")))));
+
+  // View: full screen (the whole stage: map, readout and panel), theme, shortcuts.
+  const fullscreen = () => toggleFullscreen(stage, map);
+  const quick = document.getElementById("quick");
+  if (quick) quick.append(button("⤢", "Full screen (f)", fullscreen, { name: "fullscreen" }));
+  share.append(
+    group("View",
+      row(button("Full screen", "Full screen (f)", fullscreen),
+        button("Light / dark", "Light or dark theme (t)", () => toggleTheme(), { name: "theme" })),
+      element("p", { className: "fp-note-text" },
+        "Keys: p panel · f full screen · t theme · x reticle · i invert · Alt+← / Alt+→ previous / next view")),
+  );
 
   document.addEventListener("keydown", (event) => {
-    if (event.target.closest("input, select, textarea")) return;
-    if (event.key === "f") toggleFullscreen(map);
-    else if (event.key === "t") document.documentElement.classList.toggle("fp-light");
-    else if (event.key === "x") reticle.hidden = !reticle.hidden;
+    if (event.target.closest("input, select, textarea") || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === "f") fullscreen();
+    else if (event.key === "t") toggleTheme();
+    else if (event.key === "x") setReticle(reticle.hidden);
+    else if (event.key === "p") setPanelOpen(!isPanelOpen());
     else if (event.key === "i") {
       const invert = document.querySelector("input[name=invert]");
       if (invert) { invert.checked = !invert.checked; invert.dispatchEvent(new Event("change", { bubbles: true })); }
     }
   });
+  return { reticle, setReticle };
 }
 
-function toggleFullscreen(map) {
-  const element = map.getContainer();
+// Full screen shows the stage (map, readout bar and panel); the map follows its box
+// through the viewer's ResizeObserver.
+function toggleFullscreen(stage, map) {
   if (document.fullscreenElement) document.exitFullscreen();
-  else if (element.requestFullscreen) element.requestFullscreen().then(() => map.invalidateSize());
+  else if (stage.requestFullscreen) stage.requestFullscreen().then(() => map.invalidateSize()).catch(() => {});
 }

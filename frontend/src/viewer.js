@@ -1,29 +1,24 @@
-// The image viewer page: a Leaflet map over the image's tile pyramid.
+// The image viewer page: a full-window Leaflet map over the image's tile pyramid, the
+// readout bar under it, the tools panel beside it (panel.js).
 import L from "leaflet";
 import { fetchIipInfo, fetchImage, renderQuery } from "./api.js";
 import { buildControls, initialState } from "./controls.js";
 import { pyramidCrs } from "./crs.js";
 import { Annotator } from "./annotate.js";
+import { attachHistory, FitControl } from "./navigation.js";
 import { Overview } from "./overview.js";
 import { attachCatalogs } from "./overlays.js";
+import { initPanel, panelElement, panelTab } from "./panel.js";
 import { readPermalink, writePermalink } from "./permalink.js";
 import { watchProgress } from "./progress.js";
-import { attachGoTo, attachReadout } from "./readout.js";
+import { PyramidTiles } from "./pyramidtiles.js";
+import { attachGoTo, attachReadout, readoutOptions } from "./readout.js";
 import { ScaleBar } from "./scalebar.js";
-import { attachTools } from "./tools.js";
+import { applySavedTheme, attachTools } from "./tools.js";
 import { MosaicWCS, WCS } from "./wcs.js";
 
-// Border tiles come at their true size: show them so, not stretched to 256 px.
-const PyramidTiles = L.TileLayer.extend({
-  createTile(coords, done) {
-    const tile = L.TileLayer.prototype.createTile.call(this, coords, done);
-    tile.addEventListener("load", () => {
-      tile.style.width = `${tile.naturalWidth}px`;
-      tile.style.height = `${tile.naturalHeight}px`;
-    });
-    return tile;
-  },
-});
+// How far beyond native resolution one may zoom: 2^4 = 16 screen pixels per image pixel.
+const OVERZOOM = 4;
 
 async function start(element) {
   const image = await fetchImage(element.dataset.api);
@@ -37,7 +32,7 @@ async function start(element) {
   const map = L.map(element, {
     crs: pyramidCrs(image.levels),
     minZoom: 0,
-    maxZoom: native + 4,
+    maxZoom: native + OVERZOOM,
     zoomSnap: 1,
     attributionControl: false,
   });
@@ -51,10 +46,11 @@ async function start(element) {
   const tileOptions = {
     tileSize: image.tile_size,
     maxNativeZoom: native,
-    maxZoom: native + 4,
+    maxZoom: native + OVERZOOM,
     noWrap: true,
     bounds,
     keepBuffer: 4,
+    className: "fp-pyramid",
   };
   let layer = new PyramidTiles(tileUrl(), tileOptions).addTo(map);
   let incoming = null;
@@ -72,29 +68,83 @@ async function start(element) {
       element.fitsportal.layer = layer;
     });
   };
-  if (view) map.setView(view.centre, view.zoom);
-  else map.fitBounds(bounds);
-  element.fitsportal = { map, layer, image, state };
 
-  const panel = document.getElementById("controls");
+  // The fit view follows the map's box until the user moves it (a panel opened, a
+  // phone turned, full screen); any other view keeps its centre when the box changes.
+  let fitted = false;
+  let fitting = false;
+  const fit = () => {
+    map.fitBounds(bounds, { animate: false });
+    fitted = true;
+  };
+  if (view) map.setView(view.centre, view.zoom, { animate: false });
+  else fit();
+  map.on("dragstart", () => { fitted = false; });
+  map.on("zoomstart", () => { if (!fitting) fitted = false; });
+  const refit = () => {
+    fitting = true;
+    try { fit(); } finally { fitting = false; }
+  };
+  new ResizeObserver(() => {
+    const size = map.getSize();
+    if (size.x === element.clientWidth && size.y === element.clientHeight) return;
+    map.invalidateSize({ pan: true });
+    if (fitted) refit();
+  }).observe(element);
+  new FitControl(refit).addTo(map);
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "0" && !event.target.closest("input, select, textarea")) refit();
+  });
+  element.fitsportal = { map, layer, image, state, fit: refit };
+
   const overview = new Overview(tileUrl, map.options.crs, bounds, { tileSize: image.tile_size, noWrap: true, bounds });
   overview.addTo(map);
   element.fitsportal.overview = overview;
-  buildControls(panel, image, state, () => {
+  const onChange = () => {
     rerender();
     overview.refresh();
     writePermalink(map, image, state);
-  });
-  map.on("moveend fp:state", () => writePermalink(map, image, state));
+  };
+  buildControls(image, state, onChange);
+  map.on("fp:state", () => writePermalink(map, image, state));
+
+  // Back, forward, and links pasted into this tab: the view and display they name.
+  const applyHash = () => {
+    const before = renderQuery(image, state);
+    const fresh = initialState(image);
+    const next = readPermalink(image, fresh);
+    Object.assign(state, fresh);
+    if (renderQuery(image, state) !== before) {
+      buildControls(image, state, onChange);
+      rerender();
+      overview.refresh();
+    }
+    for (const catalog of element.fitsportal.catalogs || []) {
+      const wanted = state.layers.includes(catalog.catalog.id);
+      if (wanted !== map.hasLayer(catalog.group)) {
+        if (wanted) catalog.group.addTo(map);
+        else map.removeLayer(catalog.group);
+      }
+    }
+    if (next) {
+      fitted = false;
+      map.setView(next.centre, next.zoom, { animate: false });
+    } else refit();
+  };
+  writePermalink(map, image, state);
+  element.fitsportal.history = attachHistory(map, () => writePermalink(map, image, state), applyHash);
 
   const wcs = await skyCoordinates(image);
   element.fitsportal.wcs = wcs;
-  attachReadout(map, image, wcs, document.getElementById("readout"));
-  attachGoTo(map, image, wcs, document.getElementById("goto"));
+  const readout = attachReadout(map, image, wcs, document.getElementById("readout"),
+    { channel: () => state.channel ?? 0 });
+  element.fitsportal.readout = readout;
+  readoutOptions(readout, panelTab("analysis"));
+  attachGoTo(map, image, wcs, document.getElementById("goto"), { onGo: () => { fitted = false; } });
   if (wcs.isCelestial) new ScaleBar(wcs.pixelScale(), native).addTo(map);
-  attachTools(map, image, state, document.getElementById("tools"));
+  element.fitsportal.tools = attachTools(map, image, state, document.getElementById("stage"));
   if (element.dataset.canAnnotate === "true" && wcs.isCelestial) {
-    element.fitsportal.annotator = new Annotator(map, image, wcs, document.getElementById("tools"),
+    element.fitsportal.annotator = new Annotator(map, image, wcs, document.getElementById("quick"),
       element.dataset.user);
   }
   element.fitsportal.catalogs = await attachCatalogs(map, image, wcs, state);
@@ -117,8 +167,10 @@ async function skyCoordinates(image) {
   return new WCS(image.header);
 }
 
+applySavedTheme();
+initPanel();
 const element = document.getElementById("viewer");
-if (element) {
+if (element && panelElement()) {
   start(element).catch((error) => {
     element.textContent = error.message;
   });

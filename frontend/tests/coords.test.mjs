@@ -21,8 +21,15 @@ test("parsing what people type", () => {
   close(b.ra, a.ra);
   close(b.dec, a.dec);
   assert.deepEqual(parseCoordinates("188.736 -5.102"), { ra: 188.736, dec: -5.102 });
-  assert.deepEqual(parseCoordinates("120,340"), { x: 120, y: 340 });
+  // Two bare numbers are RA/Dec (an image with a WCS); pixels need a prefix or the switch.
+  assert.deepEqual(parseCoordinates("210.8, 54.35"), { ra: 210.8, dec: 54.35 });
+  assert.deepEqual(parseCoordinates("210.8 54.35"), { ra: 210.8, dec: 54.35 });
+  assert.equal(parseCoordinates("120,340"), null);
+  assert.deepEqual(parseCoordinates("120,340", { pixels: true }), { x: 120, y: 340 });
+  assert.deepEqual(parseCoordinates("120 340", { pixels: true }), { x: 120, y: 340 });
+  assert.deepEqual(parseCoordinates("px 120 80"), { x: 120, y: 80 });
   assert.deepEqual(parseCoordinates("pixel 12.5, 7"), { x: 12.5, y: 7 });
+  assert.deepEqual(parseCoordinates("14 03 12.6 +54 20 56", { pixels: true }).ra.toFixed(4), "210.8025");
   assert.equal(parseCoordinates("M31"), null);
   assert.equal(parseCoordinates("400 10"), null);
 });

@@ -103,6 +103,31 @@ def page(browser, request):
     context.close()
 
 
+# The two screens the viewer is checked on: a laptop and a phone (touch, no hover).
+SCREENS = {
+    "desktop": {"viewport": {"width": 1400, "height": 900}},
+    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
+}
+
+
+@pytest.fixture(params=sorted(SCREENS))
+def screen(browser, request):
+    """A page at each of ``SCREENS`` (the test runs once per screen): ``screen.page``,
+    ``screen.name``; ``screen.shot(step)`` saves ``<test>-<step>.png`` among the
+    artefacts, and the last state is saved at teardown."""
+    context = browser.new_context(bypass_csp=True, **SCREENS[request.param])
+    page = context.new_page()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    base = request.node.name.replace("[", "-").replace("]", "")
+
+    def shot(step):
+        page.screenshot(path=str(ARTIFACTS / f"{base}-{step}.png"))
+
+    yield type("Screen", (), {"page": page, "name": request.param, "shot": staticmethod(shot)})
+    shot("end")
+    context.close()
+
+
 def log_in(page, server, username, password):
     page.goto(server.url + "/accounts/login/")
     page.fill("input[name=username]", username)

@@ -37,6 +37,7 @@ def test_changing_the_colormap_requests_new_tiles(page, server, login):
     page.goto(f"{server.url}/images/{server.seed['image']}/")
     page.wait_for_selector(".leaflet-tile-loaded")
     page.wait_for_load_state("networkidle")
+    page.click("#panel [role=tab][data-tab=colour]")
     with page.expect_response(lambda r: "/tiles/" in r.url and "colormap=hot" in r.url) as first:
         page.select_option("select[name=colormap]", "hot")
     response = first.value
@@ -125,7 +126,9 @@ def test_the_url_keeps_the_view(page, server, login):
     login(page, server, "alice", "alice-password")
     page.goto(f"{server.url}/images/{server.seed['image']}/")
     page.wait_for_selector(".leaflet-tile-loaded")
+    page.click("#panel [role=tab][data-tab=colour]")
     page.select_option("select[name=colormap]", "viridis")
+    page.click("#panel [role=tab][data-tab=image]")
     page.fill("input[name=gamma]", "1.5")
     page.dispatch_event("input[name=gamma]", "change")
     page.wait_for_load_state("networkidle")
@@ -195,16 +198,18 @@ def test_snapshot_cutout_and_profile(page, server, login):
     login(page, server, "alice", "alice-password")
     page.goto(f"{server.url}/images/{server.seed['image']}/")
     page.wait_for_selector(".leaflet-tile-loaded")
+    page.click("#panel [role=tab][data-tab=share]")
     with page.expect_download() as snapshot:
-        page.click("#tools button:text('Snapshot')")
+        page.click("button[name=snapshot]")
     jpeg = Path(snapshot.value.path()).read_bytes()
     decoded = simplejpeg.decode_jpeg(jpeg, colorspace="GRAY")
     assert decoded.shape[0] > 100 and decoded.shape[1] > 100
     with page.expect_download() as cutout:
-        page.click("#tools button:text('Cutout')")
+        page.click("button[name=cutout]")
     blob = Path(cutout.value.path()).read_bytes()
     assert blob.startswith(b"SIMPLE  =") and b"CRPIX1" in blob
-    page.click("#tools button:text('Profile')")
+    page.click("#panel [role=tab][data-tab=analysis]")
+    page.click("button[name=profile]")
     box = page.locator("#viewer").bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.5)
     page.mouse.click(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.6)
@@ -232,6 +237,7 @@ def test_playing_through_the_planes_of_a_cube(page, server, login):
     login(page, server, "alice", "alice-password")
     page.goto(f"{server.url}/images/{server.seed['cube']}/")
     page.wait_for_selector(".leaflet-tile-loaded")
+    page.click("#panel [role=tab][data-tab=colour]")
     page.fill("input[name=fps]", "5")
     seen = set()
     page.on(
@@ -304,6 +310,7 @@ def test_colour_mix_per_channel(page, server, login):
     page.goto(f"{server.url}/images/{server.seed['cube']}/")
     page.wait_for_selector(".leaflet-tile-loaded")
     page.wait_for_load_state("networkidle")
+    page.click("#panel [role=tab][data-tab=colour]")
     with page.expect_response(lambda r: "/tiles/" in r.url and "mix=" in r.url) as first:
         page.uncheck("input[name=on3]")
     url = first.value.url
