@@ -1,4 +1,5 @@
-"""Operations on warming: warm_images (with --rehash), re-warm from the admin, cleanup."""
+"""Background work on images (tiles/tasks.py, tiles/storage.py): warm_images (with --rehash),
+re-warm from the admin, derived files removed with their image, clean-up."""
 
 import os
 import time
