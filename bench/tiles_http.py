@@ -275,6 +275,85 @@ def queries_per_tile(var, images):
     return len(queries) / 2
 
 
+CUTOUT_SIDE = 11300  # float32: a 511 MB cutout of the whole image
+
+
+def big_image(path):
+    """A CUTOUT_SIDE-square float32 FITS file, written a strip at a time."""
+    if path.exists():
+        return path
+    import numpy as np
+    from astropy.io import fits
+
+    header = fits.Header({"SIMPLE": True, "BITPIX": -32, "NAXIS": 2, "NAXIS1": CUTOUT_SIDE,
+                          "NAXIS2": CUTOUT_SIDE, "OBJECT": "bench cutout"})  # fmt: skip
+    rng = np.random.default_rng(3)
+    with open(path, "wb") as file:
+        file.write(header.tostring().encode())
+        for first in range(0, CUTOUT_SIDE, 512):
+            rows = min(512, CUTOUT_SIDE - first)
+            file.write(rng.normal(100, 10, (rows, CUTOUT_SIDE)).astype(">f4").tobytes())
+        file.write(bytes(-(CUTOUT_SIDE * CUTOUT_SIDE * 4) % 2880))
+    return path
+
+
+def cutout_run(var, server_core):
+    """Server RSS while a whole-image FITS cutout of ~511 MB is downloaded."""
+    import psutil
+
+    path = big_image(BENCH_DIR / "cutout11k.fits")
+    env = environment(var, False)
+    seed = SEED.format(user=USER, password=PASSWORD)
+    out = subprocess.run([sys.executable, "-c", seed, str(path)], cwd=ROOT, env=env, check=True,
+                         capture_output=True, text=True).stdout  # fmt: skip
+    pk = int(out.split()[0])
+    os.environ["FITSPORTAL_MAX_CUTOUT_PIXELS"] = str(CUTOUT_SIDE * CUTOUT_SIDE)
+    process, port = start_server(var, False, server_core)
+    try:
+        cookie = asyncio.run(login(port))
+        server = psutil.Process(process.pid)
+        url = f"/api/images/{pk}/cutout.fits?x1=1&y1=1&x2={CUTOUT_SIDE}&y2={CUTOUT_SIDE}"
+        asyncio.run(download(port, cookie, url.replace(f"{CUTOUT_SIDE}", "100")))  # open it
+        before = server.memory_info().rss
+        peak = [before]
+
+        async def sample():
+            while True:
+                peak[0] = max(peak[0], server.memory_info().rss)
+                await asyncio.sleep(0.02)
+
+        async def measured_download():
+            sampler = asyncio.create_task(sample())
+            try:
+                return await download(port, cookie, url)
+            finally:
+                sampler.cancel()
+
+        start = time.perf_counter()
+        status, received = asyncio.run(measured_download())
+        seconds = time.perf_counter() - start
+        print(f"  FITS cutout of {CUTOUT_SIDE}x{CUTOUT_SIDE} float32: status {status}, "
+              f"{received / 1e6:.0f} MB in {seconds:.1f} s, server RSS {before / 1e6:.0f} MB before, "
+              f"peak {peak[0] / 1e6:.0f} MB (+{(peak[0] - before) / 1e6:.0f} MB)", flush=True)  # fmt: skip
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        os.environ.pop("FITSPORTAL_MAX_CUTOUT_PIXELS")
+
+
+async def download(port, cookie, url):
+    """(status, body bytes) of one GET, the body read as it comes (not kept)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=2**20)
+    writer.write(f"GET {url} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\n"
+                 "Connection: close\r\n\r\n".encode())  # fmt: skip
+    head = await reader.readuntil(b"\r\n\r\n")
+    received = 0
+    while chunk := await reader.read(2**20):
+        received += len(chunk)
+    writer.close()
+    return int(head.split(b" ", 2)[1]), received
+
+
 def report(label, result):
     cpu = f", server CPU {result['cpu_ms']:.2f} ms/tile" if "cpu_ms" in result else ""
     print(f"  {label}: {result['tiles_per_s']:7.0f} tiles/s{cpu}, p50 {result['p50_ms']:.1f} ms, "
@@ -334,7 +413,8 @@ def main():
     parser.add_argument("--seconds", type=float, default=10.0, help="time limit per run")
     parser.add_argument("--urls", type=int, default=20000, help="distinct URLs per run")
     parser.add_argument("--repeat", type=int, default=3, help="runs of the VisiOmatic mix per path")
-    parser.add_argument("--mix", choices=["visiomatic", "rest", "all"], default="all")
+    parser.add_argument("--mix", choices=["visiomatic", "rest", "all", "none"], default="all")
+    parser.add_argument("--cutout", action="store_true", help="also: RSS of a 511 MB cutout")
     args = parser.parse_args()
     cores = sorted(os.sched_getaffinity(0))
     server_core, client_core = (cores[0], cores[-1]) if len(cores) > 1 else (None, None)
@@ -349,6 +429,8 @@ def main():
         visiomatic_runs(args, var, images, names, server_core)
     if args.mix in ("rest", "all"):
         rest_runs(args, var, images, server_core)
+    if args.cutout:
+        cutout_run(var, server_core)
     print(
         f"  database queries per tile request (after the first): {queries_per_tile(var, images):.0f}"
     )
