@@ -23,3 +23,12 @@ await build({
 // Leaflet's stylesheet and marker images, from the installed package.
 cpSync(join(here, "node_modules", "leaflet", "dist", "leaflet.css"), join(out, "leaflet.css"));
 cpSync(join(here, "node_modules", "leaflet", "dist", "images"), join(out, "images"), { recursive: true });
+// The plots' style sheet (uPlot's own with the portal's plot, grid, compass and colour
+// bar styles): plots.js links it when the page does not.
+await build({
+  entryPoints: [join(here, "src", "plots.css")],
+  bundle: true,
+  minify: true,
+  outdir: out,
+  logLevel: "warning",
+});
