@@ -82,6 +82,13 @@ def info_defaults():
     }
 
 
+def default_cuts(stats):
+    """(lo, hi) per channel that IIP applies (and ``INFO`` and ``obj`` report) from the
+    per-channel statistics (``ChannelStats`` or their dicts): VisiOmatic's own defaults,
+    background - 2 MAD .. background + 400 MAD, as its client expects."""
+    return params.preset_cuts(stats, params.BY_NAME["cuts"].iip_value)
+
+
 def parse(pairs, colormaps=IIP_COLORMAPS):
     """An ``IIPRequest`` from ``(name, value)`` pairs (names case-insensitive)."""
     request = IIPRequest()
@@ -196,7 +203,8 @@ _PARSERS = {
 def render_params(request, nchannels, default_cuts, fmt="jpeg"):
     """``RenderParams`` of an IIP request for an image of ``nchannels`` channels.
 
-    ``default_cuts``: (lo, hi) per channel, the ones ``INFO`` reports. Mono mode (``CHAN``):
+    ``default_cuts``: the per-channel statistics (``ChannelStats`` or their dicts), or
+    (lo, hi) per channel; either way the ones ``INFO`` reports. Mono mode (``CHAN``):
     only a ``MINMAX`` of that channel applies; a channel beyond N falls back to 1. Colour
     mode: every ``MINMAX`` and ``MIX`` applies, to this request only. Other parameters
     left out take their IIP defaults (``tiles/params.py``).
@@ -205,7 +213,7 @@ def render_params(request, nchannels, default_cuts, fmt="jpeg"):
         for channel in entries:
             if channel > nchannels:
                 raise ParameterError(f"{name}: channel {channel} is outside 1..{nchannels}.")
-    cuts = list(default_cuts)
+    cuts = params.preset_cuts(default_cuts, params.BY_NAME["cuts"].iip_value)
     if request.chan:
         channel = request.chan[-1] if request.chan[-1] <= nchannels else 1
         if channel in request.minmax:

@@ -23,6 +23,8 @@ from drf_spectacular.utils import OpenApiParameter
 
 from tiles.engine import COLORMAPS, STRETCHES, ParameterError, RenderParams, apply_saturation
 from tiles.engine import mix_from_iip as mix_from_rows
+from tiles.engine.render import default_mix_rows
+from tiles.engine.stats import CUT_PRESETS, DEFAULT_PRESET
 from tiles.numbers import (
     channel_prefixed,
     check_channel_count,
@@ -44,8 +46,9 @@ class Parameter:
     """One render parameter.
 
     ``kind``: ``number``, ``integer``, ``choice``, ``flag`` (scalars, parsed and
-    validated here from this entry alone), or ``channel``, ``cut``, ``rows`` (structured:
-    their meaning depends on the image's channels, parsed by the code below). A scalar
+    validated here from this entry alone), or ``channel``, ``cut``, ``rows``, ``preset``
+    (structured: their meaning depends on the image's channels and statistics, parsed
+    by the code below). A scalar
     with ``renders`` fills the ``RenderParams`` field of its name. ``iip``: the IIP name
     (None: REST only); ``iip_default``: the IIP protocol's default where it differs
     (VisiOmatic's client takes the defaults from ``INFO``, so they are the protocol's).
@@ -85,7 +88,7 @@ class Parameter:
             if word not in TRUE + FALSE:
                 raise ParameterError(f"{name}: expected true or false.")
             return word in TRUE
-        if self.kind == "choice":
+        if self.kind in ("choice", "preset"):
             word = text.strip().lower()
             word = self.aliases.get(word, word)
             choices = choices or self.choices
@@ -97,7 +100,7 @@ class Parameter:
     def schema(self):
         """Its OpenAPI schema (a dict)."""
         types = {"number": "number", "integer": "integer", "choice": "string", "flag": "boolean",
-                 "channel": "integer", "cut": "number", "rows": "string"}  # fmt: skip
+                 "channel": "integer", "cut": "number", "rows": "string", "preset": "string"}  # fmt: skip
         schema = {"type": types[self.kind]}
         if self.low is not None:
             schema["minimum"] = self.low
@@ -114,6 +117,12 @@ PARAMETERS = (
     Parameter("channel", "channel", iip="CHAN", low=1, doc=(
         "1-based channel: mono mode on it. Absent: colour mode (every channel mixed) for "
         "a multi-channel image; a one-channel image is always mono.")),
+    Parameter("cuts", "preset", default=DEFAULT_PRESET, choices=CUT_PRESETS,
+              iip_default="visiomatic", doc=(
+        "The default cuts of every channel, from its statistics: zscale (IRAF's, as ds9), "
+        "minmax, the central 99.5, 99, 98 or 95 % of the values, or visiomatic "
+        "(background - 2 MAD .. background + 400 MAD, IIP's default); minmax, min and max "
+        "override them.")),
     Parameter("min", "cut", doc="Lower cut of the mono channel (default: its default cut)."),
     Parameter("max", "cut", doc="Upper cut of the mono channel (default: its default cut)."),
     Parameter("minmax", "rows", many=True, iip="MINMAX", doc=(
@@ -158,13 +167,53 @@ def client_defaults():
 
 def image_defaults(nchannels):
     """``client_defaults`` for an image of ``nchannels`` channels, with its mode
-    (``channel``: None for colour, 0 for a one-channel image) and its default mix rows
-    (``mix``: (r, g, b) per channel, as the ``mix`` parameter takes them)."""
+    (``channel``: None for colour, 0 for a one-channel image), its default mix rows
+    (``mix``: (r, g, b) per channel, as the ``mix`` parameter takes them) and cut preset."""
     return {
         **client_defaults(),
         "channel": 0 if nchannels == 1 else None,
-        "mix": [[1.0, 1.0, 1.0]] * nchannels,
+        "mix": [list(rgb) for rgb in default_mix_rows(nchannels)],
+        "cuts": BY_NAME["cuts"].default,
     }
+
+
+def cut_presets(stats):
+    """{preset: [(lo, hi) per channel]} of per-channel statistics (``ChannelStats`` or
+    their dicts); presets that statistics computed before them lack are left out."""
+    entries = [_stats_dict(s) for s in stats]
+    return {
+        name: [tuple(e["cuts"][name]) for e in entries]
+        for name in CUT_PRESETS
+        if entries and all(name in e.get("cuts", {}) for e in entries)
+    }
+
+
+def preset_cuts(default_cuts, preset):
+    """The cuts (lo, hi) per channel of ``preset``, from ``default_cuts``: per-channel
+    statistics (``ChannelStats`` or dicts), or (lo, hi) pairs that stand for every preset.
+
+    Statistics computed before the presets existed hold one pair (``lo``, ``hi``): it
+    stands for the default presets (zscale, visiomatic); others are refused."""
+    entries = list(default_cuts)
+    if not entries or not isinstance(entries[0], dict) and not hasattr(entries[0], "cuts"):
+        if preset not in (DEFAULT_PRESET, BY_NAME["cuts"].iip_value):
+            raise ParameterError(f"cuts: '{preset}' needs the image's statistics.")
+        return entries
+    result = []
+    for entry in map(_stats_dict, entries):
+        pair = entry.get("cuts", {}).get(preset)
+        if pair is None and entry.get("cuts"):
+            raise ParameterError(f"cuts: '{preset}' is not one of {', '.join(entry['cuts'])}.")
+        if pair is None and preset not in (DEFAULT_PRESET, BY_NAME["cuts"].iip_value):
+            raise ParameterError(
+                f"cuts: this image's statistics predate the '{preset}' preset (warm it again)."
+            )
+        result.append(tuple(pair) if pair is not None else (entry["lo"], entry["hi"]))
+    return [(float(lo), float(hi)) for lo, hi in result]
+
+
+def _stats_dict(stats):
+    return stats if isinstance(stats, dict) else stats.as_dict()
 
 
 def describe():
@@ -185,7 +234,8 @@ def openapi_parameters():
 
 def parse(query, nchannels, default_cuts, fmt):
     """``RenderParams`` from a Django ``QueryDict`` (or a dict of lists), for an image of
-    ``nchannels`` channels whose default cuts are ``default_cuts`` ((lo, hi) per channel)."""
+    ``nchannels`` channels. ``default_cuts``: its per-channel statistics (``ChannelStats``
+    or their dicts: the ``cuts`` preset chooses among them), or (lo, hi) pairs."""
     unknown = sorted(set(query) - KNOWN)
     if unknown:
         raise ParameterError(
@@ -194,7 +244,7 @@ def parse(query, nchannels, default_cuts, fmt):
     values = {p.name: p.value(_last(query, p.name)) for p in SCALARS}
     check_channel_count("minmax", len(_every(query, "minmax")))
     check_channel_count("mix", len(_every(query, "mix")))
-    cuts = list(default_cuts)
+    cuts = preset_cuts(default_cuts, BY_NAME["cuts"].value(_last(query, "cuts")))
     for channel, pair in _rows(query, "minmax", 2, nchannels).items():
         cuts[channel] = pair
     channel = _last(query, "channel")
@@ -214,7 +264,8 @@ def parse(query, nchannels, default_cuts, fmt):
         _rows(query, "mix", 3, nchannels)  # checked, unused in mono mode
     else:
         check_mixed_channels(nchannels, "channel")
-        mix = mix_from_rows(_rows(query, "mix", 3, nchannels), nchannels)
+        rows = _rows(query, "mix", 3, nchannels) or dict(enumerate(default_mix_rows(nchannels)))
+        mix = mix_from_rows(rows, nchannels)
         mix = apply_saturation(mix, values["saturation"])
     return render_params(values, cuts, mono, mix, fmt)
 

@@ -74,7 +74,7 @@ export function encodeState(image, state) {
   if (state.channel === null && state.mix && !mixIsDefault(image, state)) {
     state.mix.forEach(({ on, colour }, c) => {
       const rgb = on ? rgbOf(colour) : [0, 0, 0];
-      params.append("mix", `${c + 1}:${rgb.map((v) => Number(v.toFixed(3))).join(",")}`);
+      params.append("mix", `${c + 1}:${rgb.map((v) => v.toFixed(3)).join(",")}`);
     });
   }
   for (const p of scalars(image)) {

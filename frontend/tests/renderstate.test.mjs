@@ -48,7 +48,7 @@ test("a changed mix sends every row; the default mix none", () => {
   const state = initialState(image);
   state.mix[0] = { on: false, colour: "#0000ff" };
   state.mix[2] = { on: true, colour: "#ff8000" };
-  assert.deepEqual(encodeState(image, state).getAll("mix"), ["1:0,0,0", "2:0,1,0", "3:1,0.502,0"]);
+  assert.deepEqual(encodeState(image, state).getAll("mix"), ["1:0.000,0.000,0.000", "2:0.000,1.000,0.000", "3:1.000,0.502,0.000"]);
   state.channel = 0;  // mono: no mix
   assert.deepEqual(encodeState(image, state).getAll("mix"), []);
 });

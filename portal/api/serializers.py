@@ -14,6 +14,7 @@ from portal.models import Collection, Image
 from tiles import file_check, service
 from tiles import params as render_parameters
 from tiles.engine import EngineError, TileGrid
+from tiles.engine.stats import DEFAULT_PRESET
 
 SLUG_SUFFIX_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l
 SLUG_SUFFIX_LENGTH = 6
@@ -102,6 +103,8 @@ class ImageDetailSerializer(ImageSerializer):
     tile_size = serializers.SerializerMethodField()
     levels = serializers.SerializerMethodField()
     default_cuts = serializers.SerializerMethodField()
+    cut_presets = serializers.SerializerMethodField()
+    channel_labels = serializers.SerializerMethodField()
     render_parameters = serializers.SerializerMethodField()
     render_defaults = serializers.SerializerMethodField()
     tiles_url = serializers.SerializerMethodField()
@@ -109,7 +112,8 @@ class ImageDetailSerializer(ImageSerializer):
 
     class Meta(ImageSerializer.Meta):
         fields = ImageSerializer.Meta.fields + [
-            "tile_size", "levels", "default_cuts", "render_parameters", "render_defaults",
+            "tile_size", "levels", "default_cuts", "cut_presets", "channel_labels",
+            "render_parameters", "render_defaults",
             "tiles_url", "iip_url", "hdus", "stats", "header",
         ]  # fmt: skip
         read_only_fields = fields
@@ -127,10 +131,30 @@ class ImageDetailSerializer(ImageSerializer):
         return TileGrid(obj.width, obj.height, settings.TILE_SIZE).levels
 
     def get_default_cuts(self, obj) -> list[list[float]]:
+        """(lo, hi) per channel: what a tile request without cuts gets."""
         try:
-            return [list(pair) for pair in service.default_cuts(obj, service.open_data(obj))]
+            cuts = service.default_cuts(obj, service.open_data(obj))
         except (EngineError, OSError):
             return []
+        return [list(pair) for pair in render_parameters.preset_cuts(cuts, DEFAULT_PRESET)]
+
+    def get_cut_presets(self, obj) -> dict:
+        """{preset: [[lo, hi] per channel]}: zscale, minmax, 99.5, 99, 98, 95, visiomatic."""
+        presets = render_parameters.cut_presets(obj.stats or [])
+        if not presets:  # statistics from before the presets: the engine's own
+            try:
+                presets = render_parameters.cut_presets(service.open_data(obj).stats)
+            except (EngineError, OSError):
+                return {}
+        return {name: [list(pair) for pair in cuts] for name, cuts in presets.items()}
+
+    def get_channel_labels(self, obj) -> list[str]:
+        """A label per channel: its WCS axis 3 value and unit (``6563 Å``), else its
+        FILTER, else EXTNAME and EXTVER."""
+        try:
+            return service.open_data(obj).channel_labels
+        except (EngineError, OSError):
+            return list(obj.channel_names)
 
     def get_render_parameters(self, obj) -> list[dict]:
         """The render parameters' declaration: name, kind, range or choices, default, doc."""

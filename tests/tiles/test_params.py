@@ -2,6 +2,7 @@
 
 import re
 
+import numpy as np
 import pytest
 from django.http import QueryDict
 
@@ -126,6 +127,13 @@ def test_the_image_detail_carries_the_declaration_and_defaults(client, users, co
     assert defaults["gamma"] == 2.2 and defaults["quality"] == 90 and defaults["channel"] is None
     assert len(defaults["mix"]) == 3
     assert {k: defaults[k] for k in params.client_defaults()} == params.client_defaults()
+    assert defaults["cuts"] == "zscale" and defaults["mix"][0] == [0.0, 0.0, 1.0]
+    presets = body["cut_presets"]
+    assert set(presets) == {"zscale", "minmax", "99.5", "99", "98", "95", "visiomatic"}
+    assert all(len(pairs) == 3 and pairs[0][0] < pairs[0][1] for pairs in presets.values())
+    assert body["channel_labels"] == ["channel 1", "channel 2", "channel 3"]
+    # zscale once tile requests are given the statistics; until then VisiOmatic's (lo, hi)
+    assert body["default_cuts"] in (presets["zscale"], presets["visiomatic"])
 
 
 def test_smooth_is_a_render_parameter_of_every_path(client, users, collections, fits_factory,
@@ -145,3 +153,37 @@ def test_smooth_is_a_render_parameter_of_every_path(client, users, collections, 
     assert client.get(tile + "?smooth=10.5").status_code == 400
     iip_tile = f"/iip/?FIF={image.pk}&JTL=0,0"
     assert client.get(iip_tile + "&SMO=3").content != client.get(iip_tile).content
+
+
+def test_cuts_presets_choose_among_the_statistics():
+    from tiles.engine.stats import channel_stats
+
+    stats = [channel_stats(np.arange(1001.0)), channel_stats(np.arange(1001.0) + 5000)]
+    assert parse("", 2, stats).minmax == tuple(tuple(s.cuts["zscale"]) for s in stats)
+    assert parse("cuts=99", 2, stats).minmax == ((5.0, 995.0), (5005.0, 5995.0))
+    assert parse("cuts=minmax&minmax=2:1,2", 2, stats).minmax == ((0.0, 1000.0), (1.0, 2.0))
+    dicts = [s.as_dict() for s in stats]
+    assert parse("cuts=95", 2, dicts).minmax == ((25.0, 975.0), (5025.0, 5975.0))
+    assert params.cut_presets(dicts)["visiomatic"] == [tuple(s.cuts["visiomatic"]) for s in stats]
+    with pytest.raises(ParameterError, match="cuts: 'median' is not one of zscale"):
+        parse("cuts=median", 2, stats)
+    # (lo, hi) pairs stand for the default only
+    assert parse("", 1, [(1.0, 2.0)]).minmax == ((1.0, 2.0),)
+    with pytest.raises(ParameterError, match="needs the image's statistics"):
+        parse("cuts=99", 1, [(1.0, 2.0)])
+    # statistics from before the presets: lo/hi (VisiOmatic's) for the defaults
+    old = [{"background": 0, "mad": 1, "lo": -2, "hi": 400, "min": 0, "max": 9}]
+    assert parse("", 1, old).minmax == ((-2.0, 400.0),)
+
+
+def test_the_default_mix_of_a_cube_is_a_colour_composite():
+    from tiles.engine.render import default_mix_rows
+
+    assert default_mix_rows(3) == ((0.0, 0.0, 1.0), (0.0, 1.0, 0.0), (1.0, 0.0, 0.0))
+    five = np.array(default_mix_rows(5))
+    assert five[:, 2].argmax() == 0 and five[:, 1].argmax() == 2 and five[:, 0].argmax() == 4
+    assert np.allclose(np.array(default_mix_rows(2)).sum(axis=0), 2 / 3)
+    colour = parse("", 3)
+    assert colour.channel is None and colour.mix == mix_from_iip(dict(enumerate(
+        default_mix_rows(3))), 3)  # fmt: skip
+    assert params.image_defaults(3)["mix"] == [list(rgb) for rgb in default_mix_rows(3)]

@@ -20,6 +20,7 @@ from scipy.ndimage import gaussian_filter
 from tiles.engine.encode import encode, encode_canvas
 from tiles.engine.errors import ParameterError, RegionTooLargeError
 from tiles.engine.geometry import TileGrid
+from tiles.engine.labels import channel_labels
 from tiles.engine.pyramid import _matches, bin2x2, open_levels, read_manifest
 from tiles.engine.reader import open_source
 from tiles.engine.render import render
@@ -67,6 +68,13 @@ class ImageData:
         return self.source.channel_names
 
     @property
+    def channel_labels(self):
+        """A label per channel: WCS axis 3 value and unit, FILTER, or EXTNAME and EXTVER
+        (``labels.py``)."""
+        source = self.source
+        return channel_labels(source.hdulist, source.layout)
+
+    @property
     def header(self):
         return self.source.header
 
@@ -81,8 +89,9 @@ class ImageData:
     @property
     def stats(self):
         """``ChannelStats`` per channel (from the pyramid, or a subsample of the file)."""
-        if self._stats is None:
-            # The same rows as the pyramid builder samples: the same default cuts.
+        if self._stats is None or not all(s.cuts for s in self._stats):
+            # The same rows as the pyramid builder samples: the same default cuts. (A
+            # pyramid built before the cut presets existed has none: sampled again.)
             rows = sample_rows(self.height)
             self._stats = [
                 channel_stats(

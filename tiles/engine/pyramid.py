@@ -279,10 +279,12 @@ def _build(path, work, progress, tile_size):
             previous = None
             for level in range(grid.levels):
                 with _LevelFile(work, channel, level, sizes[level]) as current:
+                    data_range = _Range()
                     for row0 in range(0, current.height, BLOCK_ROWS):
                         row1 = min(row0 + BLOCK_ROWS, current.height)
                         if previous is None:  # level 0: the FITS pixels, one read a block
                             block = source.region(channel, 0, row0, source.width, row1)
+                            data_range.add(block)
                         else:
                             block = bin2x2(previous.rows(2 * row0, min(2 * row1, previous.height)))
                         current.append(block)
@@ -291,7 +293,7 @@ def _build(path, work, progress, tile_size):
                     if previous is None:  # the same rows as ImageData.stats samples
                         rows = sample_rows(source.height)
                         sample = np.concatenate([current.rows(y, y + 1) for y in rows])
-                        stats.append(channel_stats(sample))
+                        stats.append(channel_stats(sample, data_range.bounds))
                 if previous is not None:
                     previous.close()
                 previous = current
@@ -306,6 +308,24 @@ def _build(path, work, progress, tile_size):
         source_size=stat.st_size,
         source_mtime_ns=stat.st_mtime_ns,
     )
+
+
+class _Range:
+    """(min, max) of the finite values of the blocks added (None before any)."""
+
+    def __init__(self):
+        self.bounds = None
+
+    def add(self, block):
+        values = np.ravel(block)
+        lo, hi = float(np.fmin.reduce(values)), float(np.fmax.reduce(values))  # NaN-blind
+        if not (np.isfinite(lo) and np.isfinite(hi)):  # all NaN, or infinities
+            values = values[np.isfinite(values)]
+            if not values.size:
+                return
+            lo, hi = float(values.min()), float(values.max())
+        self.bounds = (lo, hi) if self.bounds is None else (
+            min(lo, self.bounds[0]), max(hi, self.bounds[1]))  # fmt: skip
 
 
 class _LevelFile:

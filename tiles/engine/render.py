@@ -124,6 +124,23 @@ def mix_from_iip(rows, nchannels):
     return tuple(tuple(float(columns[k][c] * scale) for k in range(3)) for c in range(nchannels))
 
 
+def default_mix_rows(nchannels):
+    """A colour composite of ``nchannels`` channels, as ``mix_from_iip`` rows (channel:
+    (r, g, b), before the 3/N): the first channel blue, the middle green, the last red,
+    the others between (a cube's planes in order of wavelength, as is usual); two channels
+    blue-cyan and orange. Each colour's rows add up to about N/3, so the mix (times 3/N)
+    is about white where every channel is at its upper cut."""
+    if nchannels == 1:
+        return ((1.0, 1.0, 1.0),)
+    if nchannels == 2:
+        return ((0.0, 1 / 3, 2 / 3), (2 / 3, 1 / 3, 0.0))
+    t = np.arange(nchannels) / (nchannels - 1)  # 0: blue .. 0.5: green .. 1: red
+    red = np.clip(2 * t - 1, 0, 1)
+    blue = np.clip(1 - 2 * t, 0, 1)
+    green = 1 - red - blue
+    return tuple((float(r), float(g), float(b)) for r, g, b in zip(red, green, blue, strict=True))
+
+
 def apply_saturation(mix, saturation):
     """Fold a colour saturation into a mix: each channel's colour pushed away from grey."""
     if mix is None or saturation == 1.0:
