@@ -18,11 +18,13 @@
 //   renderQuery(image, state)           "?..." for tile and region URLs, "" when all default
 //   cutPresets(image)                   { name: [[lo, hi], ...] }: zscale, minmax, 99.5, ...
 
-const STRUCTURED = new Set(["channel", "min", "max", "minmax", "mix"]);
+// Kinds of the declared parameters kept as one value in the state; the others (channel,
+// cut, rows, preset) are the structured entries above (a preset sets `cuts` numbers).
+const SCALAR_KINDS = new Set(["number", "integer", "choice", "flag"]);
 
 // The declared scalars: [{ name, kind, minimum, maximum, enum, default }, ...].
 function scalars(image) {
-  return (image.render_parameters || []).filter((p) => !STRUCTURED.has(p.name) && p.kind !== "rows");
+  return (image.render_parameters || []).filter((p) => SCALAR_KINDS.has(p.kind));
 }
 
 function defaults(image) {

@@ -14,6 +14,7 @@ const image = {
     { name: "quality", kind: "integer", type: "integer", minimum: 0, maximum: 100, default: 90 },
     { name: "colormap", kind: "choice", type: "string", enum: ["grey", "hot"], default: "grey" },
     { name: "invert", kind: "flag", type: "boolean", default: false },
+    { name: "cuts", kind: "preset", type: "string", enum: ["zscale", "minmax"], default: "zscale" },
   ],
   render_defaults: { channel: null, gamma: 2.2, quality: 90, colormap: "grey", invert: false,
     mix: [[0, 0, 1], [0, 1, 0], [1, 0, 0]] },
@@ -25,7 +26,7 @@ test("the initial state is the server's defaults, and encodes to nothing", () =>
   assert.equal(state.quality, 90);
   assert.equal(state.channel, null);
   assert.deepEqual(state.mix.map((m) => m.colour), ["#0000ff", "#00ff00", "#ff0000"]);
-  assert.deepEqual(state.cuts, [[0, 10], [1, 11], [2, 12]]);
+  assert.deepEqual(state.cuts, [[0, 10], [1, 11], [2, 12]]);  // not the preset's name
   assert.equal(renderQuery(image, state), "");
 });
 
