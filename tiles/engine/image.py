@@ -344,13 +344,16 @@ def rendered_planes(image, level, x0, y0, x1, y1, params):
     mx0, my0 = max(x0 - radius, 0), max(y0 - radius, 0)
     mx1, my1 = min(x1 + radius, width), min(y1 + radius, height)
     crop = (slice(y0 - my0, y1 - my0), slice(x0 - mx0, x1 - mx0))
+    edges = (mx0, my0, mx1, my1) != (x0 - radius, y0 - radius, x1 + radius, y1 + radius)
     planes = image.region_planes(level, mx0, my0, mx1, my1, channels)
-    return [smoothed(plane, sigma)[crop] for plane in planes]
+    return [smoothed(plane, sigma, edges)[crop] for plane in planes]
 
 
-def smoothed(plane, sigma):
+def smoothed(plane, sigma, edges=True):
     """float32 ``plane`` convolved with a Gaussian of ``sigma`` pixels, ignoring NaN and
     what lies beyond the plane's edges (weights renormalised there); NaN stays NaN.
+    ``edges=False``: the caller crops the result at least the kernel's radius inside
+    the plane, where (without NaN) the weights are 1: they are not computed.
 
     scipy's ``gaussian_filter`` is separable (two 1-D passes: the cost grows with sigma,
     not its square) and sizes its kernel from ``truncate``, so the margin a tile needs is
@@ -359,9 +362,11 @@ def smoothed(plane, sigma):
     """
     values = np.array(plane, dtype=np.float32)
     blank = np.isnan(values)
+    options = dict(mode="constant", cval=0.0, truncate=SMOOTH_TRUNCATE)
+    if not edges and not blank.any():
+        return gaussian_filter(values, sigma, output=values, **options)
     weights = (~blank).astype(np.float32)
     values[blank] = 0
-    options = dict(mode="constant", cval=0.0, truncate=SMOOTH_TRUNCATE)
     gaussian_filter(values, sigma, output=values, **options)
     gaussian_filter(weights, sigma, output=weights, **options)
     with np.errstate(invalid="ignore", divide="ignore"):
