@@ -17,11 +17,7 @@ class CollectionAdmin(GuardedModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .filter(permissions.collections_q(request.user, permissions.MANAGE))
-        )
+        return super().get_queryset(request).held_by(request.user, permissions.MANAGE)
 
 
 class ImageUploadForm(forms.ModelForm):
@@ -37,8 +33,8 @@ class ImageUploadForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["title"].required = False
-        self.fields["collection"].queryset = Collection.objects.filter(
-            permissions.collections_q(user, permissions.CONTRIBUTE)
+        self.fields["collection"].queryset = Collection.objects.held_by(
+            user, permissions.CONTRIBUTE
         )
 
     def clean(self):
@@ -75,15 +71,8 @@ class ImageAdmin(admin.ModelAdmin):
     ]  # fmt: skip
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .filter(
-                collection__in=Collection.objects.filter(
-                    permissions.collections_q(request.user, permissions.MANAGE)
-                )
-            )
-        )
+        managed = Collection.objects.held_by(request.user, permissions.MANAGE)
+        return super().get_queryset(request).filter(collection__in=managed)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is not None:

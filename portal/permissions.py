@@ -38,7 +38,7 @@ def has_level(user, collection, level):
         return True
     if level == VIEW and collection.visibility == Collection.TEAM:
         return True
-    return Collection.objects.filter(collections_q(user, level), pk=collection.pk).exists()
+    return Collection.objects.held_by(user, level).filter(pk=collection.pk).exists()
 
 
 def can_view(user, collection):
@@ -68,7 +68,7 @@ def may_contribute(user, collection_slug=None):
     names nothing."""
     if user is None or not user.is_authenticated:
         return False
-    collections = Collection.objects.filter(collections_q(user, CONTRIBUTE))
+    collections = Collection.objects.held_by(user, CONTRIBUTE)
     if collection_slug is not None:
         collections = collections.filter(slug=collection_slug)
     return collections.exists()
