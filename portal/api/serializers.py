@@ -104,7 +104,7 @@ class ImageDetailSerializer(ImageSerializer):
     levels = serializers.SerializerMethodField()
     default_cuts = serializers.SerializerMethodField()
     cut_presets = serializers.SerializerMethodField()
-    channel_labels = serializers.SerializerMethodField()
+    channel_names = serializers.SerializerMethodField()
     render_parameters = serializers.SerializerMethodField()
     render_defaults = serializers.SerializerMethodField()
     tiles_url = serializers.SerializerMethodField()
@@ -112,7 +112,7 @@ class ImageDetailSerializer(ImageSerializer):
 
     class Meta(ImageSerializer.Meta):
         fields = ImageSerializer.Meta.fields + [
-            "tile_size", "levels", "default_cuts", "cut_presets", "channel_labels",
+            "tile_size", "levels", "default_cuts", "cut_presets",
             "render_parameters", "render_defaults",
             "tiles_url", "iip_url", "hdus", "stats", "header",
         ]  # fmt: skip
@@ -148,9 +148,9 @@ class ImageDetailSerializer(ImageSerializer):
                 return {}
         return {name: [list(pair) for pair in cuts] for name, cuts in presets.items()}
 
-    def get_channel_labels(self, obj) -> list[str]:
-        """A label per channel: its WCS axis 3 value and unit (``6563 Å``), else its
-        FILTER, else EXTNAME and EXTVER."""
+    def get_channel_names(self, obj) -> list[str]:
+        """A label per channel, from the file's headers: its WCS axis 3 value and unit
+        (``6563 Å``), else its FILTER, else EXTNAME and EXTVER."""
         try:
             return service.open_data(obj).channel_labels
         except (EngineError, OSError):

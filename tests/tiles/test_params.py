@@ -131,7 +131,7 @@ def test_the_image_detail_carries_the_declaration_and_defaults(client, users, co
     presets = body["cut_presets"]
     assert set(presets) == {"zscale", "minmax", "99.5", "99", "98", "95", "visiomatic"}
     assert all(len(pairs) == 3 and pairs[0][0] < pairs[0][1] for pairs in presets.values())
-    assert body["channel_labels"] == ["channel 1", "channel 2", "channel 3"]
+    assert body["channel_names"] == ["channel 1", "channel 2", "channel 3"]  # no WCS axis 3
     # zscale once tile requests are given the statistics; until then VisiOmatic's (lo, hi)
     assert body["default_cuts"] in (presets["zscale"], presets["visiomatic"])
 
@@ -187,3 +187,18 @@ def test_the_default_mix_of_a_cube_is_a_colour_composite():
     assert colour.channel is None and colour.mix == mix_from_iip(dict(enumerate(
         default_mix_rows(3))), 3)  # fmt: skip
     assert params.image_defaults(3)["mix"] == [list(rgb) for rgb in default_mix_rows(3)]
+
+
+def test_the_image_detail_names_channels_from_the_wcs(client, users, collections, settings):
+    from astropy.io import fits
+
+    from portal.models import Collection
+    from portal.registration import register_path
+
+    hdu = fits.PrimaryHDU(np.zeros((3, 20, 30), np.float32))
+    hdu.header.update(CTYPE3="WAVE", CUNIT3="Angstrom", CRVAL3=4861.0, CDELT3=851.0, CRPIX3=1.0)
+    hdu.writeto(settings.UPLOAD_ROOT / "lines.fits")
+    image = register_path(collections[Collection.PUBLIC], settings.UPLOAD_ROOT / "lines.fits",
+                          user=users["owner"])  # fmt: skip
+    body = client.get(f"/api/images/{image.pk}/").json()
+    assert body["channel_names"] == ["4861 Å", "5712 Å", "6563 Å"]
