@@ -114,6 +114,8 @@ export function attachTools(map, image, state, stage) {
   showLink();
   map.on("moveend fp:state", () => setTimeout(showLink, 0));
   window.addEventListener("hashchange", showLink);
+  const pages = row(link("/", "Home"));
+  if (image.collection) pages.append(link(`/c/${encodeURIComponent(image.collection)}/`, "The image's collection"));
   share.append(
     group("Link to this view", permalink, row(copy)),
     group("Download the visible area",
@@ -174,7 +176,8 @@ export function attachTools(map, image, state, stage) {
       row(button("Full screen", "Full screen (f)", fullscreen),
         button("Light / dark", "Light or dark theme (t)", () => toggleTheme(), { name: "theme" })),
       element("p", { className: "fp-note-text" },
-        "Keys: p panel · f full screen · t theme · x reticle · i invert · Alt+← / Alt+→ previous / next view")),
+        "Keys: p panel · f full screen · t theme · x reticle · i invert · 0 fit · Alt+← / Alt+→ previous / next view")),
+    group("Pages", pages),
   );
 
   document.addEventListener("keydown", (event) => {
