@@ -15,13 +15,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.db import close_old_connections
+from kombu.exceptions import OperationalError as BrokerError
 
 log = logging.getLogger("fitsportal.jobs")
 
-try:  # what publishing to an unreachable broker raises
-    from kombu.exceptions import OperationalError as BrokerError
-except ImportError:  # pragma: no cover - kombu comes with celery
-    BrokerError = OSError
+# What publishing to an unreachable broker raises.
 QUEUE_ERRORS = (BrokerError, OSError)
 
 _lock = threading.Lock()
