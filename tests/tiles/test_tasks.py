@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 from astropy.io import fits
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from portal.models import Image
 from portal.registration import register_path
@@ -34,6 +34,19 @@ def test_warm_images_waits_and_reports(registered, capsys):
     assert "1 image(s) warmed" in capsys.readouterr().out
     call_command("warm_images", "--wait")
     assert "Nothing to warm" in capsys.readouterr().out
+
+
+def test_warm_images_says_when_the_queue_refuses(registered, monkeypatch, capsys):
+    from portal import jobs
+
+    def refuse(signature):
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(jobs, "submit", refuse)
+    with pytest.raises(CommandError, match="1 image"):
+        call_command("warm_images")
+    assert "task queue is unavailable" in capsys.readouterr().err
+    assert Image.objects.get(pk=registered.pk).state == Image.PENDING
 
 
 def test_changed_file_gets_a_new_pyramid_with_rehash(registered):

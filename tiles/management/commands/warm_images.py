@@ -53,6 +53,11 @@ class Command(BaseCommand):
         if wait or jobs.embedded():
             jobs.wait_idle(timeout=None)
         done = Image.objects.filter(pk__in=ids)
+        unqueued = done.filter(state=Image.PENDING).exclude(state_reason="")
+        if unqueued:  # the task queue refused them: each says so (``schedule_warm``)
+            for item in unqueued:
+                self.stderr.write(f"image {item.pk} ({item}): {item.state_reason}")
+            raise CommandError(f"{unqueued.count()} image(s) could not be queued.")
         failed = done.filter(state=Image.FAILED)
         self.stdout.write(
             f"{len(ids)} image(s) {'warmed' if wait or jobs.embedded() else 'queued'}."
