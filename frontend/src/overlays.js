@@ -2,8 +2,9 @@
 // canvas (thousands of markers stay smooth), loaded for the visible part of the sky.
 import L from "leaflet";
 import { fitsToLatLng, latLngToFits } from "./crs.js";
-import { propertiesTable } from "./dom.js";
+import { element, propertiesTable } from "./dom.js";
 import { LayerList } from "./layerlist.js";
+import { cssColour, pixelOutline, pointSymbol, strokeStyle } from "./regions.js";
 
 const PALETTE = ["#ffcc00", "#00e5ff", "#ff5cf4", "#7cff4d", "#ff7043", "#b39dff"];
 
@@ -72,7 +73,13 @@ export class CatalogLayer {
 
   async refresh() {
     const box = this.wcs.isCelestial ? visibleSkyBox(this.map, this.image, this.wcs) : null;
-    const query = box ? `bbox=${box.map((v) => v.toFixed(6)).join(",")}&limit=20000` : "limit=20000";
+    const parts = ["limit=20000"];
+    if (box) parts.push(`bbox=${box.map((v) => v.toFixed(6)).join(",")}`);
+    // Regions in pixel coordinates belong to the one image their catalog is linked to.
+    if (this.catalog.images.length === 1 && this.catalog.images[0] === this.image.id) {
+      parts.push(`pixels=${visiblePixelBox(this.map, this.image).map((v) => v.toFixed(1)).join(",")}`);
+    } else if (!box) return;
+    const query = parts.join("&");
     const response = await fetch(`/api/catalogs/${this.catalog.id}/features/?${query}`, { credentials: "same-origin" });
     if (!response.ok) return;
     const body = await response.json();
@@ -85,29 +92,70 @@ export class CatalogLayer {
 
   draw(feature, style) {
     const props = feature.properties || {};
-    const imageFrame = props.frame === "image";
-    const geometry = feature.geometry;
-    const colour = props.color || this.colour;
-    let layer = null;
-    if (geometry.type === "Point") {
-      const centre = this.toLatLng(geometry.coordinates, imageFrame);
-      const scale = imageFrame ? 1 : 3600 / this.wcs.pixelScale();
-      if (props.shape === "circle" && props.radius) {
-        layer = L.circle(centre, { ...style, color: colour, radius: props.radius * scale });
-      } else {
-        layer = L.circleMarker(centre, { ...style, color: colour, radius: 5 });
+    const colour = cssColour(props.color, this.colour);
+    const latLng = ([x, y]) => fitsToLatLng(x, y, this.image.height);
+    const layers = [];
+    if (!props.coordsys && feature.geometry.type === "Point" && props.shape !== "circle") {
+      // A source of a catalog: a small marker, thousands of them stay smooth.
+      const outline = pixelOutline(feature, this.wcs);
+      if (outline) layers.push(L.circleMarker(latLng(outline.centre), { ...style, color: colour, radius: 5 }));
+    } else {
+      const outline = pixelOutline(feature, this.wcs);
+      if (!outline) return;
+      const stroke = { ...style, ...strokeStyle(props, this.colour), fill: false };
+      for (const ring of outline.rings) {
+        const points = ring.map(latLng);
+        layers.push(outline.open ? L.polyline(points, stroke) : L.polygon(points, stroke));
       }
-    } else if (geometry.type === "Polygon") {
-      layer = L.polygon(geometry.coordinates[0].map((p) => this.toLatLng(p, imageFrame)), { ...style, color: colour });
-    } else if (geometry.type === "LineString") {
-      layer = L.polyline(geometry.coordinates.map((p) => this.toLatLng(p, imageFrame)), { ...style, color: colour });
+      if (props.include === false && outline.rings.length) layers.push(L.polyline(strike(outline.rings).map(latLng), stroke));
+      if (props.shape === "point") layers.push(this.symbol(props, outline.centre, colour));
+      if (props.shape === "text") layers.push(this.label(props, outline.centre, colour));
     }
-    if (layer) {
-      layer.bindPopup(() => propertiesTable(props));
+    for (const layer of layers) {
+      if (layer.bindPopup) layer.bindPopup(() => propertiesTable(props, ["frame", "native", "north"]));
       layer.feature = feature;
       this.group.addLayer(layer);
     }
   }
+
+  // A ds9 point: its symbol, at ds9's size (11 px unless given).
+  symbol(props, centre, colour) {
+    const size = Number(props.point_size) || 11;
+    const width = Number(props.linewidth) || 1;
+    const icon = L.divIcon({ html: pointSymbol(props.point || "boxcircle", size, colour, width),
+      className: "fp-region-icon", iconSize: [size + 2 * width, size + 2 * width] });
+    return L.marker(fitsToLatLng(centre[0], centre[1], this.image.height), { icon, keyboard: false });
+  }
+
+  // A ds9 text region: its text (as text, never HTML) in its font and colour.
+  label(props, centre, colour) {
+    const text = element("span", { className: "fp-region-text" }, props.text || "");
+    const [name, size, weight, slant] = String(props.font || "helvetica 10 normal roman").split(/\s+/);
+    text.style.color = colour;
+    text.style.font = `${slant === "italic" ? "italic " : ""}${weight === "bold" ? "bold " : ""}${Number(size) || 10}px ${/^[A-Za-z -]+$/.test(name || "") ? name : "helvetica"}, sans-serif`;
+    text.style.whiteSpace = "nowrap";
+    text.style.display = "inline-block";
+    text.style.transform = "translate(-50%, -50%)";
+    const icon = L.divIcon({ html: text, className: "fp-region-icon", iconSize: [0, 0] });
+    return L.marker(fitsToLatLng(centre[0], centre[1], this.image.height), { icon, keyboard: false });
+  }
+}
+
+// The line ds9 strikes through an excluded region: across its outer outline's box.
+function strike(rings) {
+  const points = rings.flat();
+  const xs = points.map((p) => p[0]);
+  const ys = points.map((p) => p[1]);
+  return [[Math.min(...xs), Math.min(...ys)], [Math.max(...xs), Math.max(...ys)]];
+}
+
+// The FITS pixel box seen in the map, with a margin for shapes centred just outside.
+export function visiblePixelBox(map, image) {
+  const bounds = map.getBounds();
+  const a = latLngToFits(bounds.getSouthWest(), image.height);
+  const b = latLngToFits(bounds.getNorthEast(), image.height);
+  const margin = 0.25 * Math.max(Math.abs(b.x - a.x), Math.abs(b.y - a.y));
+  return [Math.min(a.x, b.x) - margin, Math.min(a.y, b.y) - margin, Math.max(a.x, b.x) + margin, Math.max(a.y, b.y) + margin];
 }
 
 export async function attachCatalogs(map, image, wcs, state) {
