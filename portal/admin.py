@@ -1,7 +1,7 @@
 """Admin: collections with their grants (guardian), images with a FITS upload form."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from guardian.admin import GuardedModelAdmin
 
 from portal import permissions
@@ -54,7 +54,13 @@ def rewarm(modeladmin, request, queryset):
     images = list(queryset)
     for image in images:
         image.warm_again()
-    modeladmin.message_user(request, f"{len(images)} image(s) queued for warming.")
+    refused = [image for image in images if image.state_reason]  # the queue's reason
+    if refused:
+        modeladmin.message_user(
+            request, f"{len(refused)} image(s) not queued: {refused[0].state_reason}",
+            level=messages.WARNING,
+        )  # fmt: skip
+    modeladmin.message_user(request, f"{len(images) - len(refused)} image(s) queued for warming.")
 
 
 @admin.register(Image)

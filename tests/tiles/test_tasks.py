@@ -139,6 +139,30 @@ def test_admin_rewarm_action(registered, django_user_model, client):
     assert Image.objects.get(pk=registered.pk).state == Image.READY
 
 
+def test_admin_rewarm_says_when_the_queue_refuses(
+    registered, django_user_model, client, monkeypatch
+):
+    from portal import jobs
+
+    def refuse(signature):
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(jobs, "submit", refuse)
+    root = django_user_model.objects.create_superuser("root", "root@example.org", "pw")
+    client.force_login(root)
+    response = client.post(
+        "/admin/portal/image/",
+        {"action": "rewarm", "_selected_action": [registered.pk]},
+        follow=True,
+    )
+    said = [str(message) for message in response.context["messages"]]
+    assert said == [
+        "1 image(s) not queued: The task queue is unavailable: the image will be warmed "
+        "later (manage.py warm_images).",
+        "0 image(s) queued for warming.",
+    ]
+
+
 def test_an_image_deleted_during_its_warm_ends_quietly(registered, monkeypatch):
     from tiles import engine, tasks
 
