@@ -20,9 +20,10 @@ FULL_CHROMA_QUALITY = 95
 CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 
 
-def encode(pixels, fmt="jpeg", quality=90, alpha=None):
+def encode(pixels, fmt, quality, alpha=None):
     """Bytes of ``pixels`` (uint8: (h, w) grey, (h, w, 3) RGB or (h, w, 4) RGBX) in ``fmt``.
 
+    ``quality`` (JPEG, WebP): the caller's (the served default is ``tiles/params.py``'s).
     ``alpha`` (uint8 (h, w), 0 = transparent) is used by PNG and WebP, ignored by JPEG.
     """
     if fmt == "jpeg":
@@ -38,7 +39,7 @@ def encode(pixels, fmt="jpeg", quality=90, alpha=None):
     return encode_bands(np.ascontiguousarray(pixels), fmt, quality)
 
 
-def encode_canvas(canvas, fmt="jpeg", quality=90):
+def encode_canvas(canvas, fmt, quality):
     """Bytes of an image laid out for ``fmt`` already (no copy): for JPEG, uint8 (h, w)
     grey or (h, w, 4) RGBX; for PNG and WebP, (h, w, bands) grey or RGB then alpha."""
     if fmt == "jpeg":
@@ -58,7 +59,7 @@ def encode_bands(pixels, fmt, quality):
     return image.webpsave_buffer(Q=max(1, int(quality)), effort=0)
 
 
-def encode_jpeg(pixels, quality=90):
+def encode_jpeg(pixels, quality):
     if pixels.ndim == 2:
         pixels = pixels[:, :, None]
     pixels = np.ascontiguousarray(pixels)
