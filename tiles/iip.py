@@ -4,6 +4,9 @@ This module is the IIP protocol's side of the render parameters: the IIP names, 
 and defaults of the entries ``tiles/params.py`` declares (``GAM`` is ``gamma``, ``QLT``
 ``quality``, ``CMP`` ``colormap``, ``CHAN``/``MINMAX``/``MIX`` the channel, cuts and mix),
 plus the protocol's own requests (``obj``, ``INFO``, ``JTL``, ``VAL``, ``PFL``, ``RGN``).
+fitsportal adds ``SMO=sigma``: Gaussian smoothing, sigma in full-resolution pixels,
+0 .. 10 (no IIP or VisiOmatic parameter has that name; standard IIP's ``CNV`` is
+accepted and ignored). Defaults are the protocol's: quality 95 and VisiOmatic's cuts.
 It takes ``(name, value)`` pairs and raises ``ParameterError`` with a message naming the
 parameter; of Django it only reads the caps in settings (``tiles/numbers.py``).
 Conventions are the protocol's: channels 1-based, ``VAL``/``PFL`` pixels FITS 1-based,
