@@ -153,10 +153,7 @@ class CatalogViewSet(
         return Response(CatalogSerializer(catalog).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance):
-        if not (
-            permissions.can_manage(self.request.user, instance.collection)
-            or instance.owner_id == self.request.user.pk
-        ):
+        if not permissions.may_edit(self.request.user, instance):
             raise PermissionDenied("You may not delete this catalog.")
         instance.delete()
 
@@ -216,10 +213,7 @@ class CatalogViewSet(
     def annotate(self, request, pk=None):
         """Add one mark to an annotations catalog (its owner, or a manager)."""
         catalog = ready(self.get_object())
-        allowed = catalog.owner_id == request.user.pk or permissions.can_manage(
-            request.user, catalog.collection
-        )
-        if catalog.kind != Catalog.ANNOTATIONS or not allowed:
+        if catalog.kind != Catalog.ANNOTATIONS or not permissions.may_edit(request.user, catalog):
             raise PermissionDenied("You may not add marks to this catalog.")
         form = AnnotationSerializer(data=request.data)
         form.is_valid(raise_exception=True)
