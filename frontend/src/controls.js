@@ -96,7 +96,11 @@ export function buildControls(image, state, onChange) {
   const reset = element("button", { type: "button", name: "reset", title: "Back to the image's default display" },
     "Reset");
   const presets = element("div", { className: "fp-presets", role: "group", ariaLabel: "Cut presets" });
-  const presetButtons = Object.entries(cutPresets(image)).map(([name, cuts]) => {
+  // In the order the server declares them (zscale first), not the object's key order.
+  const available = cutPresets(image);
+  const order = choices(image, "cuts", []).filter((name) => name in available);
+  const names = [...order, ...Object.keys(available).filter((name) => !order.includes(name))];
+  const presetButtons = names.map((name) => [name, available[name]]).map(([name, cuts]) => {
     const made = element("button", { type: "button", name: `preset-${name}`,
       title: `Cuts of every channel: ${PRESET_LABELS[name] || name} (from the image's statistics)` },
     PRESET_LABELS[name] || name);

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import numpy as np
+import pytest
 import simplejpeg
 
 from portal.demo import star_field_wcs
@@ -20,7 +21,7 @@ def test_log_in_browse_and_see_tiles(page, server, login):
     login(page, server, "alice", "alice-password")
     assert "alice" in page.inner_text("header")
     page.click("text=Alice survey")
-    page.click("text=Seed field")
+    page.click("a:has-text('Seed field')")
     responses = tile_responses(page, lambda: page.wait_for_selector(".leaflet-tile-loaded"))
     page.wait_for_load_state("networkidle")
     ok = [r for r in responses if r.status == 200]
@@ -332,3 +333,24 @@ def test_a_mosaic_takes_each_extensions_own_wcs(page, server, login):
     assert parts == 4
     expected = star_field_wcs(600, 800).all_pix2world([[150, 200], [450, 600]], 1)
     np.testing.assert_allclose(sky, expected, atol=0.01 * 0.4 / 3600)
+
+
+def test_cut_presets_in_one_click(page, server, login):
+    login(page, server, "alice", "alice-password")
+    page.goto(f"{server.url}/images/{server.seed['image']}/")
+    page.wait_for_selector(".leaflet-tile-loaded")
+    page.wait_for_load_state("networkidle")
+    presets = page.request.get(f"{server.url}/api/images/{server.seed['image']}/").json()[
+        "cut_presets"
+    ]
+    names = page.eval_on_selector_all(".fp-presets button", "bs => bs.map((b) => b.name)")
+    assert names[:2] == ["preset-zscale", "preset-minmax"] and len(names) == len(presets)
+    lo, hi = presets["99.5"][0]
+    with page.expect_response(lambda r: "/tiles/" in r.url and "minmax=1" in r.url) as tile:
+        page.click("button[name='preset-99.5']")
+    assert f"minmax=1%3A{lo}%2C{hi}" in tile.value.url
+    assert page.get_attribute("button[name='preset-99.5']", "aria-pressed") == "true"
+    assert page.get_attribute("button[name=preset-zscale]", "aria-pressed") == "false"
+    # Shown to six significant digits, sent exact.
+    assert float(page.input_value("input[name=lo]")) == pytest.approx(lo, rel=1e-5)
+    assert len(page.input_value("input[name=lo]").replace("-", "").replace(".", "")) <= 6
