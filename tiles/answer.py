@@ -305,11 +305,8 @@ def _describes(query):
 
 def _peek_named(user, name):
     """(True, what ``viewable_image_named_cached`` gives) if this process knows it, else
-    (False, None): no query. (``portal/permissions.py`` keeps the answers; it offers a
-    peek by id only.)"""
-    peek = getattr(permissions, "peek_viewable_image_named", None)
-    if peek is not None:
-        return peek(user, name)
+    (False, None): no query. The answers are ``portal/permissions.py``'s, read from its
+    cache under its own key (it offers a peek by id only)."""
     uid = user.pk if user is not None and user.is_authenticated else None
     return permissions._image_access.peek((uid, "name", name))
 
