@@ -8,6 +8,7 @@ from django.core.handlers.asgi import ASGIRequest
 from django.db import transaction
 from django.http import HttpResponse, QueryDict, StreamingHttpResponse
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -20,7 +21,7 @@ from rest_framework.exceptions import (
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from catalogs import queries, storage, tasks, uploads
+from catalogs import queries, stats, storage, tasks, uploads
 from catalogs.importers import CatalogImportError, export
 from catalogs.importers.geojson import validate_feature
 from catalogs.models import Catalog
@@ -247,6 +248,34 @@ class CatalogViewSet(
         response = StreamingHttpResponse(served, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="catalog-{catalog.pk}.{kind}"'
         return response
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
+    @action(detail=False, methods=["post"])
+    def statistics(self, request):
+        """Statistics of an image's pixels inside regions, per channel: ``image`` (id),
+        the regions as ``catalog`` and ``ids`` (its features) and/or ``features`` (GeoJSON
+        shapes drawn), ``channel`` (1-based list, default all), ``mode`` (exact, center,
+        subpixels). Included regions are a union, excluded ones are taken away."""
+        return Response(stats.statistics(request.user, request.data))
+
+    @extend_schema(
+        parameters=[OpenApiParameter(k, float, required=k in ("image", "x", "y"))
+                    for k in ("image", "x", "y", "channel", "aperture", "inner", "outer")]
+        + [OpenApiParameter("as", str, enum=["json", "csv"])],
+        responses={200: OpenApiTypes.OBJECT},
+    )  # fmt: skip
+    @action(detail=False, methods=["get"])
+    def measure(self, request):
+        """The star nearest FITS pixel ``x``, ``y`` of ``image``: centroid, FWHM (Gaussian
+        and Moffat fits) and aperture flux less an annulus background (``aperture``,
+        ``inner``, ``outer`` radii in pixels; default 2, 3 and 5 FWHM); ``as=csv`` for a
+        CSV row."""
+        result, row = stats.measurement(request.user, request.query_params)
+        if request.query_params.get("as") == "csv":
+            response = HttpResponse(row, content_type="text/csv")
+            response["Content-Disposition"] = f'attachment; filename="star-{result["image"]}.csv"'
+            return response
+        return Response(result)
 
 
 class PayloadTooLarge(APIException):
