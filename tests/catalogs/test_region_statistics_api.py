@@ -4,8 +4,8 @@ values as numpy gives them on regions' exact masks of the file's own pixels."""
 import io
 
 import numpy as np
-from astropy import units as u
 import pytest
+from astropy import units as u
 from astropy.io import fits
 from django.core.files.uploadedfile import SimpleUploadedFile
 from regions import CirclePixelRegion, EllipsePixelRegion, PixCoord
@@ -35,7 +35,9 @@ def image(collections, users):
     from portal.registration import register_upload
 
     data, content = star_image()
-    registered = register_upload(collections["private"], SimpleUploadedFile("star.fits", content), users["owner"])
+    registered = register_upload(
+        collections["private"], SimpleUploadedFile("star.fits", content), users["owner"]
+    )
     registered.pixels = data
     return registered
 
@@ -84,7 +86,9 @@ def test_statistics_of_stored_catalog_features(users, image, collections):
     catalog = storage.create_catalog(collections["private"], [feature], name="r", images=[image])
     pk = catalog.features.get().pk
     body = {"image": image.pk, "catalog": catalog.pk, "ids": [pk], "mode": "exact"}
-    (result,) = client(users).post("/api/catalogs/statistics/", body, format="json").json()["channels"]
+    (result,) = (
+        client(users).post("/api/catalogs/statistics/", body, format="json").json()["channels"]
+    )
     weight = exact(EllipsePixelRegion(PixCoord(80.4, 60.2), 14, 6, angle=30 * u.deg))
     assert result["sum"] == pytest.approx((weight * image.pixels).sum(), rel=1e-12)
 
@@ -94,15 +98,22 @@ def test_an_image_one_may_not_see_is_a_404(users, image, role):
     body = {"image": image.pk, "features": [circle(81, 61, 5)]}
     response = client(users, role).post("/api/catalogs/statistics/", body, format="json")
     assert response.status_code == 404
-    response = client(users, role).get("/api/catalogs/measure/", {"image": image.pk, "x": 81, "y": 61})
+    response = client(users, role).get(
+        "/api/catalogs/measure/", {"image": image.pk, "x": 81, "y": 61}
+    )
     assert response.status_code == 404
 
 
 def test_a_hidden_catalog_is_a_404(users, image, collections):
-    catalog = storage.create_catalog(collections["private"], [circle(81, 61, 5)], name="r", images=[image])
+    catalog = storage.create_catalog(
+        collections["private"], [circle(81, 61, 5)], name="r", images=[image]
+    )
     other_image = image  # the owner's image, asked with another user's catalog rights
     body = {"image": other_image.pk, "catalog": catalog.pk, "ids": [catalog.features.get().pk]}
-    assert client(users, "other").post("/api/catalogs/statistics/", body, format="json").status_code == 404
+    assert (
+        client(users, "other").post("/api/catalogs/statistics/", body, format="json").status_code
+        == 404
+    )
 
 
 @pytest.mark.parametrize(
@@ -127,7 +138,9 @@ def test_bad_requests_are_400_with_a_reason(users, image, body, message):
 def test_measure_a_star_as_json_and_as_a_csv_row(users, image):
     api = client(users)
     result = api.get("/api/catalogs/measure/", {"image": image.pk, "x": 82, "y": 62}).json()
-    assert result["x"] == pytest.approx(STAR[0] + 1, abs=0.05) and result["y"] == pytest.approx(STAR[1] + 1, abs=0.05)
+    assert result["x"] == pytest.approx(STAR[0] + 1, abs=0.05) and result["y"] == pytest.approx(
+        STAR[1] + 1, abs=0.05
+    )
     assert result["fwhm_gaussian"] == pytest.approx(2.3548 * 2, rel=0.02)
     assert result["flux"] == pytest.approx(4000, rel=0.02) and "ra" in result
     response = api.get("/api/catalogs/measure/", {"image": image.pk, "x": 82, "y": 62, "as": "csv"})
