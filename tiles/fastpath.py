@@ -86,14 +86,17 @@ _facts = {}
 MAX_FACTS = 1024
 
 
-_security = []  # (SECURE_SSL_REDIRECT, DISALLOWED_USER_AGENTS, proxy header name), read once
+# (SECURE_SSL_REDIRECT, DISALLOWED_USER_AGENTS, proxy header name,
+# DATA_UPLOAD_MAX_NUMBER_FIELDS), read once
+_security = []
 
 
 def _security_settings():
     if not _security:
         proxy = settings.SECURE_PROXY_SSL_HEADER
         header = proxy[0].removeprefix("HTTP_").lower().replace("_", "-") if proxy else None
-        _security.append((settings.SECURE_SSL_REDIRECT, settings.DISALLOWED_USER_AGENTS, header))
+        _security.append((settings.SECURE_SSL_REDIRECT, settings.DISALLOWED_USER_AGENTS, header,
+                          settings.DATA_UPLOAD_MAX_NUMBER_FIELDS))  # fmt: skip
     return _security[0]
 
 
@@ -201,15 +204,16 @@ class TileFastPath:
         if match is None and path != "/iip/":
             return None
         raw_query = scope.get("query_string", b"")
-        if raw_query.count(b"&") >= settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:
-            return None  # Django's 400 for too many fields
+        max_fields = _security_settings()[3]
+        if not raw_query.isascii() or (max_fields and raw_query.count(b"&") >= max_fields):
+            return None  # Django's reading of raw bytes; its 400 for too many fields
         headers = auth.request_headers(scope["headers"])
         if "origin" in headers:
             return None  # CORS: Django's
         allowed, secure = host_and_scheme(scope, headers)
         if not allowed:
             return None  # Django's 400
-        redirect, refused_agents, _proxy = _security_settings()
+        redirect, refused_agents, _proxy, _fields = _security_settings()
         if not secure and redirect:
             return None  # Django's redirect to HTTPS
         if refused_agents and "user-agent" in headers:
