@@ -130,8 +130,9 @@ PARAMETERS = (
         "default cuts.")),
     Parameter("mix", "rows", many=True, iip="MIX", doc=(
         "'c:r,g,b': the colour of channel c in colour mode, repeatable; each colour is "
-        "interpolated across the channels between those given, times 3/N. None given: "
-        "every channel white.")),
+        "interpolated across the channels between those given, times 3/N. None given: a "
+        "colour composite, the first channel blue, the middle green, the last red (IIP: "
+        "every entry 1).")),
     Parameter("saturation", "number", default=1.0, low=0.0, high=10.0, renders=False, doc=(
         "Colour saturation folded into the mix (1: as given, 0: grey).")),
     Parameter("stretch", "choice", default="linear", choices=STRETCHES, doc=(
