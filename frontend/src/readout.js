@@ -190,12 +190,15 @@ export function readoutOptions(readout, container) {
     element("fieldset", { className: "fp-group" }, element("legend", {}, "Pixel table"),
       element("label", { className: "fp-field", title: "Values of the 5 × 5 pixels around the cursor (one request per pause)" },
         tableBox, element("span", {}, "5 × 5 values around the cursor")), holder),
-    element("fieldset", { className: "fp-group" }, element("legend", {}, "Readout frames"),
-      element("div", { className: "fp-row" }, ...labels)),
   );
+  if (readout.wcs && readout.wcs.isCelestial) {
+    container.append(element("fieldset", { className: "fp-group" }, element("legend", {}, "Readout frames"),
+      element("div", { className: "fp-row" }, ...labels)));
+  }
 }
 
 export function attachGoTo(map, image, wcs, input, options = {}) {
+  if (!(wcs && wcs.isCelestial)) input.placeholder = "Go to: x y (pixels)";
   input.addEventListener("keydown", (event) => {
     if (event.key !== "Enter") return;
     const celestial = Boolean(wcs && wcs.isCelestial);

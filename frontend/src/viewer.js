@@ -5,6 +5,7 @@ import { fetchIipInfo, fetchImage, renderQuery } from "./api.js";
 import { buildControls, initialState } from "./controls.js";
 import { pyramidCrs } from "./crs.js";
 import { Annotator } from "./annotate.js";
+import { element } from "./dom.js";
 import { attachHistory, FitControl } from "./navigation.js";
 import { Overview } from "./overview.js";
 import { attachCatalogs } from "./overlays.js";
@@ -20,16 +21,16 @@ import { MosaicWCS, WCS } from "./wcs.js";
 // How far beyond native resolution one may zoom: 2^4 = 16 screen pixels per image pixel.
 const OVERZOOM = 4;
 
-async function start(element) {
-  const image = await fetchImage(element.dataset.api);
+async function start(host) {
+  const image = await fetchImage(host.dataset.api);
   if (image.state === "failed" && !image.default_cuts.length) {
-    element.textContent = `This image cannot be shown: ${image.state_reason}`;
+    host.textContent = `This image cannot be shown: ${image.state_reason}`;
     return; // nothing to draw: its file cannot be read
   }
   const state = initialState(image);
   const view = readPermalink(image, state);
   const native = image.levels - 1;
-  const map = L.map(element, {
+  const map = L.map(host, {
     crs: pyramidCrs(image.levels),
     minZoom: 0,
     maxZoom: native + OVERZOOM,
@@ -65,7 +66,7 @@ async function start(element) {
       map.removeLayer(layer);
       layer = next;
       incoming = null;
-      element.fitsportal.layer = layer;
+      host.fitsportal.layer = layer;
     });
   };
 
@@ -87,19 +88,20 @@ async function start(element) {
   };
   new ResizeObserver(() => {
     const size = map.getSize();
-    if (size.x === element.clientWidth && size.y === element.clientHeight) return;
+    if (size.x === host.clientWidth && size.y === host.clientHeight) return;
     map.invalidateSize({ pan: true });
     if (fitted) refit();
-  }).observe(element);
+  }).observe(host);
   new FitControl(refit).addTo(map);
   document.addEventListener("keydown", (event) => {
     if (event.key === "0" && !event.target.closest("input, select, textarea")) refit();
   });
-  element.fitsportal = { map, layer, image, state, fit: refit };
+  host.fitsportal = { map, layer, image, state, fit: refit };
 
   const overview = new Overview(tileUrl, map.options.crs, bounds, { tileSize: image.tile_size, noWrap: true, bounds });
   overview.addTo(map);
-  element.fitsportal.overview = overview;
+  host.fitsportal.overview = overview;
+  overviewSwitch(overview, panelTab("overlays"));
   const onChange = () => {
     rerender();
     overview.refresh();
@@ -119,7 +121,7 @@ async function start(element) {
       rerender();
       overview.refresh();
     }
-    for (const catalog of element.fitsportal.catalogs || []) {
+    for (const catalog of host.fitsportal.catalogs || []) {
       const wanted = state.layers.includes(catalog.catalog.id);
       if (wanted !== map.hasLayer(catalog.group)) {
         if (wanted) catalog.group.addTo(map);
@@ -132,22 +134,22 @@ async function start(element) {
     } else refit();
   };
   writePermalink(map, image, state);
-  element.fitsportal.history = attachHistory(map, () => writePermalink(map, image, state), applyHash);
+  host.fitsportal.history = attachHistory(map, () => writePermalink(map, image, state), applyHash);
 
   const wcs = await skyCoordinates(image);
-  element.fitsportal.wcs = wcs;
+  host.fitsportal.wcs = wcs;
   const readout = attachReadout(map, image, wcs, document.getElementById("readout"),
     { channel: () => state.channel ?? 0 });
-  element.fitsportal.readout = readout;
+  host.fitsportal.readout = readout;
   readoutOptions(readout, panelTab("analysis"));
   attachGoTo(map, image, wcs, document.getElementById("goto"), { onGo: () => { fitted = false; } });
   if (wcs.isCelestial) new ScaleBar(wcs.pixelScale(), native).addTo(map);
-  element.fitsportal.tools = attachTools(map, image, state, document.getElementById("stage"));
-  if (element.dataset.canAnnotate === "true" && wcs.isCelestial) {
-    element.fitsportal.annotator = new Annotator(map, image, wcs, document.getElementById("quick"),
-      element.dataset.user);
+  host.fitsportal.tools = attachTools(map, image, state, document.getElementById("stage"));
+  if (host.dataset.canAnnotate === "true" && wcs.isCelestial) {
+    host.fitsportal.annotator = new Annotator(map, image, wcs, document.getElementById("quick"),
+      host.dataset.user);
   }
-  element.fitsportal.catalogs = await attachCatalogs(map, image, wcs, state);
+  host.fitsportal.catalogs = await attachCatalogs(map, image, wcs, state);
 
   const progress = document.getElementById("progress");
   if (progress) {
@@ -156,6 +158,16 @@ async function start(element) {
       rerender();
     });
   }
+}
+
+// The overview's switch in the "overlays" tab, kept in step with its own button.
+function overviewSwitch(overview, container) {
+  const box = element("input", { type: "checkbox", name: "show-overview",
+    checked: overview.box.dataset.open === "true" });
+  box.addEventListener("change", () => overview.setOpen(box.checked));
+  overview.toggle.addEventListener("click", () => { box.checked = overview.box.dataset.open === "true"; });
+  container.prepend(element("div", { className: "fp-row" },
+    element("label", { className: "fp-field" }, box, element("span", {}, "Overview of the whole image"))));
 }
 
 // A mosaic's extensions may each have their own astrometry: use them all.
@@ -169,9 +181,9 @@ async function skyCoordinates(image) {
 
 applySavedTheme();
 initPanel();
-const element = document.getElementById("viewer");
-if (element && panelElement()) {
-  start(element).catch((error) => {
-    element.textContent = error.message;
+const viewer = document.getElementById("viewer");
+if (viewer && panelElement()) {
+  start(viewer).catch((error) => {
+    viewer.textContent = error.message;
   });
 }

@@ -435,3 +435,32 @@ def test_full_screen_keeps_the_readout_and_the_panel_toggle(screen, server, logi
     )
     page.click("#panel-toggle")
     assert_map_fills_its_box(wait_drawn(page))
+
+
+def test_the_visible_area_downloads_hold_what_is_seen(screen, server, login):
+    import simplejpeg
+
+    page = screen.page
+    open_field(screen, server, login)
+    page.evaluate(
+        "() => { const v = document.getElementById('viewer').fitsportal;"
+        " v.map.setView([550, 750], v.image.levels - 1, { animate: false }); }"
+    )
+    geometry = wait_drawn(page)
+    width, height = geometry["client"]
+    page.click("#panel [role=tab][data-tab=share]")
+    if screen.name == "phone":
+        geometry = wait_drawn(page)  # the sheet opened: a smaller map
+        width, height = geometry["client"]
+    with page.expect_download() as snapshot:
+        page.click("button[name=snapshot]")
+    rows, columns, _, _ = simplejpeg.decode_jpeg_header(Path(snapshot.value.path()).read_bytes())
+    # At native resolution, one image pixel per screen pixel: the map's box, no more.
+    assert abs(columns - width) <= 1 and abs(rows - height) <= 1, (columns, rows, width, height)
+    with page.expect_download() as cutout:
+        page.click("button[name=cutout]")
+    header = Path(cutout.value.path()).read_bytes()[:2880].decode("ascii")
+    naxis = {
+        k: int(header[i + 10 : i + 30]) for k in ("NAXIS1", "NAXIS2") for i in [header.index(k)]
+    }
+    assert abs(naxis["NAXIS1"] - width) <= 1 and abs(naxis["NAXIS2"] - height) <= 1, naxis
