@@ -28,7 +28,22 @@ export const LayerList = L.Control.extend({
     L.DomEvent.disableClickPropagation(container);
     L.DomEvent.disableScrollPropagation(container);
     for (const entry of this.entries) this.list.append(entry.label);
+    if (this.action) container.querySelector("section").append(this.action);
     return container;
+  },
+
+  // Adds a file chooser under the switches: ``run(file, say)`` gets each chosen file and
+  // a function to show a line of text about it.
+  addFileAction(text, accept, run) {
+    const input = element("input", { type: "file", accept, className: "fp-layer-file" });
+    const note = element("div", { className: "fp-layer-note" });
+    this.action = element("div", { className: "fp-layer-action" }, element("label", {}, text, input), note);
+    input.addEventListener("change", async () => {
+      for (const file of input.files) await run(file, (line) => { note.textContent = line; });
+      input.value = "";
+    });
+    if (this.list) this.list.parentNode.append(this.action);
+    return this;
   },
 
   // Adds a switch for ``layer``, labelled ``name`` (plain text).

@@ -5,6 +5,7 @@ import { fitsToLatLng, latLngToFits } from "./crs.js";
 import { element, propertiesTable } from "./dom.js";
 import { LayerList } from "./layerlist.js";
 import { cssColour, pixelOutline, pointSymbol, strokeStyle } from "./regions.js";
+import { addRegionFile } from "./regionsapi.js";
 
 const PALETTE = ["#ffcc00", "#00e5ff", "#ff5cf4", "#7cff4d", "#ff7043", "#b39dff"];
 
@@ -110,6 +111,11 @@ export class CatalogLayer {
       if (props.include === false && outline.rings.length) layers.push(L.polyline(strike(outline.rings).map(latLng), stroke));
       if (props.shape === "point") layers.push(this.symbol(props, outline.centre, colour));
       if (props.shape === "text") layers.push(this.label(props, outline.centre, colour));
+      else if (props.text && outline.rings.length) {
+        // ds9 writes a shape's text above it.
+        const top = Math.max(...outline.rings.flat().map((p) => p[1]));
+        layers.push(this.label(props, [outline.centre[0], top], colour, "translate(-50%, -110%)"));
+      }
     }
     for (const layer of layers) {
       if (layer.bindPopup) layer.bindPopup(() => propertiesTable(props, ["frame", "native", "north"]));
@@ -128,14 +134,14 @@ export class CatalogLayer {
   }
 
   // A ds9 text region: its text (as text, never HTML) in its font and colour.
-  label(props, centre, colour) {
+  label(props, centre, colour, transform = "translate(-50%, -50%)") {
     const text = element("span", { className: "fp-region-text" }, props.text || "");
     const [name, size, weight, slant] = String(props.font || "helvetica 10 normal roman").split(/\s+/);
     text.style.color = colour;
     text.style.font = `${slant === "italic" ? "italic " : ""}${weight === "bold" ? "bold " : ""}${Number(size) || 10}px ${/^[A-Za-z -]+$/.test(name || "") ? name : "helvetica"}, sans-serif`;
     text.style.whiteSpace = "nowrap";
     text.style.display = "inline-block";
-    text.style.transform = "translate(-50%, -50%)";
+    text.style.transform = transform;
     const icon = L.divIcon({ html: text, className: "fp-region-icon", iconSize: [0, 0] });
     return L.marker(fitsToLatLng(centre[0], centre[1], this.image.height), { icon, keyboard: false });
   }
@@ -160,16 +166,35 @@ export function visiblePixelBox(map, image) {
 
 export async function attachCatalogs(map, image, wcs, state) {
   const catalogs = await fetchCatalogs(image);
-  if (!catalogs.length) return [];
+  const viewer = document.getElementById("viewer");
+  const canAdd = Boolean(viewer && viewer.dataset.canAnnotate === "true");
+  if (!catalogs.length && !canAdd) return [];
   const renderer = L.canvas({ padding: 0.3 });
   const control = new LayerList({ position: "topright" }).addTo(map);
-  const layers = catalogs.map((catalog, index) => {
-    const layer = new CatalogLayer(map, image, wcs, catalog, index, renderer);
+  const layers = [];
+  const add = (catalog) => {
+    const layer = new CatalogLayer(map, image, wcs, catalog, layers.length, renderer);
     control.addOverlay(layer.group, `${catalog.name} (${catalog.feature_count})`);
     if (state.layers.includes(catalog.id)) layer.group.addTo(map);
     layer.group.on("add", () => { state.layers = [...new Set([...state.layers, catalog.id])]; map.fire("fp:state"); });
     layer.group.on("remove", () => { state.layers = state.layers.filter((id) => id !== catalog.id); map.fire("fp:state"); });
+    layers.push(layer);
     return layer;
-  });
+  };
+  catalogs.forEach(add);
+  if (canAdd) {
+    // "Add regions to this image": a region file linked to this image (pixel-frame
+    // regions need it), shown as soon as it is imported.
+    control.addFileAction("Add regions to this image…", ".reg,.csv,.tsv,.geojson,.json", async (file, say) => {
+      try {
+        const catalog = await addRegionFile(image, file, (c) => say(`${file.name}: importing… ${Math.round(100 * c.progress)} %`));
+        if (catalog.state !== "ready") { say(`${file.name}: ${catalog.state_reason}`); return; }
+        say(`${file.name}: ${catalog.feature_count} regions${catalog.warnings.length ? `, ${catalog.warnings.length} lines left out` : ""}`);
+        add(catalog).group.addTo(map);
+      } catch (error) {
+        say(`${file.name}: ${error.message}`);
+      }
+    });
+  }
   return layers;
 }

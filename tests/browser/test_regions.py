@@ -3,6 +3,7 @@ shape in sky frames (fk5, galactic) through the image's rotated WCS, and in the 
 own pixels; vertices within half a pixel."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from regions import RectanglePixelRegion, Regions
 
 from portal.demo import star_field_wcs
 
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 WIDTH, HEIGHT = 1500, 1100  # the seeded field (tests/browser/seed.py)
 SKY_SHAPES = [
     'circle({},{},12")', 'ellipse({},{},30",12",35)', '-box({},{},40",16",20) # background',
@@ -203,3 +205,26 @@ def test_every_shape_is_drawn_where_to_pixel_puts_it(screen, server, login, regi
     page.evaluate("() => document.getElementById('viewer').fitsportal.map.setZoom(3)")
     page.wait_for_timeout(800)
     screen.shot("regions")
+
+
+def test_a_pixel_region_file_added_from_the_viewer_is_drawn_on_this_image(page, server, login):
+    import regions as regions_package
+
+    path = Path(regions_package.__file__).parent / "io" / "ds9" / "tests" / "data" / "ds9.image.reg"
+    login(page, server, "alice", "alice-password")
+    page.goto(f"{server.url}/images/{server.seed['image']}/")
+    page.wait_for_selector(".fp-layer-file", state="attached")
+    page.set_input_files(".fp-layer-file", str(path))
+    page.wait_for_function(
+        "() => { const v = document.getElementById('viewer').fitsportal;"
+        " return v.catalogs.some((c) => c.catalog.name === 'ds9.image.reg' && c.loaded === 17); }"
+    )
+    assert "ds9.image.reg: 17 regions" in page.inner_text(".fp-layer-note")
+    centre = page.evaluate(
+        "() => { const v = document.getElementById('viewer').fitsportal;"
+        " const layer = v.catalogs.find((c) => c.catalog.name === 'ds9.image.reg'); let out = null;"
+        " layer.group.eachLayer((m) => { if (m.feature.properties.text === 'Circle Point') {"
+        " const c = m.getLatLng(); out = [c.lng + 0.5, v.image.height - c.lat + 0.5]; } }); return out; }"
+    )
+    assert centre == pytest.approx([159.0, 341.0], abs=1e-6)  # point(159,341) of the file
+    page.screenshot(path=str(ARTIFACTS / "regions-added-from-the-viewer.png"))
