@@ -32,27 +32,27 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.dateparse import parse_date, parse_datetime
 
 from archive import keywords, sky
-from archive.models import SearchWord, SkyCell
-from portal.models import Image
+from archive.models import ImageMetadata, SearchWord, SkyCell
+from portal.models import Collection, Image
 
 
 class QueryError(ValueError):
     """A search parameter that cannot be used; the message is for the user."""
 
 
-# sort name -> (column of the Image queryset, may be null)
+# sort name -> (column of ImageMetadata, may be null); its pk is the image's id
 SORTS = {
-    "date_obs": ("meta__date_obs", True),
-    "exptime": ("meta__exptime", True),
-    "pixel_scale": ("meta__pixel_scale", True),
-    "object": ("meta__object", False),
-    "filter": ("meta__band", False),
-    "instrument": ("meta__instrument", False),
-    "telescope": ("meta__telescope", False),
+    "date_obs": ("date_obs", True),
+    "exptime": ("exptime", True),
+    "pixel_scale": ("pixel_scale", True),
+    "object": ("object", False),
+    "filter": ("band", False),
+    "instrument": ("instrument", False),
+    "telescope": ("telescope", False),
     "id": ("pk", False),
 }
 DEFAULT_SORT = "-date_obs"
@@ -215,26 +215,26 @@ def _filters(params):
         key = keywords.object_key(params["object"])
         if not key:
             raise QueryError("object: a name with letters or digits.")
-        q &= Q(meta__object_key=key)
+        q &= Q(object_key=key)
     for name, column in TEXT_FILTERS.items():
         if params.get(name):
             values = [v.strip() for v in params[name].split(",") if v.strip()][:MAX_VALUES]
-            q &= Q(**{f"meta__{column}__in": values})
+            q &= Q(**{f"{column}__in": values})
     for name, column in RANGE_FILTERS.items():
         for bound, lookup in (("min", "gte"), ("max", "lte")):
             if params.get(f"{name}_{bound}") not in (None, ""):
                 value = _float(params[f"{name}_{bound}"], f"{name}_{bound}")
-                q &= Q(**{f"meta__{column}__{lookup}": value})
+                q &= Q(**{f"{column}__{lookup}": value})
     for bound, lookup in (("min", "gte"), ("max", "lte")):
         if params.get(f"date_{bound}"):
-            q &= Q(**{f"meta__date_obs__{lookup}": _moment(params[f"date_{bound}"], bound)})
+            q &= Q(**{f"date_obs__{lookup}": _moment(params[f"date_{bound}"], bound)})
     if params.get("state"):
         states = params["state"].split(",")
         if not set(states) <= {s for s, _ in Image.STATE_CHOICES}:
             raise QueryError("state: pending, warming, ready or failed (comma-separated).")
-        q &= Q(state__in=states)
+        q &= Q(image__state__in=states)
     if params.get("collection"):
-        q &= Q(collection__slug=params["collection"])
+        q &= Q(image__collection__slug=params["collection"])
     headers = [(k, v) for k, v in params.items() if k.startswith("header.")]
     if len(headers) > MAX_HEADER_FILTERS:
         raise QueryError(f"At most {MAX_HEADER_FILTERS} header.KEYWORD filters.")
@@ -242,12 +242,14 @@ def _filters(params):
         keyword = key[len("header.") :].upper()
         if not _KEYWORD.match(keyword):
             raise QueryError(f"{key}: not a FITS keyword (up to 8 of A-Z 0-9 _ -).")
-        match = Q(**{f"header__{keyword}": value})
+        match = Q(**{f"image__header__{keyword}": value})
         number = keywords.number(value)
         if number is not None:
-            match |= Q(**{f"header__{keyword}": int(number) if number.is_integer() else number})
+            match |= Q(
+                **{f"image__header__{keyword}": int(number) if number.is_integer() else number}
+            )
         if value.upper() in ("T", "F"):
-            match |= Q(**{f"header__{keyword}": value.upper() == "T"})
+            match |= Q(**{f"image__header__{keyword}": value.upper() == "T"})
         q &= match
     return q, subqueries
 
@@ -305,7 +307,7 @@ def decode_cursor(text, sort):
         raise QueryError("cursor: not a cursor of this search.") from None
     column, _ = SORTS[sort.lstrip("-")]
     valid = phase in (0, 1) and isinstance(pk, int) and 0 <= pk < 2**63
-    if valid and phase == 0 and column == "meta__date_obs":
+    if valid and phase == 0 and column == "date_obs":
         value = parse_datetime(value) if isinstance(value, str) else None
         valid = value is not None
     elif valid and phase == 0:
@@ -326,13 +328,24 @@ class Page:
 
 
 def base_queryset(user, query):
-    queryset = Image.objects.visible_to(user).filter(meta__isnull=False).filter(query.filters)
+    """The metadata rows of the images ``user`` may see that meet the query's filters
+    (and, for a spatial query, may meet it: the exact test comes after)."""
+    # The rule is Image.objects.visible_to's (the collections the user may see), asked
+    # of each row as it is read. "+ 0" keeps the planners from reading every visible
+    # image through the collection index and sorting them all: rows come in the order
+    # of the sort's index (or from the cells, or a filter's index) and a page stops early.
+    visible = Collection.objects.visible_to(user).values("pk")
+    queryset = (
+        ImageMetadata.objects.alias(collection_key=F("image__collection_id") + 0)
+        .filter(collection_key__in=visible)
+        .filter(query.filters)
+    )
     for subquery in query.subqueries:
         queryset = queryset.filter(subquery)
     if query.spatial is not None:
         cells = SkyCell.objects.filter(query.spatial.cell_filter())
         queryset = queryset.filter(pk__in=cells.values("image_id"))
-    return queryset.select_related("collection", "meta")
+    return queryset.select_related("image__collection")
 
 
 def _after(queryset, column, descending, nullable, phase, value, pk):
@@ -355,10 +368,8 @@ def _after(queryset, column, descending, nullable, phase, value, pk):
     return queryset.order_by(*order)
 
 
-def _key(image, column):
-    if column == "pk":
-        return image.pk
-    return getattr(image.meta, column.split("__", 1)[1])
+def _key(meta, column):
+    return meta.pk if column == "pk" else getattr(meta, column)
 
 
 def search(user, query):
@@ -375,19 +386,29 @@ def search(user, query):
     while True:
         limit = chunk if predicate is None else max(1, min(chunk, budget - examined))
         rows = list(_after(queryset, column, descending, nullable, phase, value, pk)[:limit])
-        for image in rows:
+        for meta in rows:
             examined += 1
-            value, pk = (None if phase == 1 else _key(image, column)), image.pk
-            if predicate is None or predicate(image.meta):
-                found.append((image, phase, value))
+            value, pk = (None if phase == 1 else _key(meta, column)), meta.pk
+            if predicate is None or predicate(meta):
+                found.append((meta, phase, value))
                 if len(found) > size:
                     last, last_phase, last_value = found[size - 1]
                     cursor = encode_cursor(last_phase, last_value, last.pk)
-                    return Page([f[0] for f in found[:size]], cursor, examined)
+                    return Page(_images(found[:size]), cursor, examined)
         if len(rows) < limit:
             if nullable and phase == 0:
                 phase, value, pk = 1, None, None
                 continue
-            return Page([f[0] for f in found], None, examined)
+            return Page(_images(found), None, examined)
         if predicate is not None and examined >= budget:
-            return Page([f[0] for f in found], encode_cursor(phase, value, pk), examined)
+            return Page(_images(found), encode_cursor(phase, value, pk), examined)
+
+
+def _images(found):
+    """The images of the (metadata, phase, value) found, each with its metadata."""
+    images = []
+    for meta, _, _ in found:
+        image = meta.image
+        image.meta = meta
+        images.append(image)
+    return images

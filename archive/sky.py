@@ -12,6 +12,7 @@ below decide. Cell coverings are conservative (astropy-healpix's cone search ret
 every cell that overlaps a circle, partially included), so no match is ever lost.
 """
 
+import functools
 import math
 import warnings
 
@@ -20,11 +21,13 @@ from astropy import units as u
 from astropy.io import fits
 from astropy.utils.exceptions import AstropyWarning
 from astropy_healpix import HEALPix
+from astropy_healpix.core import healpix_cone_search
 
 # Footprints are stored at the finest of these orders where they take at most
-# MAX_CELLS cells: order 10 (3.4' cells) for most images, coarser ones for wide fields.
-ORDERS = (10, 7, 4, 1)
-MAX_CELLS = 64
+# MAX_CELLS cells: order 10 (3.4' cells) for small fields, 8 (13.7') for most, coarser
+# ones for wide fields.
+ORDERS = (10, 8, 6, 4, 2, 0)
+MAX_CELLS = 16
 MAX_RANGES = 48  # cell ranges of one query per stored order, at most
 
 
@@ -69,7 +72,7 @@ class Polygon:
         self.next_vertices = nxt
         self.centre = centre / np.linalg.norm(centre)
 
-    @property
+    @functools.cached_property
     def radius(self):
         """Degrees from the centre to the farthest corner."""
         return float(angle(self.centre, self.vertices).max())
@@ -264,8 +267,15 @@ def footprint_summary(polygons):
 # --- HEALPix cells ---------------------------------------------------------------------
 
 
+@functools.cache
 def _healpix(order):
     return HEALPix(nside=2**order, order="nested")
+
+
+@functools.cache
+def _resolution(order):
+    """Degrees: the side of a cell of ``order``, about."""
+    return _healpix(order).pixel_resolution.to_value(u.deg)
 
 
 def uniq(order, pixels):
@@ -273,26 +283,31 @@ def uniq(order, pixels):
 
 
 def _disc_cells(order, ra, dec, radius):
-    return _healpix(order).cone_search_lonlat(
-        ra * u.deg, dec * u.deg, radius=max(radius, 1e-9) * u.deg
+    return healpix_cone_search(
+        ra * u.deg, dec * u.deg, max(radius, 1e-9) * u.deg, nside=2**order, order="nested"
     )
 
 
 def _estimated_cells(order, radius):
-    resolution = _healpix(order).pixel_resolution.to_value(u.deg)
+    resolution = _resolution(order)
     return math.pi * (radius + resolution) ** 2 / resolution**2
 
 
 def footprint_cells(polygons):
-    """NUNIQ cells covering ``polygons``: the finest order of ``ORDERS`` where they take
-    at most ``MAX_CELLS`` (the coarsest, whatever they take)."""
+    """NUNIQ cells covering ``polygons`` (see ``disc_cells``)."""
+    return disc_cells([(*radec(p.centre), p.radius) for p in polygons])
+
+
+def disc_cells(discs):
+    """NUNIQ cells covering the ``discs`` ((ra, dec, radius) in degrees): at the finest
+    order of ``ORDERS`` where they take at most ``MAX_CELLS`` (the coarsest, whatever
+    they take)."""
     for order in ORDERS:
         last = order == ORDERS[-1]
-        if not last and sum(_estimated_cells(order, p.radius) for p in polygons) > 4 * MAX_CELLS:
+        if not last and sum(_estimated_cells(order, d[2]) for d in discs) > 4 * MAX_CELLS:
             continue
-        pixels = np.unique(
-            np.concatenate([_disc_cells(order, *radec(p.centre), p.radius) for p in polygons])
-        )
+        pixels = [_disc_cells(order, *disc) for disc in discs]
+        pixels = np.unique(np.concatenate(pixels)) if len(pixels) > 1 else pixels[0]
         if last or len(pixels) <= MAX_CELLS:
             return [int(c) for c in uniq(order, pixels)]
     raise AssertionError("unreachable")

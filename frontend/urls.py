@@ -6,4 +6,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("c/<slug:slug>/", views.collection_page, name="collection-page"),
     path("images/<int:pk>/", views.image_page, name="image-page"),
+    path("search/", views.search_page, name="search"),
 ]

@@ -1,4 +1,5 @@
-"""Portal pages: the collections a user can see, a collection, the viewer of an image."""
+"""Portal pages: the collections a user can see, a collection, the viewer of an image,
+the archive search."""
 
 from django.db.models import Count, OuterRef, Subquery
 from django.shortcuts import get_object_or_404, render
@@ -38,3 +39,17 @@ def image_page(request, pk):
         "can_annotate": permissions.can_contribute(request.user, image.collection),
     }
     return render(request, "frontend/image.html", context)
+
+
+SEARCH_SORTS = [
+    ("-date_obs", "Newest observation"), ("date_obs", "Oldest observation"),
+    ("-exptime", "Longest exposure"), ("exptime", "Shortest exposure"),
+    ("object", "Object"), ("filter", "Filter"), ("-id", "Last registered"),
+]  # fmt: skip
+
+
+def search_page(request):
+    """The search form, its result table and sky map; the page's script asks
+    ``/api/images/`` (which applies the permissions) for the results."""
+    context = {"sorts": SEARCH_SORTS, "sort": request.GET.get("sort", "-date_obs")}
+    return render(request, "frontend/search.html", context)

@@ -1,0 +1,354 @@
+"""Archive search at scale: 1,000,000 images in 2,000 collections, searched through
+``GET /api/images/`` (in-process client, JSON included) by a user who sees 5 % of them
+and by a superuser; the admin's image list and a collection page; the query plans.
+
+Footprints are TAN-like quadrilaterals scattered uniformly on the sky, 3' to 1.6 deg
+across, rotated; metadata as an archive has it (objects, five filters, four
+instruments, dates over ten years, exposure times). Rows go in with ``bulk_create``;
+the footprints and their HEALPix cells (archive/sky.py, the code registration uses)
+are computed once and kept in ``var/bench/search-<rows>.npz``.
+
+SQLite by default (a throwaway database under a temporary var dir); for PostgreSQL:
+``DATABASE_URL=postgres://postgres@127.0.0.1:5432/fp_search`` (its test database is
+created and dropped). Run: ``python bench/search.py [--rows N] [--queries Q]``.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+COLLECTIONS = 2000
+USERS = 300
+GROUPS = 40
+BANDS = ["u", "g", "r", "i", "z"]
+INSTRUMENTS = ["DECam", "MegaCam", "HSC", "WFC3"]
+TELESCOPES = ["Blanco", "CFHT", "Subaru", "HST"]
+OBJECTS = [f"NGC {n}" for n in range(1, 2001)] + ["M 31", "M 42", "M 51", "Orion", "COSMOS"]
+BATCH = 5000
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--queries", type=int, default=40, help="timed requests per case")
+    args = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    os.environ.setdefault("FITSPORTAL_INSECURE_DEV_KEY", "1")
+    os.environ.setdefault("FITSPORTAL_VAR_DIR", tempfile.mkdtemp(prefix="fitsportal-search-"))
+    data = footprints(args.rows)
+    import django
+
+    django.setup()
+    from django.test.runner import DiscoverRunner
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()
+    runner = DiscoverRunner(verbosity=0)
+    old = runner.setup_databases()
+    try:
+        run(args, data)
+    finally:
+        runner.teardown_databases(old)
+
+
+# --- the data set ----------------------------------------------------------------------
+
+
+def footprints(rows):
+    """Footprints and cells of ``rows`` images, computed once per size."""
+    cache = ROOT / "var" / "bench" / f"search-{rows}.npz"
+    if cache.exists():
+        return dict(np.load(cache))
+    from archive import sky
+
+    started = time.perf_counter()
+    rng = np.random.default_rng(15)
+    ra = rng.uniform(0, 360, rows)
+    dec = np.degrees(np.arcsin(rng.uniform(-1, 1, rows)))
+    size = 10 ** rng.uniform(-1.3, 0.2, rows)  # degrees across
+    aspect = rng.uniform(1.0, 2.0, rows)
+    rotation = np.radians(rng.uniform(0, 360, rows))
+    centre = sky.unit_vectors(ra, dec)
+    east = np.stack([-np.sin(np.radians(ra)), np.cos(np.radians(ra)), np.zeros(rows)], axis=1)
+    north = np.cross(centre, east)
+    corners = np.empty((rows, 4, 2))
+    for k, (sx, sy) in enumerate(((-1, -1), (1, -1), (1, 1), (-1, 1))):
+        half_x = np.radians(size / 2) * sx
+        half_y = np.radians(size / 2 / aspect) * sy
+        xi = half_x * np.cos(rotation) - half_y * np.sin(rotation)
+        eta = half_x * np.sin(rotation) + half_y * np.cos(rotation)
+        point = centre + xi[:, None] * east + eta[:, None] * north  # gnomonic: a plane
+        point /= np.linalg.norm(point, axis=1, keepdims=True)
+        corners[:, k, 0] = np.degrees(np.arctan2(point[:, 1], point[:, 0])) % 360
+        corners[:, k, 1] = np.degrees(np.arcsin(np.clip(point[:, 2], -1, 1)))
+    radius = np.degrees(np.arctan(np.hypot(np.radians(size / 2), np.radians(size / 2 / aspect))))
+    cells, offsets = [], [0]
+    for i in range(rows):
+        found = sky.disc_cells([(ra[i], dec[i], radius[i])])
+        cells += found
+        offsets.append(len(cells))
+        if i % 100_000 == 0:
+            print(f"  cells: {i:,} of {rows:,} footprints ({time.perf_counter() - started:.0f} s)")
+    data = {
+        "ra": ra, "dec": dec, "radius": radius, "corners": corners,
+        "cells": np.array(cells, dtype=np.int64), "offsets": np.array(offsets, dtype=np.int64),
+    }  # fmt: skip
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(cache, **data)
+    print(f"{rows:,} footprints, {len(cells):,} cells, in {time.perf_counter() - started:.0f} s")
+    return data
+
+
+def populate(rows, data):
+    """Users, groups, collections with grants, images and their archive rows; returns
+    (reader, superuser, a collection the reader sees)."""
+    from datetime import UTC, datetime, timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group, Permission
+    from django.db import connection
+
+    from archive.models import ImageMetadata, SearchWord, SkyCell
+    from portal.models import (
+        Collection,
+        CollectionGroupPermission,
+        CollectionUserPermission,
+        Image,
+    )
+
+    User = get_user_model()
+    rng = np.random.default_rng(16)
+    started = time.perf_counter()
+    users = User.objects.bulk_create(User(username=f"user{i}") for i in range(USERS))
+    superuser = User.objects.create_superuser("admin", "admin@example.org", "admin")
+    reader = users[0]
+    groups = Group.objects.bulk_create(Group(name=f"team{i}") for i in range(GROUPS))
+    Through = User.groups.through
+    Through.objects.bulk_create(
+        Through(user_id=u.pk, group_id=groups[i % GROUPS].pk) for i, u in enumerate(users)
+    )
+    # 1 % public, 1 % team (every signed-in user sees them), the rest private.
+    visibilities = [Collection.PUBLIC] * 20 + [Collection.TEAM] * 20
+    visibilities += [Collection.PRIVATE] * (COLLECTIONS - len(visibilities))
+    collections = Collection.objects.bulk_create(
+        Collection(
+            name=f"Survey {i:04d}",
+            slug=f"survey-{i:04d}",
+            visibility=v,
+            owner=users[1 + i % (USERS - 1)],
+        )  # fmt: skip
+        for i, v in enumerate(visibilities)
+    )
+    view = Permission.objects.get(codename="view_collection")
+    contribute = Permission.objects.get(codename="contribute_collection")
+    private = collections[40:]
+    # The reader: 40 private collections granted directly, 20 through its group.
+    grants = [CollectionUserPermission(user=reader, permission=view, content_object=c)
+              for c in private[:40]]  # fmt: skip
+    grants += [
+        CollectionUserPermission(user=users[int(u)], permission=contribute, content_object=c)
+        for c, u in zip(private[100:], rng.integers(1, USERS, len(private) - 100), strict=True)
+    ]
+    CollectionUserPermission.objects.bulk_create(grants)
+    CollectionGroupPermission.objects.bulk_create(
+        [
+            CollectionGroupPermission(group=groups[0], permission=view, content_object=c)
+            for c in private[40:60]
+        ]  # fmt: skip
+        + [
+            CollectionGroupPermission(
+                group=groups[1 + i % (GROUPS - 1)], permission=view, content_object=c
+            )
+            for i, c in enumerate(private[60:1000])
+        ]  # fmt: skip
+    )
+    start = datetime(2015, 1, 1, tzinfo=UTC)
+    per_collection = max(1, rows // COLLECTIONS)
+    band = rng.integers(0, len(BANDS), rows)
+    instrument = rng.integers(0, len(INSTRUMENTS), rows)
+    objects = rng.integers(0, len(OBJECTS), rows)
+    seconds = rng.uniform(0, 10 * 365.25 * 86400, rows)
+    exptime = rng.choice([30.0, 60.0, 90.0, 120.0, 300.0, 600.0, 900.0], rows)
+    scale = rng.choice([0.17, 0.187, 0.263, 0.04], rows)
+    no_date = rng.random(rows) < 0.03
+    cells, offsets = data["cells"], data["offsets"]
+    cell_table, word_table = SkyCell._meta.db_table, SearchWord._meta.db_table
+    for low in range(0, rows, BATCH):
+        high = min(rows, low + BATCH)
+        images, metas, sky_cells, words = [], [], [], []
+        for i in range(low, high):
+            pk = i + 1
+            obj = OBJECTS[objects[i]]
+            name = f"{INSTRUMENTS[instrument[i]].lower()}_{pk:07d}_{BANDS[band[i]]}.fits"
+            moment = None if no_date[i] else start + timedelta(seconds=float(seconds[i]))
+            header = {"OBJECT": obj, "FILTER": BANDS[band[i]], "EXPTIME": exptime[i],
+                      "INSTRUME": INSTRUMENTS[instrument[i]], "AIRMASS": 1.0 + (i % 7) / 10}  # fmt: skip
+            images.append(Image(
+                id=pk, collection=collections[min(i // per_collection, COLLECTIONS - 1)],
+                title=obj, name=name, path=f"/archive/{name}", checksum=f"{pk:064x}",
+                size=int(8e6 + pk), width=2048, height=4096, header=header,
+                state=Image.READY,
+            ))  # fmt: skip
+            metas.append(ImageMetadata(
+                image_id=pk, ra=data["ra"][i], dec=data["dec"][i], radius=data["radius"][i],
+                polygons=[data["corners"][i].round(7).tolist()], object=obj,
+                object_key=obj.replace(" ", "").lower(), band=BANDS[band[i]],
+                instrument=INSTRUMENTS[instrument[i]], telescope=TELESCOPES[instrument[i]],
+                date_obs=moment, exptime=exptime[i], pixel_scale=scale[i], bunit="ADU",
+            ))  # fmt: skip
+            sky_cells += [(pk, int(c)) for c in cells[offsets[i] : offsets[i + 1]]]
+            words += [(pk, w) for w in {*obj.lower().split(), obj.replace(" ", "").lower(),
+                                        *name[:-5].split("_"), "fits"}]  # fmt: skip
+        Image.objects.bulk_create(images)
+        ImageMetadata.objects.bulk_create(metas)
+        # Cells and words are plain pairs: executemany without model instances.
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {cell_table} (image_id, cell) VALUES (%s, %s)", sky_cells
+            )
+            cursor.executemany(f"INSERT INTO {word_table} (image_id, word) VALUES (%s, %s)", words)
+        if low % 100_000 == 0:
+            print(f"  {high:,} images ({time.perf_counter() - started:.0f} s)", flush=True)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT setval('portal_image_id_seq', %s)", [rows + 1])
+        cursor.execute("ANALYZE")
+    print(f"populated in {time.perf_counter() - started:.0f} s: {rows:,} images, "
+          f"{len(cells):,} cells, {SearchWord.objects.count():,} words")  # fmt: skip
+    seen = Collection.objects.visible_to(reader)
+    share = Image.objects.visible_to(reader).count() / rows
+    print(f"the reader sees {seen.count()} collections, {share:.1%} of the images")
+    return reader, superuser, seen.filter(visibility=Collection.PRIVATE).first()
+
+
+# --- timing ----------------------------------------------------------------------------
+
+
+def cases(rng, n):
+    def cone(radius_low, radius_high):
+        return lambda: {
+            "ra": f"{rng.uniform(0, 360):.4f}",
+            "dec": f"{np.degrees(np.arcsin(rng.uniform(-1, 1))):.4f}",
+            "radius": f"{10 ** rng.uniform(np.log10(radius_low), np.log10(radius_high)):.4f}",
+        }
+
+    def box():
+        ra, dec, size = rng.uniform(0, 360), rng.uniform(-70, 70), rng.uniform(0.2, 3)
+        return {"box": f"{ra:.3f},{dec:.3f},{(ra + size) % 360:.3f},{dec + size:.3f}"}
+
+    def contains():
+        return {"contains": f"{rng.uniform(0, 360):.4f},{rng.uniform(-80, 80):.4f}"}
+
+    return {
+        "cone 0.05-1 deg": cone(0.05, 1),
+        "cone 1-5 deg": cone(1, 5),
+        "cone 1 deg + filter r": lambda: {**cone(1, 1)(), "filter": "r"},
+        "box 0.2-3 deg": box,
+        "contains": contains,
+        "filter + instrument": lambda: {
+            "filter": str(rng.choice(BANDS)),
+            "instrument": str(rng.choice(INSTRUMENTS)),
+        },  # fmt: skip
+        "object": lambda: {"object": str(rng.choice(OBJECTS))},
+        "exptime 250-650 s, newest": lambda: {"exptime_min": "250", "exptime_max": "650"},
+        "date range (1 month)": lambda: {
+            "date_min": f"{2015 + int(rng.integers(0, 10))}-{int(rng.integers(1, 12)):02d}-01",
+            "date_max": f"{2015 + int(rng.integers(0, 10))}-12-31",
+        },
+        "words (q=ngc 12)": lambda: {"q": f"ngc {int(rng.integers(1, 200))}"},
+        "header.AIRMASS + filter": lambda: {"header.AIRMASS": "1.3", "filter": "g"},
+        "first page, -date_obs": lambda: {},
+        "first page, exptime": lambda: {"sort": "exptime"},
+        "first page, -id": lambda: {"sort": "-id"},
+    }
+
+
+def time_requests(client, make_params, queries):
+    durations = []
+    for _ in range(queries):
+        params = make_params()
+        started = time.perf_counter()
+        response = client.get("/api/images/", params)
+        durations.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.content[:300]
+    durations.sort()
+    p95 = durations[min(len(durations) - 1, int(round(0.95 * (len(durations) - 1))))]
+    return statistics.median(durations), p95, len(response.json()["results"])
+
+
+def time_page(client, url, repeat=5):
+    durations = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        response = client.get(url)
+        durations.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+    return statistics.median(durations), max(durations)
+
+
+def explain(user, params):
+    from archive.search import SearchQuery, base_queryset
+
+    query = SearchQuery.parse(params)
+    queryset = base_queryset(user, query)
+    from archive.search import SORTS
+
+    column, _ = SORTS[query.sort.lstrip("-")]
+    order = [f"-{column}", "-pk"] if query.sort.startswith("-") else [column, "pk"]
+    return queryset.order_by(*order)[:51].explain()
+
+
+def run(args, data):
+    from django.db import connection
+    from django.test import Client
+
+    reader, superuser, collection = populate(args.rows, data)
+    limits = {"postgresql": 100, "sqlite": 300}
+    limit = limits.get(connection.vendor, 300)
+    print(f"\n{connection.vendor}, {args.rows:,} images; p95 target {limit} ms")
+    print(f"{'case':32} {'who':10} {'median ms':>10} {'p95 ms':>8} {'results':>8}")
+    failures = []
+    for who, user in (("5 % user", reader), ("superuser", superuser)):
+        client = Client()
+        client.force_login(user)
+        client.get("/api/images/", {"sort": "-id"})  # connection and caches warm
+        rng = np.random.default_rng(17)
+        for name, make in cases(rng, args.queries).items():
+            median, p95, count = time_requests(client, make, args.queries)
+            mark = "" if p95 <= limit else "  OVER"
+            if mark:
+                failures.append((name, who, p95))
+            print(f"{name:32} {who:10} {median:10.1f} {p95:8.1f} {count:8}{mark}")
+    client = Client()
+    client.force_login(superuser)
+    for label, url in (
+        ("admin image list", "/admin/portal/image/"),
+        ("admin collection list", "/admin/portal/collection/"),
+        ("collection page (500 images)", collection.get_absolute_url()),
+    ):
+        median, worst = time_page(client, url)
+        mark = "" if worst < 1000 else "  OVER 1 s"
+        print(f"{label:32} {'superuser':10} {median:10.1f} {worst:8.1f}{mark}")
+    print("\nQuery plans (the reader):")
+    for label, params in (
+        ("cone 1 deg", {"ra": "150", "dec": "2", "radius": "1"}),
+        ("filter + instrument", {"filter": "r", "instrument": "HSC"}),
+        ("first page, -date_obs", {}),
+        ("words", {"q": "ngc 12"}),
+    ):
+        print(f"-- {label}\n{explain(reader, params)}\n")
+    if failures:
+        print("over the target:", failures)
+
+
+if __name__ == "__main__":
+    main()
