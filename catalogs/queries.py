@@ -8,7 +8,7 @@ import math
 import numpy as np
 from django.db.models import Q
 
-from catalogs.geometry import angular_distance
+from catalogs.geometry import angular_distance, sky_box_in_pixels
 from catalogs.models import Feature
 
 DEFAULT_LIMIT = 5000
@@ -40,6 +40,37 @@ def in_pixel_box(catalog, x_min, y_min, x_max, y_max, limit=DEFAULT_LIMIT):
         catalog=catalog, frame=Feature.IMAGE, y__gte=y_min, y__lte=y_max, x__gte=x_min, x__lte=x_max
     )
     return _capped(queryset, limit)
+
+
+def pixels_in_sky_box(catalog, wcs, ra_min, dec_min, ra_max, dec_max, limit=DEFAULT_LIMIT):
+    """Pixel-frame features whose position on the sky (through ``wcs``, their image's)
+    lies in the sky box; returns (features, truncated)."""
+    box = sky_box_in_pixels(wcs, ra_min, dec_min, ra_max, dec_max)
+    if box is None:
+        return [], False
+    queryset = Feature.objects.filter(
+        catalog=catalog,
+        frame=Feature.IMAGE,
+        x__gte=box[0],
+        x__lte=box[2],
+        y__gte=box[1],
+        y__lte=box[3],
+    ).order_by("pk")
+    chosen = []
+    for ids, xs, ys in _chunks(queryset.values_list("pk", "x", "y")):
+        ras, decs = wcs.all_pix2world(xs, ys, 1)
+        inside = (decs >= dec_min) & (decs <= dec_max)
+        ras = ras % 360.0
+        inside &= (
+            ((ras >= ra_min) & (ras <= ra_max))
+            if ra_min <= ra_max
+            else ((ras >= ra_min) | (ras <= ra_max))
+        )
+        chosen += [int(i) for i in ids[inside]]
+        if len(chosen) > limit:
+            break
+    by_id = Feature.objects.in_bulk(chosen[:limit])
+    return [by_id[i] for i in chosen[:limit]], len(chosen) > limit
 
 
 def in_cone(catalog, ra, dec, radius, limit=DEFAULT_LIMIT):

@@ -22,9 +22,10 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from catalogs import queries, stats, storage, tasks, uploads
+from catalogs.geometry import header_wcs
 from catalogs.importers import CatalogImportError, export
 from catalogs.importers.geojson import validate_feature
-from catalogs.models import Catalog
+from catalogs.models import Catalog, Feature
 from catalogs.serializers import (
     AnnotationSerializer,
     CatalogCreateSerializer,
@@ -179,8 +180,8 @@ class CatalogViewSet(
     )
     @action(detail=True, methods=["get"])
     def features(self, request, pk=None):
-        """A GeoJSON FeatureCollection, filtered by ``bbox`` (sky) and/or ``pixels`` (pixel
-        frame), or by cone (``ra``, ``dec``, ``radius``), capped at ``limit`` with
+        """A GeoJSON FeatureCollection, filtered by ``bbox`` (sky; pixel-frame regions too,
+        placed through their image's WCS) and/or ``pixels`` (pixel frame), or by cone (``ra``, ``dec``, ``radius``), capped at ``limit`` with
         ``truncated`` telling whether more exist."""
         catalog = ready(self.get_object())
         query = request.query_params
@@ -193,6 +194,12 @@ class CatalogViewSet(
             if "bbox" in query:
                 ra1, dec1, ra2, dec2 = _bbox(query["bbox"])
                 rows, truncated = queries.in_box(catalog, ra1, dec1, ra2, dec2, limit)
+                wcs = None if "pixels" in query else _linked_wcs(catalog)
+                if wcs is not None and len(rows) < limit:  # pixel regions, placed on the sky
+                    more, truncated_more = queries.pixels_in_sky_box(
+                        catalog, wcs, ra1, dec1, ra2, dec2, limit - len(rows)
+                    )
+                    rows, truncated = rows + more, truncated or truncated_more
             if "pixels" in query and len(rows) < limit:
                 x1, y1, x2, y2 = _pixel_box(query["pixels"])
                 more, truncated = queries.in_pixel_box(catalog, x1, y1, x2, y2, limit - len(rows))
@@ -347,6 +354,14 @@ def spooled(pieces, asynchronous, block=1 << 16):
             yield chunk
 
     return async_blocks() if asynchronous else blocks()
+
+
+def _linked_wcs(catalog):
+    """The celestial WCS of the one image a catalog's pixel regions belong to, or None."""
+    images = list(catalog.images.all()[:2])
+    if len(images) != 1 or not catalog.features.filter(frame=Feature.IMAGE).exists():
+        return None
+    return header_wcs(images[0].header)
 
 
 def _pixel_box(text):

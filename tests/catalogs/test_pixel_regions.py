@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from catalogs.models import Catalog
 from portal import jobs
+from portal.demo import star_field_wcs
 
 DS9_IMAGE = (
     Path(regions_package.__file__).parent / "io" / "ds9" / "tests" / "data" / "ds9.image.reg"
@@ -83,10 +84,21 @@ def test_a_pixel_region_file_needs_its_image_and_is_linked_to_it(owner, image):
 def test_features_are_found_in_pixel_space_and_with_a_sky_box(owner, image):
     _response, catalog = upload(owner, images=[image.pk])
     url = f"/api/catalogs/{catalog.pk}/features/"
-    # The sky box of the whole image holds no pixel-frame feature by itself ...
-    sky = owner.get(url, {"bbox": "0,-90,360,90"}).json()
-    assert sky["count"] == 0
-    # ... the pixel box does, alone or beside the sky box.
+    # The sky box finds the pixel regions through their image's WCS: a box around part
+    # of the image holds the regions whose pixel position falls in it, and no other.
+    wcs = star_field_wcs(800, 700)
+    corners = wcs.all_pix2world([[150, 300], [260, 300], [150, 560], [260, 560]], 1)
+    ra1, dec1 = corners.min(axis=0)
+    ra2, dec2 = corners.max(axis=0)
+    sky = owner.get(url, {"bbox": f"{ra1},{dec1},{ra2},{dec2}"}).json()
+    expected = []
+    for x, y in file_positions():
+        ra, dec = wcs.all_pix2world([[x, y]], 1)[0]
+        if ra1 <= ra <= ra2 and dec1 <= dec <= dec2:
+            expected.append((x, y))
+    got = sorted(tuple(f["geometry"]["coordinates"]) for f in sky["features"])
+    assert got == sorted(expected) and 7 <= len(got) < 17
+    # The pixel box finds them too, alone or beside the sky box.
     whole = owner.get(url, {"pixels": "1,1,800,700"}).json()
     assert whole["count"] == 17 and not whole["truncated"]
     both = owner.get(url, {"bbox": "0,-90,360,90", "pixels": "1,1,800,700"}).json()
