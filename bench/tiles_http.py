@@ -10,10 +10,13 @@ Reports, rendered-tile cache off, every URL distinct, over the three benchmark i
   -- default colour mode at quality 95, ``CHAN``, ``CHAN`` + ``MINMAX``, ``CMP``, ``GAM``,
   ``QLT``, ``MIX``, ``MIX`` + ``MINMAX`` -- naming images by file, at ``/iip/`` and the
   same renderings at the REST tile URLs: tiles/s, server CPU per tile (the server
-  process's CPU time over the run / tiles), p50/p99 latency at 8 connections;
+  process's CPU time over the run / tiles), p50/p99 latency at 8 connections, median of
+  ``--repeat`` runs. Each slider takes a few values, as in a viewing session
+  (``--per-url``: every URL values of its own);
 - the REST mix of earlier runs (``--mix rest``): levels, channels, colour mixes,
   colormaps and stretches at concurrency 8 and 32;
-- with the tile cache on, 120 URLs repeated; and the database queries per tile request.
+- with the tile cache on, 120 URLs repeated; and the database queries per tile request;
+- ``--cutout``: the server's RSS while a 511 MB FITS cutout is downloaded.
 """
 
 import argparse
@@ -180,18 +183,29 @@ def measured(process, port, cookie, urls, concurrency, seconds):
 
 
 # The renderings the VisiOmatic client asks for, as (IIP query, REST query) of an image of
-# ``channels`` channels; ``rng`` makes each URL's values its own (every URL distinct).
-def visiomatic_variants(channels, rng):
+# ``channels`` channels. As a viewing session sends them, each slider takes a few values
+# (``SESSION_VALUES``) over many tiles; ``per_url``: a value of its own for every URL
+# (then the gamma tables, 64 kept, are built again for most tiles).
+SESSION_VALUES = 6
+
+
+def visiomatic_variants(channels, rng, per_url=False):
+    def pick(low, high, scale=1):
+        if per_url:
+            return rng.randrange(low, high) / scale
+        step = (high - low) // SESSION_VALUES
+        return (low + step * rng.randrange(SESSION_VALUES)) / scale
+
     c = rng.randrange(1, channels + 1)
-    lo, hi = rng.randrange(900, 1000), rng.randrange(1100, 3000)
+    lo, hi = int(pick(900, 1000)), int(pick(1100, 3000))
     if channels > 1:
         mix = [(1, "0,0,1"), (2, "0,1,0"), (3, "1,0,0")][:channels]
     else:
-        mix = [(1, f"1,{rng.randrange(50, 100) / 100},0.5")]
+        mix = [(1, f"1,{pick(50, 100, 100)},0.5")]
     mix_iip = "&".join(f"MIX={k}:{v}" for k, v in mix)
     mix_rest = "&".join(f"mix={k}:{v}" for k, v in mix)
     minmax = "&".join(f"{k}:{lo + k},{hi}" for k, _ in mix)
-    gamma, quality = rng.randrange(50, 300) / 100, rng.randrange(60, 95)
+    gamma, quality = pick(50, 300, 100), int(pick(60, 95))
     cmap = rng.choice(["jet", "cold", "cool", "hot"])
     return [
         ("", "quality=95"),
@@ -206,20 +220,22 @@ def visiomatic_variants(channels, rng):
     ]  # fmt: skip
 
 
-def visiomatic_urls(images, names, count, rng):
+def visiomatic_urls(images, names, count, rng, per_url=False):
     """(IIP URLs, REST URLs) of ``count`` distinct tiles of the VisiOmatic mix, the same
     renderings in the same order; IIP names the images by file (``FIF=<file name>``)."""
     from tiles.engine import TileGrid
 
     seen, iip, rest = set(), [], []
     named = list(zip(images, names, strict=True))
-    while len(iip) < count:
+    for _attempt in range(100 * count):
+        if len(iip) == count:
+            break
         (pk, width, height, channels), name = rng.choice(named)
         grid = TileGrid(width, height)
         z = rng.randrange(grid.levels)
         nx, ny = grid.tile_counts(grid.levels - 1 - z)
         col, row = rng.randrange(nx), rng.randrange(ny)
-        variant = rng.choice(visiomatic_variants(channels, rng))
+        variant = rng.choice(visiomatic_variants(channels, rng, per_url))
         if (pk, z, col, row, variant) in seen:
             continue
         seen.add((pk, z, col, row, variant))
@@ -228,6 +244,8 @@ def visiomatic_urls(images, names, count, rng):
             f"/iip/?FIF={name}&JTL={z},{row * nx + col}" + (f"&{query_iip}" if query_iip else "")
         )
         rest.append(f"/api/images/{pk}/tiles/{z}/{col}/{row}.jpg?{query_rest}")
+    if len(iip) < count:
+        raise SystemExit(f"only {len(iip)} distinct URLs of the mix: ask for fewer (--urls)")
     return iip, rest
 
 
@@ -363,7 +381,7 @@ def report(label, result):
 def visiomatic_runs(args, var, images, names, server_core):
     """The VisiOmatic mix at /iip/ and REST, alternating, ``--repeat`` times each."""
     rng = random.Random(11)
-    iip, rest = visiomatic_urls(images, names, args.urls * (args.repeat + 1), rng)
+    iip, rest = visiomatic_urls(images, names, args.urls * (args.repeat + 1), rng, args.per_url)
     process, port = start_server(var, False, server_core)
     try:
         cookie = asyncio.run(login(port))
@@ -411,7 +429,9 @@ def rest_runs(args, var, images, server_core):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10.0, help="time limit per run")
-    parser.add_argument("--urls", type=int, default=20000, help="distinct URLs per run")
+    parser.add_argument("--urls", type=int, default=12000, help="distinct URLs per run")
+    parser.add_argument("--per-url", action="store_true",
+                        help="VisiOmatic mix: every URL its own gamma, quality, cuts")  # fmt: skip
     parser.add_argument("--repeat", type=int, default=3, help="runs of the VisiOmatic mix per path")
     parser.add_argument("--mix", choices=["visiomatic", "rest", "all", "none"], default="all")
     parser.add_argument("--cutout", action="store_true", help="also: RSS of a 511 MB cutout")
