@@ -9,6 +9,7 @@ build the response; failures are mapped once (``answer.error_status``, through
 ``portal/api/errors.py``).
 """
 
+import weakref
 from contextlib import suppress
 
 from asgiref.sync import sync_to_async
@@ -169,6 +170,8 @@ class CutoutStream:
         self._chunks = cutout.chunks()
         self._slot = slot
         self._next = sync_to_async(self._next_chunk, thread_sensitive=False)
+        # A response dropped unsent and unclosed gives its slot back when collected.
+        weakref.finalize(self, slot.release)
 
     def _next_chunk(self):
         return next(self._chunks, None)
