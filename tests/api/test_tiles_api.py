@@ -82,6 +82,22 @@ def test_etag_and_304(client, ramp_image):
     assert client.get(url + "?gamma=2.2")["ETag"] == etag  # defaults normalised
 
 
+def test_a_revalidation_after_access_ends_is_refused(client, ramp_image, collections):
+    """``no-cache``: the browser asks again with the ETag, and the answer checks access
+    first -- a 304 while allowed, a 404 once the image is out of reach."""
+    url = f"/api/images/{ramp_image.pk}/tiles/1/0/0.jpg"
+    etag = client.get(url)["ETag"]
+    iip = f"/iip/?FIF={ramp_image.pk}&JTL=1,0"
+    iip_etag = client.get(iip)["ETag"]
+    assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert client.get(iip, HTTP_IF_NONE_MATCH=iip_etag).status_code == 304
+    ramp_image.collection = collections["private"]  # "other" may no longer see it
+    ramp_image.save()
+    permissions.forget_cached_access()
+    assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 404
+    assert client.get(iip, HTTP_IF_NONE_MATCH=iip_etag).status_code == 404
+
+
 def test_public_images_are_publicly_cacheable(client, ramp_image, collections):
     ramp_image.collection = collections["public"]
     ramp_image.save()
