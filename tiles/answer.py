@@ -62,8 +62,9 @@ _UNKNOWN = object()  # not known without I/O (``wait=False``)
 
 # --- the answer ----------------------------------------------------------------------
 def answer(request, user, wait=True):
-    """The ``Answer`` to ``request`` for ``user`` (a user or ``AnonymousUser``). With
-    ``wait=False``: None unless it can be given without I/O; never raises."""
+    """The ``Answer`` to ``request`` for ``user`` (a user or ``AnonymousUser``); a
+    failure ``error_status`` does not name is raised (a bug: Django's 500). With
+    ``wait=False``: None unless it can be given without I/O."""
     try:
         if not wait and not request.inline:
             return None
