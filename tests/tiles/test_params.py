@@ -202,3 +202,30 @@ def test_the_image_detail_names_channels_from_the_wcs(client, users, collections
                           user=users["owner"])  # fmt: skip
     body = client.get(f"/api/images/{image.pk}/").json()
     assert body["channel_names"] == ["4861 Å", "5712 Å", "6563 Å"]
+
+
+def test_the_detail_defaults_are_what_a_bare_tile_gets(client, users, collections, settings):
+    """The client leaves out what equals the detail's defaults: a bare tile and one that
+    spells them out are the same bytes (cube: cuts, colour mode, mix, gamma, quality)."""
+    from astropy.io import fits
+
+    from portal.models import Collection
+    from portal.registration import register_path
+
+    rng = np.random.default_rng(5)
+    planes = rng.integers(75, 125, (3, 60, 80)).astype(np.int16)
+    fits.PrimaryHDU(planes).writeto(settings.UPLOAD_ROOT / "planes.fits")
+    image = register_path(collections[Collection.PUBLIC], settings.UPLOAD_ROOT / "planes.fits",
+                          user=users["owner"])  # fmt: skip
+    body = client.get(f"/api/images/{image.pk}/").json()
+    defaults = body["render_defaults"]
+    spelled = "&".join(
+        [f"minmax={c + 1}:{lo!r},{hi!r}" for c, (lo, hi) in enumerate(body["default_cuts"])]
+        + [f"mix={c + 1}:{','.join(map(repr, rgb))}" for c, rgb in enumerate(defaults["mix"])]
+        + [f"{k}={defaults[k]}" for k in ("gamma", "quality", "contrast", "brightness")]
+    )
+    tile = f"/api/images/{image.pk}/tiles/0/0/0.png"
+    bare = client.get(tile)
+    assert bare.status_code == 200
+    assert client.get(f"{tile}?{spelled}").content == bare.content
+    assert client.get(f"{tile}?mix=1:1,1,1&mix=2:1,1,1&mix=3:1,1,1").content != bare.content
