@@ -66,12 +66,6 @@ export class CatalogLayer {
     map.on("moveend", () => { if (map.hasLayer(this.group)) this.refresh(); });
   }
 
-  toLatLng(coordinates, imageFrame) {
-    if (imageFrame) return fitsToLatLng(coordinates[0], coordinates[1], this.image.height);
-    const [x, y] = this.wcs.worldToPixel(coordinates[0], coordinates[1]);
-    return fitsToLatLng(x, y, this.image.height);
-  }
-
   async refresh() {
     const box = this.wcs.isCelestial ? visibleSkyBox(this.map, this.image, this.wcs) : null;
     const parts = ["limit=20000"];
@@ -96,8 +90,9 @@ export class CatalogLayer {
     const colour = cssColour(props.color, this.colour);
     const latLng = ([x, y]) => fitsToLatLng(x, y, this.image.height);
     const layers = [];
-    if (!props.coordsys && feature.geometry.type === "Point" && props.shape !== "circle") {
-      // A source of a catalog: a small marker, thousands of them stay smooth.
+    const source = feature.geometry.type === "Point" && (!props.shape || props.shape === "point") && !props.point;
+    if (source) {
+      // A source of a catalog (no ds9 symbol): a small marker, thousands stay smooth.
       const outline = pixelOutline(feature, this.wcs);
       if (outline) layers.push(L.circleMarker(latLng(outline.centre), { ...style, color: colour, radius: 5 }));
     } else {
@@ -117,11 +112,14 @@ export class CatalogLayer {
         layers.push(this.label(props, [outline.centre[0], top], colour, "translate(-50%, -110%)"));
       }
     }
-    for (const layer of layers) {
-      if (layer.bindPopup) layer.bindPopup(() => propertiesTable(props, ["frame", "native", "north"]));
-      layer.feature = feature;
-      this.group.addLayer(layer);
-    }
+    if (!layers.length) return;
+    // One layer per feature (a group when it takes several: outlines, strike, label),
+    // with the feature's properties in its popup.
+    for (const layer of layers) layer.feature = feature;
+    const shown = layers.length === 1 ? layers[0] : L.featureGroup(layers);
+    shown.feature = feature;
+    shown.bindPopup(() => propertiesTable(props, ["frame", "native", "north"]));
+    this.group.addLayer(shown);
   }
 
   // A ds9 point: its symbol, at ds9's size (11 px unless given).
