@@ -75,7 +75,8 @@ export function buildControls(image, state, onChange) {
   const colourForm = element("form", { className: "fp-controls", name: "colour" });
   for (const form of [imageForm, colourForm]) form.addEventListener("submit", (event) => event.preventDefault());
 
-  const channels = [["", image.channels > 1 ? "colour composite" : channelLabel(image, 0)]];
+  // A one-channel image has one mode, mono on channel 1 (never null, the colour mode).
+  const channels = [image.channels > 1 ? ["", "colour composite"] : [0, channelLabel(image, 0)]];
   if (image.channels > 1) image.channel_names.forEach((_, c) => channels.push([c, channelLabel(image, c)]));
   const channel = select("channel", channels, state.channel ?? "");
   const colormap = select("colormap", choices(image, "colormap", COLORMAPS).map((n) => [n, n]), state.colormap);
