@@ -228,7 +228,13 @@ def describe():
 def openapi_parameters():
     """The render parameters as drf-spectacular ``OpenApiParameter``s (tiles, regions)."""
     return [
-        OpenApiParameter(p.name, p.schema(), description=p.doc, many=p.many or None)
+        OpenApiParameter(
+            p.name,
+            {"type": "array", "items": p.schema()} if p.many else p.schema(),
+            description=p.doc,
+            style="form" if p.many else None,
+            explode=True if p.many else None,
+        )  # fmt: skip
         for p in PARAMETERS
     ]
 
