@@ -4,11 +4,14 @@ import numpy as np
 
 
 def feature_center(feature):
-    """(lon, lat) of a feature: its point, or the mean of its vertices (RA-wrap aware)."""
+    """(lon, lat) of a feature: its point, or the mean of its vertices (a polygon's outer
+    ring, each vertex once; RA-wrap aware)."""
     geometry = feature["geometry"]
     kind, coordinates = geometry["type"], geometry["coordinates"]
     if kind == "Point":
         return float(coordinates[0]), float(coordinates[1])
+    if kind == "Polygon" and len(coordinates[0]) > 1:
+        coordinates = coordinates[0][:-1]  # a ring repeats its first vertex: count it once
     points = np.array(list(_points(coordinates)), dtype=float)
     if (feature.get("properties") or {}).get("frame") == "image":
         return float(points[:, 0].mean()), float(points[:, 1].mean())

@@ -79,6 +79,9 @@ def test_a_pixel_region_file_needs_its_image_and_is_linked_to_it(owner, image):
     assert catalog.state == Catalog.READY, catalog.state_reason
     assert list(catalog.images.values_list("pk", flat=True)) == [image.pk]
     assert catalog.feature_count == 17
+    # Each feature is indexed at its position: a polygon's is the mean of its vertices.
+    polygon = catalog.features.get(properties__shape="polygon")
+    assert (polygon.x, polygon.y) == pytest.approx((445.0, 538.0))  # the file's diamond
 
 
 def test_features_are_found_in_pixel_space_and_with_a_sky_box(owner, image):
