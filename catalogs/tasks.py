@@ -113,7 +113,7 @@ def run_import(catalog, path, on_progress=None, progress_interval=1.0):
                 if on_progress is not None:
                     on_progress(catalog, job)
         storage.refresh_summary(catalog, save=False)
-        catalog.warnings = job.warnings[:1000]
+        catalog.warnings = (_physical_warning(catalog) + job.warnings)[:1000]
         if not options.get("kind"):
             catalog.kind = Catalog.REGIONS if job.format == "ds9" else Catalog.SOURCES
         catalog.state, catalog.progress = Catalog.READY, 1.0
@@ -130,6 +130,31 @@ def run_import(catalog, path, on_progress=None, progress_interval=1.0):
         log.exception("the import of catalog %s failed", catalog.pk)
         _fail(catalog, f"The import failed: internal error ({type(exc).__name__}).")
     return catalog
+
+
+PHYSICAL_KEYS = {
+    "LTV1": 0.0,
+    "LTV2": 0.0,
+    "LTM1_1": 1.0,
+    "LTM1_2": 0.0,
+    "LTM2_1": 0.0,
+    "LTM2_2": 1.0,
+}
+
+
+def _physical_warning(catalog):
+    """ds9's physical coordinates are read as the image's pixels: say so when the linked
+    image's header maps them otherwise (LTM/LTV), rather than shift them silently."""
+    if not catalog.features.filter(properties__coordsys="physical").exists():
+        return []
+    header = catalog.images.first().header or {}
+    differs = {
+        k: header[k] for k, default in PHYSICAL_KEYS.items() if k in header and header[k] != default
+    }
+    if not differs:
+        return []
+    cards = ", ".join(f"{k}={v}" for k, v in differs.items())
+    return [f"'physical' regions were read as image pixels: the image's {cards} were not applied."]
 
 
 def _write(catalog, batch):

@@ -11,7 +11,8 @@ Positions keep the frame they came in: ``coordsys`` is ``icrs``, ``fk5``, ``fk4`
 ``galactic``, ``ecliptic``, ``image`` or ``physical``; sky features also carry their
 ICRS position as the GeoJSON geometry (for the spatial index) and, in other frames,
 ``native``, the same coordinates in their own frame (what an export writes back).
-Pixel features (``image``; ``physical`` read as image pixels) keep FITS 1-based pixels.
+Pixel features (``image``; ``physical`` read as image pixels: the import task says so
+when the linked image's LTM/LTV map them otherwise) keep FITS 1-based pixels.
 
 Sizes are degrees on the sky, pixels in pixel frames; ``width``/``height`` are full
 lengths (ds9 writes an ellipse's semi-axes: they are doubled, as ``regions`` does);

@@ -128,3 +128,17 @@ def test_the_collection_form_offers_the_images_to_link(owner, image, users, clie
     client.force_login(users["owner"])
     page = client.get("/c/team-survey/").content.decode()
     assert '<select name="image">' in page and f'<option value="{image.pk}">' in page
+
+
+def test_physical_regions_on_an_image_with_ltv_say_that_it_was_not_applied(owner, image):
+    image.header = {**image.header, "LTV1": -100.0}
+    image.save(update_fields=["header"])
+    data = {"collection": "team-survey", "name": "physical", "images": [image.pk],
+            "file": SimpleUploadedFile("p.reg", b"physical\ncircle(10,20,3)\n")}  # fmt: skip
+    response = owner.post("/api/catalogs/", data, format="multipart")
+    jobs.wait_idle()
+    catalog = Catalog.objects.get(pk=response.json()["id"])
+    assert catalog.state == Catalog.READY and catalog.feature_count == 1
+    assert catalog.warnings == [
+        "'physical' regions were read as image pixels: the image's LTV1=-100.0 were not applied."
+    ]
