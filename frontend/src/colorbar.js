@@ -62,7 +62,12 @@ export const ColourBar = L.Control.extend({
       span.style.left = `${at * 100}%`;
       return span;
     };
-    const inner = width >= 200 ? barTicks(lo, hi) : [];
+    // Inner labels clear of the end labels and of each other (a fifth of the bar).
+    const inner = [];
+    for (const v of width >= 200 ? barTicks(lo, hi) : []) {
+      const at = (v - lo) / (hi - lo);
+      if (at > 0.22 && at < 0.78 && (!inner.length || at - (inner[inner.length - 1] - lo) / (hi - lo) > 0.2)) inner.push(v);
+    }
     this.scale.replaceChildren(label(lo, 0), ...inner.map((v) => label(v, (v - lo) / (hi - lo))), label(hi, 1));
     const unit = image.header && image.header.BUNIT ? String(image.header.BUNIT).trim() : "";
     const channel = image.channels > 1 ? `${image.channel_names?.[c] || `channel ${c + 1}`} · ` : "";

@@ -21,6 +21,12 @@ const ARC_STEPS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 20, 30].map((s) => s / 3600)
 const TIME_STEPS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 20, 30].map((s) => (s * 15) / 3600)
   .concat([1, 2, 5, 10, 15, 20, 30].map((m) => (m * 15) / 60), [1, 2, 3, 4, 6].map((h) => h * 15));
 
+// Galactic and other frames read in decimal degrees: decimal steps.
+const DECIMAL_STEPS = [1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 45, 90];
+// Labels name the coordinate of frames other than RA / Dec.
+const PREFIXES = { galactic: ["l ", "b "], ecliptic: ["λ ", "β "], supergalactic: ["SGL ", "SGB "],
+  helioecliptic: ["λ ", "β "] };
+
 const normalise360 = (a) => ((a % 360) + 360) % 360;
 const normalise180 = (a) => normalise360(a + 180) - 180;
 
@@ -142,7 +148,10 @@ export const CoordinateGrid = L.Layer.extend({
     const [a, d] = this.convert.toNative(lon, lat);
     const [x, y] = this.wcs.worldToPixel(a, d);
     if (!Number.isFinite(x) || !Number.isFinite(y)) return null;
-    const point = this._map.latLngToContainerPoint(fitsToLatLng(x, y, this.image.height));
+    // Not latLngToContainerPoint: it rounds to whole screen pixels.
+    const map = this._map;
+    const point = map.layerPointToContainerPoint(map.project(fitsToLatLng(x, y, this.image.height))
+      .subtract(map.getPixelOrigin()));
     return [point.x, point.y];
   },
 
@@ -222,8 +231,9 @@ export const CoordinateGrid = L.Layer.extend({
     const cosLat = Math.max(0.05, Math.cos(range.centre[1] * D2R));
     const lonSpan = range.lon[1] - range.lon[0];
     const extent = Math.max(latSpan, Math.min(lonSpan * cosLat, 360), 1e-6);
-    const latStep = pick(ARC_STEPS, Math.max(latSpan, extent / 2) / 4.5);
-    const lonStep = Math.min(pick(this.frame === "equatorial" ? TIME_STEPS : ARC_STEPS, extent / cosLat / 4.5),
+    const equatorial = this.frame === "equatorial";
+    const latStep = pick(equatorial ? ARC_STEPS : DECIMAL_STEPS, Math.max(latSpan, extent / 2) / 5.5);
+    const lonStep = Math.min(pick(equatorial ? TIME_STEPS : DECIMAL_STEPS, extent / cosLat / 5.5),
       lonSpan >= 360 ? 30 : 360);
     const limit = Math.hypot(width, height) / 6;
     // Latitude lines stop short of the poles, where every meridian meets.
@@ -288,7 +298,8 @@ export const CoordinateGrid = L.Layer.extend({
       for (const [axis, edge] of edges) {
         const at = crossing(line.points, axis, edge);
         if (at === null) continue;
-        const text = formatGridValue(line.value, line.step, meridian ? lonKind : latKind);
+        const prefix = (PREFIXES[this.frame] || ["", ""])[meridian ? 0 : 1];
+        const text = prefix + formatGridValue(line.value, line.step, meridian ? lonKind : latKind);
         const measure = context.measureText(text).width;
         let x;
         let y;

@@ -97,9 +97,9 @@ export class Plot {
       height: this.height,
       series,
       scales: options.scales || { x: { time: false } },
-      axes: [axis(axisLabel(options.x.label, options.x.unit), { size: 34, ...options.axes?.[0] }),
-        axis(axisLabel(options.y.label, options.y.unit), { size: 56, ...options.axes?.[1] })],
-      legend: { show: options.legend ?? series.length > 2, live: true },
+      axes: [axis(axisLabel(options.x.label, options.x.unit), { size: 34, space: 40, ...options.axes?.[0] }),
+        axis(axisLabel(options.y.label, options.y.unit), { size: 56, space: 22, ...options.axes?.[1] })],
+      legend: { show: options.legend ?? series.length > 2, live: false },
       cursor: { drag: { x: options.zoom ?? true, y: false }, points: { show: false }, ...(options.cursor || {}) },
       hooks,
     }, data, this.box);
