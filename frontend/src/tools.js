@@ -1,7 +1,6 @@
-// Science tools and view actions, mounted into the panel's tabs: region snapshot and
-// FITS cutout of the visible area and the view's link ("share"), a line profile drawn
-// on the image ("analysis"), the reticle ("overlays"); full screen, theme and the
-// keyboard shortcuts.
+// View actions, mounted into the panel's tabs: region snapshot and FITS cutout of the
+// visible area and the view's link ("share"), the reticle ("overlays"); full screen,
+// theme and the keyboard shortcuts. (Plots are analysis.js's, in "analysis".)
 import L from "leaflet";
 import { renderQuery } from "./api.js";
 import { latLngToFits } from "./crs.js";
@@ -32,33 +31,6 @@ export function snapshotUrl(map, image, state, fmt = "jpg") {
 export function cutoutUrl(map, image) {
   const box = visibleBox(map, image);
   return `${image.url}cutout.fits?x1=${box.x1}&y1=${box.yBottom}&x2=${box.x2}&y2=${box.yTop}`;
-}
-
-function plot(canvas, profile) {
-  const context = canvas.getContext("2d");
-  const { width, height } = canvas;
-  context.clearRect(0, 0, width, height);
-  const channels = profile[0] ? profile[0].values.length : 0;
-  const colours = ["#ffcc00", "#00e5ff", "#ff5cf4", "#7cff4d"];
-  const values = profile.flatMap((p) => p.values.filter((v) => v !== null));
-  if (!values.length) return;
-  const lo = Math.min(...values);
-  const hi = Math.max(...values);
-  for (let c = 0; c < channels; c++) {
-    context.strokeStyle = colours[c % colours.length];
-    context.beginPath();
-    profile.forEach((p, i) => {
-      const v = p.values[c];
-      if (v === null) return;
-      const x = (i / Math.max(1, profile.length - 1)) * (width - 10) + 5;
-      const y = height - 5 - ((v - lo) / (hi - lo || 1)) * (height - 10);
-      if (i === 0) context.moveTo(x, y);
-      else context.lineTo(x, y);
-    });
-    context.stroke();
-  }
-  canvas.dataset.points = String(profile.length);
-  canvas.title = `${profile.length} pixels, ${lo.toPrecision(5)} … ${hi.toPrecision(5)}`;
 }
 
 function button(label, title, action, properties = {}) {
@@ -97,7 +69,6 @@ export function applySavedTheme() {
 
 export function attachTools(map, image, state, stage) {
   const share = panelTab("share");
-  const analysis = panelTab("analysis");
   const overlays = panelTab("overlays");
 
   // Share: the view's link, and the visible area as a picture or as FITS.
@@ -124,36 +95,6 @@ export function attachTools(map, image, state, stage) {
       button("Cutout", "Download the visible area as FITS (raw values, with its WCS)",
         () => download(cutoutUrl(map, image)), { name: "cutout" }))),
   );
-
-  // Analysis: a profile between two points clicked on the image.
-  const canvas = element("canvas", { id: "profile-plot", width: 320, height: 90, hidden: true });
-  let start = null;
-  let line = null;
-  const profileButton = button("Line profile", "Click two points on the image", () => {
-    start = null;
-    profileButton.classList.toggle("active");
-    profileButton.setAttribute("aria-pressed", String(profileButton.classList.contains("active")));
-    map.getContainer().style.cursor = profileButton.classList.contains("active") ? "crosshair" : "";
-  }, { name: "profile" });
-  analysis.append(group("Profile", row(profileButton), canvas));
-  map.on("click", async (event) => {
-    if (!profileButton.classList.contains("active")) return;
-    const point = latLngToFits(event.latlng, image.height);
-    if (!start) {
-      start = { point, latlng: event.latlng };
-      return;
-    }
-    if (line) line.remove();
-    line = L.polyline([start.latlng, event.latlng], { color: "#ffcc00", weight: 2 }).addTo(map);
-    const [a, b] = [start.point, point];
-    start = null;
-    const url = `${image.url}profile/?x1=${Math.round(a.x)}&y1=${Math.round(a.y)}&x2=${Math.round(b.x)}&y2=${Math.round(b.y)}`;
-    const response = await fetch(url, { credentials: "same-origin" });
-    if (response.ok) {
-      canvas.hidden = false;
-      plot(canvas, (await response.json()).profile);
-    }
-  });
 
   // The reticle marks the centre of the map: where go-to and permalinks put their target.
   const reticle = L.DomUtil.create("div", "fp-reticle", map.getContainer());

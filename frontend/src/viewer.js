@@ -1,6 +1,7 @@
 // The image viewer page: a full-window Leaflet map over the image's tile pyramid, the
 // readout bar under it, the tools panel beside it (panel.js).
 import L from "leaflet";
+import { attachAnalysis } from "./analysis.js";
 import { fetchIipInfo, fetchImage, renderQuery } from "./api.js";
 import { buildControls, initialState } from "./controls.js";
 import { pyramidCrs } from "./crs.js";
@@ -15,6 +16,7 @@ import { watchProgress } from "./progress.js";
 import { PyramidTiles } from "./pyramidtiles.js";
 import { attachGoTo, attachReadout, readoutOptions } from "./readout.js";
 import { ScaleBar } from "./scalebar.js";
+import { attachSky } from "./sky.js";
 import { applySavedTheme, attachTools } from "./tools.js";
 import { MosaicWCS, WCS } from "./wcs.js";
 
@@ -102,10 +104,13 @@ async function start(host) {
   overview.addTo(map);
   host.fitsportal.overview = overview;
   overviewSwitch(overview, panelTab("overlays"));
+  // A new rendering: tiles, overview, link, and whoever draws from the state (the
+  // colour bar) hears "fp:render".
   const onChange = () => {
     rerender();
     overview.refresh();
     writePermalink(map, image, state);
+    map.fire("fp:render");
   };
   buildControls(image, state, onChange);
   map.on("fp:state", () => writePermalink(map, image, state));
@@ -120,6 +125,7 @@ async function start(host) {
       buildControls(image, state, onChange);
       rerender();
       overview.refresh();
+      map.fire("fp:render");
     }
     for (const catalog of host.fitsportal.catalogs || []) {
       const wanted = state.layers.includes(catalog.catalog.id);
@@ -141,7 +147,9 @@ async function start(host) {
   const readout = attachReadout(map, image, wcs, document.getElementById("readout"),
     { channel: () => state.channel ?? 0 });
   host.fitsportal.readout = readout;
+  host.fitsportal.analysis = attachAnalysis(map, image, wcs, state, panelTab("analysis"));
   readoutOptions(readout, panelTab("analysis"));
+  host.fitsportal.sky = attachSky(map, image, wcs, state, panelTab("overlays"));
   attachGoTo(map, image, wcs, document.getElementById("goto"), { onGo: () => { fitted = false; } });
   if (wcs.isCelestial) new ScaleBar(wcs.pixelScale(), native).addTo(map);
   host.fitsportal.tools = attachTools(map, image, state, document.getElementById("stage"));

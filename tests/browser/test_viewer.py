@@ -214,12 +214,12 @@ def test_snapshot_cutout_and_profile(page, server, login):
     blob = Path(cutout.value.path()).read_bytes()
     assert blob.startswith(b"SIMPLE  =") and b"CRPIX1" in blob
     page.click("#panel [role=tab][data-tab=analysis]")
-    page.click("button[name=profile]")
+    page.click("button[name=plot-profile]")
     box = page.locator("#viewer").bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.5)
     page.mouse.click(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.6)
-    page.wait_for_selector("#profile-plot:not([hidden])")
-    assert int(page.get_attribute("#profile-plot", "data-points")) > 50
+    page.wait_for_selector("[data-plot=profile][data-points]")
+    assert int(page.get_attribute("[data-plot=profile]", "data-points")) > 50
 
 
 def test_dragging_a_cut_on_the_histogram_renders_new_tiles(page, server, login):
