@@ -69,6 +69,8 @@ export class Plot {
   // {label, unit}, series: [{label, colour, points, dash, width}], scales, hooks, axes }.
   draw(data, options) {
     this.last = [data, options];
+    this.figure.dataset.xLabel = axisLabel(options.x.label, options.x.unit);
+    this.figure.dataset.yLabel = axisLabel(options.y.label, options.y.unit);
     this.figure.hidden = false;
     if (this.plot) this.plot.destroy();
     this.box.replaceChildren();
@@ -219,6 +221,8 @@ export class SpectrumPlot extends Plot {
       x: { label: axis.label, unit: axis.unit },
       y: { label: "value", unit: unitOf(image) },
       series: [{ label: "value", points: values.length <= 64, line: true, colour: SERIES_COLOURS[0] }],
+      // Channel numbers are whole.
+      axes: axis.label === "channel" ? [{ incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] }] : undefined,
     });
   }
 }
