@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils.dateparse import parse_date, parse_datetime
 
 from archive import keywords, sky
@@ -65,6 +65,8 @@ TEXT_FILTERS = {
 RANGE_FILTERS = {"exptime": "exptime", "pixel_scale": "pixel_scale"}
 MAX_VALUES = 50  # comma-separated values of one filter
 MAX_WORDS = 8
+COMMON_WORD = 2000
+FEW_COLLECTIONS = 200  # visible collections listed in the query, at most  # images a word prefix names, from which it is checked row by row
 MAX_HEADER_FILTERS = 10
 _KEYWORD = re.compile(r"^[A-Z0-9_-]{1,8}$")
 
@@ -210,7 +212,10 @@ def _filters(params):
     for term in _words(params.get("q", "")):
         upper = term[:-1] + chr(ord(term[-1]) + 1)  # words are [a-z0-9]: a prefix range
         words = SearchWord.objects.filter(word__gte=term, word__lt=upper)
-        subqueries.append(Q(pk__in=words.values("image_id")))
+        if words[:COMMON_WORD].count() < COMMON_WORD:
+            subqueries.append(Q(pk__in=words.values("image_id")))  # rare: list its images
+        else:  # common: ask each row read (the image's words, by its index) instead
+            subqueries.append(Q(Exists(words.filter(image_id=OuterRef("pk")))))
     if params.get("object"):
         key = keywords.object_key(params["object"])
         if not key:
@@ -330,16 +335,21 @@ class Page:
 def base_queryset(user, query):
     """The metadata rows of the images ``user`` may see that meet the query's filters
     (and, for a spatial query, may meet it: the exact test comes after)."""
-    # The rule is Image.objects.visible_to's (the collections the user may see), asked
-    # of each row as it is read. "+ 0" keeps the planners from reading every visible
-    # image through the collection index and sorting them all: rows come in the order
-    # of the sort's index (or from the cells, or a filter's index) and a page stops early.
-    visible = Collection.objects.visible_to(user).values("pk")
-    queryset = (
-        ImageMetadata.objects.alias(collection_key=F("image__collection_id") + 0)
-        .filter(collection_key__in=visible)
-        .filter(query.filters)
-    )
+    # The rule is Image.objects.visible_to's: the collections the user may see. A user
+    # who sees few of them has them listed, so that the planner knows how few images
+    # pass and may read just those (the collection index). For one who sees many, the
+    # rule is asked of each row as it is read ("+ 0" hides the collection index): rows
+    # come in the order of the sort's index (or from the cells, or a filter's index)
+    # and a page stops early.
+    visible = Collection.objects.visible_to(user).values_list("pk", flat=True)
+    few = list(visible[: FEW_COLLECTIONS + 1])
+    if len(few) <= FEW_COLLECTIONS:
+        queryset = ImageMetadata.objects.filter(image__collection_id__in=few)
+    else:
+        queryset = ImageMetadata.objects.alias(collection_key=F("image__collection_id") + 0).filter(
+            collection_key__in=visible
+        )
+    queryset = queryset.filter(query.filters)
     for subquery in query.subqueries:
         queryset = queryset.filter(subquery)
     if query.spatial is not None:

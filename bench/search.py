@@ -311,7 +311,10 @@ def explain(user, params):
 
     column, _ = SORTS[query.sort.lstrip("-")]
     order = [f"-{column}", "-pk"] if query.sort.startswith("-") else [column, "pk"]
-    return queryset.order_by(*order)[:51].explain()
+    from django.db import connection
+
+    options = {"analyze": True} if connection.vendor == "postgresql" else {}
+    return queryset.order_by(*order)[:51].explain(**options)
 
 
 def run(args, data):
@@ -350,6 +353,8 @@ def run(args, data):
         ("cone 1 deg", {"ra": "150", "dec": "2", "radius": "1"}),
         ("filter + instrument", {"filter": "r", "instrument": "HSC"}),
         ("first page, -date_obs", {}),
+        ("first page, -id", {"sort": "-id"}),
+        ("exptime 250-650 s", {"exptime_min": "250", "exptime_max": "650"}),
         ("words", {"q": "ngc 12"}),
     ):
         print(f"-- {label}\n{explain(reader, params)}\n")

@@ -251,3 +251,32 @@ def test_results_carry_metadata_footprint_and_links(users, sky_images):
     assert sky.angle(sky.unit_vectors(*got.T), sky.unit_vectors(*corners.T)).max() < 1e-6
     assert result["page_url"] == f"/images/{result['id']}/"
     assert result["thumbnail_url"] == f"/api/images/{result['id']}/tiles/0/0/0.jpg"
+
+
+def test_common_words_are_checked_row_by_row_with_the_same_answer(users, sky_images, monkeypatch):
+    from archive import search
+
+    client = client_for(users, "owner")
+    queries = [{"q": "ngc 100"}, {"q": "exp_00"}, {"q": "m42", "sort": "exptime"}]
+    listed = [[r["id"] for r in all_pages(client, q)] for q in queries]
+    monkeypatch.setattr(search, "COMMON_WORD", 1)  # every word is common now
+    assert [[r["id"] for r in all_pages(client, q)] for q in queries] == listed
+    assert all(listed)
+
+
+@pytest.mark.parametrize("who", ["other", "owner"])
+def test_many_visible_collections_give_the_same_answers(users, sky_images, monkeypatch, who):
+    """Whether the visible collections are listed (few) or asked row by row (many)."""
+    from archive import search
+
+    client = client_for(users, who)
+    queries = [
+        {"ra": 150.0, "dec": 2.0, "radius": 2.0},
+        {"box": "358,8,2,12"},
+        {"sort": "-date_obs"},
+        {"filter": "g,r", "sort": "exptime"},
+    ]
+    listed = [[r["id"] for r in all_pages(client, q)] for q in queries]
+    monkeypatch.setattr(search, "FEW_COLLECTIONS", 0)
+    assert [[r["id"] for r in all_pages(client, q)] for q in queries] == listed
+    assert all(listed)
