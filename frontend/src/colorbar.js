@@ -25,9 +25,10 @@ export const ColourBar = L.Control.extend({
     L.DomEvent.disableClickPropagation(this.box);
     this.refresh = () => setTimeout(() => this.update(map), 0);
     // The controls change the state in their own listeners, before the event reaches
-    // the document; the viewer also says "fp:render" when it renders anew.
+    // the document (a preset button's click too); the viewer may also say "fp:render".
     document.addEventListener("change", this.refresh);
     document.addEventListener("input", this.refresh);
+    document.addEventListener("click", this.refresh); // preset buttons
     window.addEventListener("hashchange", this.refresh);
     map.on("fp:render fp:state resize", this.refresh);
     this.update(map);
@@ -37,6 +38,7 @@ export const ColourBar = L.Control.extend({
   onRemove(map) {
     document.removeEventListener("change", this.refresh);
     document.removeEventListener("input", this.refresh);
+    document.removeEventListener("click", this.refresh);
     window.removeEventListener("hashchange", this.refresh);
     map.off("fp:render fp:state resize", this.refresh);
   },

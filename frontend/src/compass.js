@@ -50,12 +50,16 @@ export const Compass = L.Control.extend({
     this.canvas.setAttribute("role", "img");
     this.update = () => this.draw(map);
     map.on("moveend zoomend resize", this.update);
+    // The theme changes the text colour the east arrow takes.
+    this.themes = new MutationObserver(this.update);
+    this.themes.observe(document.documentElement, { attributes: true, attributeFilter: ["class"] });
     this.draw(map);
     return this.box;
   },
 
   onRemove(map) {
     map.off("moveend zoomend resize", this.update);
+    this.themes.disconnect();
   },
 
   draw(map) {

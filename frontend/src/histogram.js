@@ -11,7 +11,7 @@ import { element } from "./dom.js";
 import { formatNumber } from "./format.js";
 import { Plot } from "./plots.js";
 
-const BINS = 1024;
+const BINS = 2048; // the sampled range may be much wider than the cuts
 
 // "1", "10", "100", "1k" ... for the tick at log10(1 + count) = k.
 function countLabel(k) {

@@ -114,20 +114,6 @@ def field_wcs(server):
         return WCS(fits.getheader(field_path(server)))
 
 
-def container_to_fits(page, points):
-    """FITS pixels (1-based) of map container points."""
-    return page.evaluate(
-        """(points) => {
-            const v = document.getElementById("viewer").fitsportal;
-            return points.map(([x, y]) => {
-                const ll = v.map.containerPointToLatLng([x, y]);
-                return [ll.lng + 0.5, v.image.height - ll.lat + 0.5];
-            });
-        }""",
-        points,
-    )
-
-
 def centre_on(page, x, y, zoom_offset=0):
     page.evaluate(
         """([x, y, offset]) => {
@@ -137,6 +123,40 @@ def centre_on(page, x, y, zoom_offset=0):
         [float(x), float(y), zoom_offset],
     )
     page.wait_for_load_state("networkidle")
+
+
+def grid_drawn(page):
+    """The grid's lines (container points, the FITS pixels under them, the canvas's
+    opacity there) and labels, once the map has settled, all read in one go for the view
+    drawn (a phone's sheet folding moves the map afterwards)."""
+    page.wait_for_function(
+        """() => new Promise((done) => {
+            const v = document.getElementById("viewer");
+            const view = () => JSON.stringify([v.fitsportal.map.getSize(), v.fitsportal.map.getCenter(),
+                                               v.fitsportal.map.getZoom(), v.clientWidth, v.clientHeight]);
+            const before = view();
+            setTimeout(() => done(view() === before && v.fitsportal.map.getSize().y === v.clientHeight), 400);
+        })"""
+    )
+    return page.evaluate(
+        """() => {
+            const v = document.getElementById("viewer").fitsportal;
+            const grid = v.sky.grid;
+            grid.redraw(); // as the next frame would
+            const fits = ([x, y]) => {
+                const ll = v.map.containerPointToLatLng([x, y]);
+                return [ll.lng + 0.5, v.image.height - ll.lat + 0.5];
+            };
+            const canvas = grid.canvas;
+            const r = window.devicePixelRatio || 1;
+            const context = canvas.getContext("2d");
+            const alpha = ([x, y]) => Math.max(...context.getImageData(Math.round(x * r) - 1, Math.round(y * r) - 1,
+                3, 3).data.filter((_, i) => i % 4 === 3));
+            return { lines: grid.lines.map((l) => ({ kind: l.kind, value: l.value, points: l.points,
+                                                     pixels: l.points.map(fits), alpha: l.points.map(alpha) })),
+                     labels: grid.labels, size: [canvas.clientWidth, canvas.clientHeight] };
+        }"""
+    )
 
 
 def map_centre(page):
@@ -296,22 +316,14 @@ def test_coordinate_grid_compass_and_colour_bar(screen, server, login, harness):
         "() => Number(document.querySelector('.fp-grid-canvas')?.dataset.lines) >= 4"
     )
     wcs = field_wcs(server)
-    drawn = page.evaluate(
-        """() => {
-            const grid = document.getElementById("viewer").fitsportal.sky.grid;
-            grid.redraw(); // as the next frame would, for this very view
-            return { lines: grid.lines.map((l) => ({ kind: l.kind, value: l.value, points: l.points })),
-                     labels: grid.labels, size: [grid.canvas.clientWidth, grid.canvas.clientHeight] };
-        }"""
-    )
+    drawn = grid_drawn(page)
     meridians = [line for line in drawn["lines"] if line["kind"] == "meridian"]
     parallels = [line for line in drawn["lines"] if line["kind"] == "parallel"]
     assert len(meridians) >= 2 and len(parallels) >= 2
     # Every drawn point lies on its line's RA (or Dec), by astropy, within 0.05 pixel.
     scale = np.sqrt(abs(np.linalg.det(wcs.pixel_scale_matrix)))
     for line in meridians + parallels:
-        pixels = np.array(container_to_fits(page, line["points"][::8]))
-        sky = wcs.all_pix2world(pixels, 1)
+        sky = wcs.all_pix2world(np.array(line["pixels"]), 1)
         if line["kind"] == "meridian":
             off = (((sky[:, 0] - line["value"]) + 180) % 360 - 180) * np.cos(np.deg2rad(sky[:, 1]))
         else:
@@ -327,20 +339,11 @@ def test_coordinate_grid_compass_and_colour_bar(screen, server, login, harness):
             assert text.startswith(f"{hours}h{minutes // 60:02d}m"), (value, text)
         else:
             assert text.startswith(("+", "−")) and f"{int(abs(value))}°" in text, (value, text)
-    # The lines are on the canvas: a drawn point is not transparent there.
-    alpha = page.evaluate(
-        """([x, y]) => {
-            const canvas = document.querySelector(".fp-grid-canvas");
-            const r = window.devicePixelRatio || 1;
-            const data = canvas.getContext("2d").getImageData(Math.round(x * r) - 1, Math.round(y * r) - 1, 3, 3).data;
-            return Math.max(...data.filter((_, i) => i % 4 === 3));
-        }""",
-        next(
-            p for line in meridians for p in line["points"]
-            if 10 < p[0] < drawn["size"][0] - 10 and 10 < p[1] < drawn["size"][1] - 10
-        ),
-    )  # fmt: skip
-    assert alpha > 100
+    # The lines are on the canvas: their points inside the view are not transparent.
+    width, height = drawn["size"]
+    inside = [a for line in drawn["lines"] for (x, y), a in zip(line["points"], line["alpha"], strict=True)
+              if 2 < x < width - 2 and 2 < y < height - 2]  # fmt: skip
+    assert len(inside) > 50 and min(inside) > 100
     # Compass: north and east at the view's centre, as astropy has them.
     compass = page.locator(".fp-compass")
     north, east = (
@@ -367,6 +370,17 @@ def test_coordinate_grid_compass_and_colour_bar(screen, server, login, harness):
     assert float(bar.get_attribute("data-hi")) == state_cuts[1]
     assert bar.locator(".fp-colorbar-scale span").count() >= 2
     screen.shot("grid")
+    # A cut preset (a button, no form change) moves the bar's cuts too.
+    show_tab(page, "image")
+    page.click("button[name=preset-zscale]")
+    page.wait_for_function(
+        """() => {
+            const v = document.getElementById("viewer").fitsportal;
+            const bar = document.querySelector(".fp-colorbar").dataset;
+            return Number(bar.lo) === v.state.cuts[0][0] && Number(bar.hi) === v.state.cuts[0][1];
+        }"""
+    )
+    assert float(bar.get_attribute("data-hi")) < state_cuts[1]
     show_tab(page, "colour")
     page.select_option("select[name=colormap]", "viridis")
     page.wait_for_function(
@@ -379,10 +393,10 @@ def test_coordinate_grid_compass_and_colour_bar(screen, server, login, harness):
     page.wait_for_function(
         "() => document.querySelector('.fp-grid-canvas').dataset.frame === 'galactic'"
     )
-    lines = page.evaluate("() => document.getElementById('viewer').fitsportal.sky.grid.lines")
+    lines = grid_drawn(page)["lines"]
     assert lines
     for line in lines[:6]:
-        pixels = np.array(container_to_fits(page, line["points"][::12]))
+        pixels = np.array(line["pixels"])
         # The client's galactic frame is the IAU definition from FK5 J2000 (coords.js),
         # 0.03 arcsec (ICRS's frame bias) from astropy's ICRS to galactic.
         sky = SkyCoord(*wcs.all_pix2world(pixels, 1).T, unit="deg", frame="fk5").galactic
