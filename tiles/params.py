@@ -242,7 +242,9 @@ def openapi_parameters():
 def parse(query, nchannels, default_cuts, fmt):
     """``RenderParams`` from a Django ``QueryDict`` (or a dict of lists), for an image of
     ``nchannels`` channels. ``default_cuts``: its per-channel statistics (``ChannelStats``
-    or their dicts: the ``cuts`` preset chooses among them), or (lo, hi) pairs."""
+    or their dicts, e.g. ``image.stats or [s.as_dict() for s in data.stats]``: the
+    ``cuts`` preset chooses among them, zscale by default), or (lo, hi) pairs (then the
+    only preset: what the image detail reports as ``default_cuts`` follows either way)."""
     unknown = sorted(set(query) - KNOWN)
     if unknown:
         raise ParameterError(
