@@ -104,7 +104,11 @@ export class CatalogLayer {
         layers.push(outline.open ? L.polyline(points, stroke) : L.polygon(points, stroke));
       }
       if (props.include === false && outline.rings.length) layers.push(L.polyline(strike(outline.rings).map(latLng), stroke));
-      if (props.shape === "point") layers.push(this.symbol(props, outline.centre, colour));
+      if (props.shape === "point") {
+        layers.push(this.symbol(props, outline.centre, colour));
+        const lift = (Number(props.point_size) || 11) / 2 + 2; // the text above the symbol
+        if (props.text) layers.push(this.label(props, outline.centre, colour, `translate(-50%, calc(-100% - ${lift}px))`));
+      }
       if (props.shape === "text") layers.push(this.label(props, outline.centre, colour));
       else if (props.text && outline.rings.length) {
         // ds9 writes a shape's text above it.

@@ -228,7 +228,8 @@ def test_a_pixel_region_file_added_from_the_viewer_is_drawn_on_this_image(page, 
         "() => { const v = document.getElementById('viewer').fitsportal;"
         " const layer = v.catalogs.find((c) => c.catalog.name === 'ds9.image.reg'); let out = null;"
         " layer.group.eachLayer((m) => { if (m.feature.properties.text === 'Circle Point') {"
-        " const c = m.getLatLng(); out = [c.lng + 0.5, v.image.height - c.lat + 0.5]; } });"
+        " const c = (m.getLayers ? m.getLayers()[0] : m).getLatLng();"
+        " out = [c.lng + 0.5, v.image.height - c.lat + 0.5]; } });"
         " return [out, layer.catalog.id]; }"
     )
     token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
