@@ -88,12 +88,17 @@ async function start(host) {
     fitting = true;
     try { fit(); } finally { fitting = false; }
   };
-  new ResizeObserver(() => {
+  const followBox = () => {
     const size = map.getSize();
     if (size.x === host.clientWidth && size.y === host.clientHeight) return;
     map.invalidateSize({ pan: true });
     if (fitted) refit();
-  }).observe(host);
+  };
+  new ResizeObserver(followBox).observe(host);
+  // The panel opening or closing changes the box now: follow it at once (reading the
+  // box lays the page out), not at the next frame, so that what runs next sees the map
+  // at its new size.
+  panelElement().addEventListener("fp:panel", followBox);
   new FitControl(refit).addTo(map);
   document.addEventListener("keydown", (event) => {
     if (event.key === "0" && !event.target.closest("input, select, textarea")) refit();
