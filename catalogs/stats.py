@@ -54,7 +54,7 @@ def channels_of(values, count):
     return [number("channel", str(v), 1, count, integer=True) - 1 for v in values]
 
 
-def features_for(user, body):
+def features_for(user, body, image):
     """The GeoJSON features a request names: ``catalog`` and ``ids`` (stored features of a
     catalog the user may see), and/or ``features`` (shapes drawn, sent inline)."""
     found = []
@@ -74,6 +74,10 @@ def features_for(user, body):
         missing = [i for i in wanted if i not in by_id]
         if missing:
             raise ValidationError({"detail": f"ids: no feature {missing[0]} in this catalog."})
+        linked = list(catalog.images.values_list("pk", flat=True)[:2])
+        pixels = any((by_id[i]["properties"] or {}).get("frame") == "image" for i in wanted)
+        if pixels and linked != [image.pk]:
+            raise ValidationError({"detail": "These regions are in the pixels of another image."})
         found += [by_id[i] for i in wanted]
     inline = body.get("features")
     if inline is not None:
@@ -100,7 +104,7 @@ def statistics(user, body):
     mode = body.get("mode", "exact")
     if mode not in MODES:
         raise ValidationError({"detail": f"mode: one of {', '.join(MODES)}."})
-    features = features_for(user, body)
+    features = features_for(user, body, image)
     data = service.open_data(image)
     channels = channels_of(body.get("channel") or [], data.channels)
     wcs = celestial_wcs(data)

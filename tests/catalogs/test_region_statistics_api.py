@@ -19,10 +19,10 @@ W, H = 160, 120
 STAR = (80.4, 60.2)  # 0-based
 
 
-def star_image():
+def star_image(seed=4):
     yy, xx = np.mgrid[0:H, 0:W]
     data = 100 + 4000 / (2 * np.pi * 4) * np.exp(-((xx - STAR[0]) ** 2 + (yy - STAR[1]) ** 2) / 8)
-    data = (data + np.random.default_rng(4).normal(0, 1, data.shape)).astype(np.float32)
+    data = (data + np.random.default_rng(seed).normal(0, 1, data.shape)).astype(np.float32)
     header = star_field_wcs(W, H).to_header()
     header["BUNIT"] = "ADU"
     out = io.BytesIO()
@@ -149,3 +149,20 @@ def test_measure_a_star_as_json_and_as_a_csv_row(users, image):
     assert header.startswith("x,y,ra,dec,fwhm_gaussian") and row.count(",") == header.count(",")
     bad = api.get("/api/catalogs/measure/", {"image": image.pk, "x": 5000, "y": 62})
     assert bad.status_code == 400
+
+
+def test_pixel_regions_of_another_image_are_refused(users, image, collections):
+    from portal.registration import register_upload
+
+    _data, content = star_image(seed=5)
+    other = register_upload(
+        collections["private"], SimpleUploadedFile("other.fits", content), users["owner"]
+    )
+    catalog = storage.create_catalog(
+        collections["private"], [circle(81, 61, 5)], name="r", images=[other]
+    )
+    body = {"image": image.pk, "catalog": catalog.pk, "ids": [catalog.features.get().pk]}
+    response = client(users).post("/api/catalogs/statistics/", body, format="json")
+    assert response.status_code == 400 and "another image" in response.json()["detail"]
+    body["image"] = other.pk
+    assert client(users).post("/api/catalogs/statistics/", body, format="json").status_code == 200
