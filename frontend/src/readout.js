@@ -146,6 +146,8 @@ export class Readout {
     if (!values) return;
     this.value.textContent = valuesText(this.image, values);
     this.element.dataset.values = JSON.stringify(values);
+    // The whole line, for when the bar is too narrow for it (click: degrees / h:m:s).
+    this.element.title = this.element.textContent;
   }
 }
 

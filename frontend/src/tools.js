@@ -117,7 +117,7 @@ export function attachTools(map, image, state, stage) {
       row(button("Full screen", "Full screen (f)", fullscreen),
         button("Light / dark", "Light or dark theme (t)", () => toggleTheme(), { name: "theme" })),
       element("p", { className: "fp-note-text" },
-        "Keys: p panel · f full screen · t theme · x reticle · i invert · 0 fit · Alt+← / Alt+→ previous / next view")),
+        "Keys: p panel · f full screen · t theme · x reticle · g grid · i invert · 0 fit · Alt+← / Alt+→ previous / next view")),
     group("Pages", pages),
   );
 
