@@ -35,7 +35,16 @@ def harness(tmp_path_factory):
     entry.write_text(
         f"import {{ attachAnalysis }} from {json.dumps(str(src / 'analysis.js'))};\n"
         f"import {{ attachSky }} from {json.dumps(str(src / 'sky.js'))};\n"
-        "window.fpPlotsUnderTest = { attachAnalysis, attachSky };\n"
+        "// Mounted as the viewer would, once it has its WCS (unless it mounted them itself).\n"
+        "const mount = () => {\n"
+        "  const v = document.getElementById('viewer')?.fitsportal;\n"
+        "  if (!v || v.wcs === undefined) { setTimeout(mount, 50); return; }\n"
+        "  const tab = (name) => document.querySelector(`section[data-tab=${name}]`);\n"
+        "  if (!v.analysis) v.analysis = attachAnalysis(v.map, v.image, v.wcs, v.state, tab('analysis'));\n"
+        "  if (!v.sky) v.sky = attachSky(v.map, v.image, v.wcs, v.state, tab('overlays'));\n"
+        "  document.documentElement.dataset.plotsMounted = '1';\n"
+        "};\n"
+        "mount();\n"
     )
     script = folder / "build.mjs"
     script.write_text(
@@ -72,15 +81,7 @@ def open_image(page, server, login, key, harness):
     page.wait_for_selector(".leaflet-tile-loaded")
     page.wait_for_function("() => document.getElementById('viewer').fitsportal?.wcs !== undefined")
     page.add_script_tag(url=HARNESS_PATH, type="module")
-    page.wait_for_function("() => window.fpPlotsUnderTest !== undefined")
-    page.evaluate(
-        """() => {
-            const v = document.getElementById("viewer").fitsportal;
-            const tab = (name) => document.querySelector(`section[data-tab=${name}]`);
-            if (!v.analysis) v.analysis = fpPlotsUnderTest.attachAnalysis(v.map, v.image, v.wcs, v.state, tab("analysis"));
-            if (!v.sky) v.sky = fpPlotsUnderTest.attachSky(v.map, v.image, v.wcs, v.state, tab("overlays"));
-        }"""
-    )
+    page.wait_for_selector("html[data-plots-mounted]", state="attached")
     page.wait_for_load_state("networkidle")
 
 
@@ -404,3 +405,36 @@ def test_coordinate_grid_compass_and_colour_bar(screen, server, login, harness):
         off = ((got - line["value"]) + 180) % 360 - 180
         assert np.abs(off).max() / scale < 0.05
     screen.shot("galactic")
+
+
+def test_plots_under_the_content_security_policy(browser, server, login, harness):
+    """uPlot, the grid, compass and colour bar draw under the portal's policy (no inline
+    style or script): nothing is refused, and the plots have their size."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    refused = []
+    page.on(
+        "console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None
+    )
+    login(page, server, "alice", "alice-password")
+    page.route(
+        "**" + HARNESS_PATH,
+        lambda route: route.fulfill(body=harness, content_type="text/javascript"),
+    )
+    response = page.goto(f"{server.url}/images/{server.seed['image']}/")
+    assert "style-src 'self'" in response.headers["content-security-policy"]
+    page.add_script_tag(url=HARNESS_PATH, type="module")
+    page.wait_for_selector("html[data-plots-mounted]", state="attached")
+    page.wait_for_selector(".fp-plot[data-plot=histogram][data-loaded='1']")
+    over = page.locator(".fp-histogram").bounding_box()
+    assert over["width"] > 150 and over["height"] > 60  # uPlot's layout, from its style sheet
+    page.click("#panel [role=tab][data-tab=overlays]")
+    page.select_option("select[name=grid]", "equatorial")
+    page.wait_for_selector(".fp-grid-canvas[data-lines]:not([data-lines='0'])", state="attached")
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".fp-colorbar").bounding_box()["width"] >= 150
+    assert page.locator(".fp-compass canvas").bounding_box()["width"] == 64
+    assert not refused, refused
+    page.screenshot(path=str(Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+                             / "test_plots_under_the_content_security_policy.png"))  # fmt: skip
+    context.close()
