@@ -1,16 +1,10 @@
 """Plots and sky context in a real browser, on a laptop and a phone screen: the histogram
 (axes, ticks, cut lines that move the cuts, exact numbers), the line profile, the star's
 radial profile with its FWHM, a cube's spectrum, the coordinate grid at the right sky
-positions (checked with astropy), the compass and the colour bar.
-
-Until the viewer mounts the analysis and sky modules itself, the test mounts them into
-the page's viewer (the two calls the viewer makes): they are bundled for the test with
-the page's own Leaflet and served from the portal's origin, so the page's
-Content-Security-Policy allows them.
+positions (checked with astropy), the compass and the colour bar; and all of it under
+the portal's Content-Security-Policy.
 """
 
-import json
-import subprocess
 import warnings
 from pathlib import Path
 
@@ -22,56 +16,15 @@ from astropy.modeling import fitting, models
 from astropy.wcs import WCS, FITSFixedWarning
 
 ROOT = Path(__file__).resolve().parents[2]
-FRONTEND = ROOT / "frontend"
-HARNESS_PATH = "/static/fitsportal/plots-under-test.js"
 
 
-@pytest.fixture(scope="session")
-def harness(tmp_path_factory):
-    """The analysis and sky modules as one script, Leaflet taken from the page."""
-    folder = tmp_path_factory.mktemp("plots-harness")
-    src = FRONTEND / "src"
-    entry = folder / "entry.js"
-    entry.write_text(
-        f"import {{ attachAnalysis }} from {json.dumps(str(src / 'analysis.js'))};\n"
-        f"import {{ attachSky }} from {json.dumps(str(src / 'sky.js'))};\n"
-        "// Mounted as the viewer would, once it has its WCS (unless it mounted them itself).\n"
-        "const mount = () => {\n"
-        "  const v = document.getElementById('viewer')?.fitsportal;\n"
-        "  if (!v || v.wcs === undefined) { setTimeout(mount, 50); return; }\n"
-        "  const tab = (name) => document.querySelector(`section[data-tab=${name}]`);\n"
-        "  if (!v.analysis) v.analysis = attachAnalysis(v.map, v.image, v.wcs, v.state, tab('analysis'));\n"
-        "  if (!v.sky) v.sky = attachSky(v.map, v.image, v.wcs, v.state, tab('overlays'));\n"
-        "  document.documentElement.dataset.plotsMounted = '1';\n"
-        "};\n"
-        "mount();\n"
-    )
-    script = folder / "build.mjs"
-    script.write_text(
-        f"import {{ build }} from {json.dumps((FRONTEND / 'node_modules' / 'esbuild' / 'lib' / 'main.js').as_uri())};\n"
-        "const pageLeaflet = { name: 'page-leaflet', setup(b) {\n"
-        "  b.onResolve({ filter: /^leaflet$/ }, () => ({ path: 'leaflet', namespace: 'page' }));\n"
-        "  b.onLoad({ filter: /.*/, namespace: 'page' }, () => ({ contents: 'export default window.L;' }));\n"
-        "} };\n"
-        f"await build({{ entryPoints: [{json.dumps(str(entry))}], bundle: true, format: 'esm',\n"
-        f"  outfile: {json.dumps(str(folder / 'out.js'))}, plugins: [pageLeaflet], logLevel: 'warning' }});\n"
-    )
-    done = subprocess.run(["node", str(script)], capture_output=True, text=True, cwd=FRONTEND)
-    assert done.returncode == 0, done.stderr
-    return (folder / "out.js").read_text()
-
-
-def open_image(page, server, login, key, harness):
+def open_image(page, server, login, key):
     login(page, server, "alice", "alice-password")
-    page.route(
-        "**" + HARNESS_PATH,
-        lambda route: route.fulfill(body=harness, content_type="text/javascript"),
-    )
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(f"{server.url}/images/{server.seed[key]}/")
     page.wait_for_function(
-        "() => document.querySelector('.leaflet-tile-loaded') || document.getElementById('viewer').fitsportal?.wcs"
+        "() => document.getElementById('viewer').fitsportal?.sky"
         " || (document.getElementById('viewer').textContent && !document.querySelector('#viewer .leaflet-map-pane'))"
     )
     assert not errors, errors
@@ -79,9 +32,6 @@ def open_image(page, server, login, key, harness):
         "#viewer"
     )  # the error shown
     page.wait_for_selector(".leaflet-tile-loaded")
-    page.wait_for_function("() => document.getElementById('viewer').fitsportal?.wcs !== undefined")
-    page.add_script_tag(url=HARNESS_PATH, type="module")
-    page.wait_for_selector("html[data-plots-mounted]", state="attached")
     page.wait_for_load_state("networkidle")
 
 
@@ -165,9 +115,9 @@ def map_centre(page):
     return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
 
 
-def test_histogram_axes_cut_lines_and_exact_cuts(screen, server, login, harness):
+def test_histogram_axes_cut_lines_and_exact_cuts(screen, server, login):
     page = screen.page
-    open_image(page, server, login, "image", harness)
+    open_image(page, server, login, "image")
     show_tab(page, "image")
     figure = page.locator(".fp-plot[data-plot=histogram]")
     page.wait_for_selector(".fp-plot[data-plot=histogram][data-loaded='1']")
@@ -236,9 +186,9 @@ def brightest_isolated_star(server):
     return x, y, fitted[0].x_fwhm
 
 
-def test_line_profile_and_the_fwhm_of_a_star(screen, server, login, harness):
+def test_line_profile_and_the_fwhm_of_a_star(screen, server, login):
     page = screen.page
-    open_image(page, server, login, "image", harness)
+    open_image(page, server, login, "image")
     x, y, fwhm = brightest_isolated_star(server)
     centre_on(page, x, y, zoom_offset=1)
     show_tab(page, "analysis")
@@ -276,9 +226,9 @@ def test_line_profile_and_the_fwhm_of_a_star(screen, server, login, harness):
     screen.shot("profile")
 
 
-def test_spectrum_of_a_cube_at_the_cursor(screen, server, login, harness):
+def test_spectrum_of_a_cube_at_the_cursor(screen, server, login):
     page = screen.page
-    open_image(page, server, login, "cube", harness)
+    open_image(page, server, login, "cube")
     show_tab(page, "analysis")
     page.check("input[name=plot-spectrum]")
     # The image's centre on the screen (on a phone, above the sheet).
@@ -307,9 +257,9 @@ def test_spectrum_of_a_cube_at_the_cursor(screen, server, login, harness):
     screen.shot("spectrum")
 
 
-def test_coordinate_grid_compass_and_colour_bar(screen, server, login, harness):
+def test_coordinate_grid_compass_and_colour_bar(screen, server, login):
     page = screen.page
-    open_image(page, server, login, "image", harness)
+    open_image(page, server, login, "image")
     show_tab(page, "overlays")
     page.select_option("select[name=grid]", "equatorial")
     close_panel_on_phone(screen)
@@ -407,24 +357,25 @@ def test_coordinate_grid_compass_and_colour_bar(screen, server, login, harness):
     screen.shot("galactic")
 
 
-def test_plots_under_the_content_security_policy(browser, server, login, harness):
+def test_plots_under_the_content_security_policy(browser, server, login):
     """uPlot, the grid, compass and colour bar draw under the portal's policy (no inline
     style or script): nothing is refused, and the plots have their size."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     refused = []
     page.on(
-        "console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None
+        "console",
+        lambda m: (
+            refused.append(
+                f"{m.text[:60]} ({m.location['url']}:{m.location['lineNumber']}:{m.location['columnNumber']})"
+            )
+            if "Content Security Policy" in m.text
+            else None
+        ),
     )
     login(page, server, "alice", "alice-password")
-    page.route(
-        "**" + HARNESS_PATH,
-        lambda route: route.fulfill(body=harness, content_type="text/javascript"),
-    )
     response = page.goto(f"{server.url}/images/{server.seed['image']}/")
     assert "style-src 'self'" in response.headers["content-security-policy"]
-    page.add_script_tag(url=HARNESS_PATH, type="module")
-    page.wait_for_selector("html[data-plots-mounted]", state="attached")
     page.wait_for_selector(".fp-plot[data-plot=histogram][data-loaded='1']")
     over = page.locator(".fp-histogram").bounding_box()
     assert over["width"] > 150 and over["height"] > 60  # uPlot's layout, from its style sheet
@@ -435,6 +386,5 @@ def test_plots_under_the_content_security_policy(browser, server, login, harness
     assert page.locator(".fp-colorbar").bounding_box()["width"] >= 150
     assert page.locator(".fp-compass canvas").bounding_box()["width"] == 64
     assert not refused, refused
-    page.screenshot(path=str(Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
-                             / "test_plots_under_the_content_security_policy.png"))  # fmt: skip
+    page.screenshot(path=str(ROOT / "test-artifacts" / "browser" / "test_plots_under_the_csp.png"))
     context.close()
