@@ -71,14 +71,16 @@ export const Compass = L.Control.extend({
     context.clearRect(0, 0, SIZE, SIZE);
     this.box.hidden = !directions;
     if (!directions) return;
-    const colour = getComputedStyle(this.box).color || "#e8ebf0";
+    const style = getComputedStyle(this.box);
+    const colour = style.color || "#e8ebf0";
+    const accent = style.getPropertyValue("--fp-accent").trim() || "#ffcc00"; // the theme's
     const c = SIZE / 2;
     const length = SIZE / 2 - 13;
     context.lineWidth = 1.5;
     context.font = "bold 11px system-ui, sans-serif";
     context.textAlign = "center";
     context.textBaseline = "middle";
-    for (const [key, label, tint] of [["north", this.options.north, "#ffcc00"], ["east", this.options.east, colour]]) {
+    for (const [key, label, tint] of [["north", this.options.north, accent], ["east", this.options.east, colour]]) {
       const [dx, dy] = directions[key];
       const tip = [c + dx * length, c + dy * length];
       context.strokeStyle = tint;

@@ -44,7 +44,7 @@ export class CutsHistogram {
     this.full.addEventListener("change", () => this.draw());
     this.figurePlot = new Plot(container, { name: "histogram", title: "Histogram", height: 170 });
     this.figure = this.figurePlot.figure;
-    this.figure.title = "Drag the yellow lines to set the cuts; type exact values in Min and Max";
+    this.figure.title = "Drag the min and max lines to set the cuts; type exact values in Min and Max";
     this.figure.append(element("label", { className: "fp-field fp-plot-option" }, this.full,
       element("span", {}, "Whole range")));
   }
@@ -95,9 +95,10 @@ export class CutsHistogram {
     const { ctx } = u;
     const top = u.bbox.top;
     const height = u.bbox.height;
+    const accent = getComputedStyle(this.figure).getPropertyValue("--fp-accent").trim() || "#ffcc00";
     ctx.save();
-    ctx.strokeStyle = "#ffcc00";
-    ctx.fillStyle = "#ffcc00";
+    ctx.strokeStyle = accent; // the theme's: yellow on dark, amber on light
+    ctx.fillStyle = accent;
     ctx.lineWidth = 2 * uPlot.pxRatio;
     ctx.font = `${11 * uPlot.pxRatio}px system-ui, sans-serif`;
     this.cuts.forEach((value, k) => {

@@ -156,6 +156,11 @@ def test_histogram_axes_cut_lines_and_exact_cuts(screen, server, login):
         page.fill("input[name=lo]", "1001.123457")
         page.dispatch_event("input[name=lo]", "change")
     assert figure.get_attribute("data-lo") == "1001.123457"
+    # The light theme redraws the plot in its colours (t, away from the fields).
+    page.evaluate("() => document.activeElement.blur()")
+    page.keyboard.press("t")
+    page.wait_for_function("() => document.documentElement.classList.contains('fp-light')")
+    screen.shot("light")
     assert page.locator(".fp-colorbar").get_attribute("data-lo") == "1001.123457"
 
 
