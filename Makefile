@@ -82,5 +82,5 @@ clean:
 mutation: export FITSPORTAL_VAR_DIR ?= $(CURDIR)/var/mutation
 mutation: export FITSPORTAL_INSECURE_DEV_KEY := 1
 mutation: install
-	$(BIN)/mutmut run $(MUTANTS)
+	$(BIN)/mutmut run --max-children 1 $(MUTANTS)
 	$(BIN)/mutmut results
