@@ -189,8 +189,8 @@ class TileRequest(_Request):
         grid = data.grid
         if self.z >= grid.levels:
             raise ParameterError(f"z: {self.z} is outside 0..{grid.levels - 1}.")
-        cuts = service.default_cuts(image, data)
-        params = rest_params.parse(self.query, data.channels, cuts, self.fmt)
+        stats = service.channel_stats(image, data)
+        params = rest_params.parse(self.query, data.channels, stats, self.fmt)
         return service.tile(image, data, grid.levels - 1 - self.z, self.x, self.y, params)
 
 
@@ -209,9 +209,9 @@ class RegionRequest(_Request):
         return _image_by_id(user, self.image_id, wait)
 
     def respond(self, image, data):
-        cuts = service.default_cuts(image, data)
+        stats = service.channel_stats(image, data)
         level, box, params = rest_params.region_request(
-            self.query, data.grid, data.channels, cuts, FORMATS[self.suffix]
+            self.query, data.grid, data.channels, stats, FORMATS[self.suffix]
         )
         return service.region(image, data, level, box, params)
 
@@ -271,11 +271,11 @@ class IIPCall(_Request):
 
     def respond(self, image, data):
         query = self.query
-        cuts = service.default_cuts(image, data)
+        stats = service.channel_stats(image, data)
         if query.info:
-            return json_answer(info(image, data, cuts))
+            return json_answer(info(image, data, stats))
         if query.obj:
-            return Answer(200, obj(data, cuts).encode(), TEXT)
+            return Answer(200, obj(data, iip.default_cuts(stats)).encode(), TEXT)
         if query.val is not None:
             channels = iip.value_channels(query, data.channels)
             return json_answer({"values": data.pixel_values(*query.val, channels)})
@@ -283,7 +283,7 @@ class IIPCall(_Request):
             line, channels = iip.profile_request(query, data.channels)
             with heavy.slot("profile"):
                 return json_answer({"profile": data.profile(*line, channels)})
-        params = iip.render_params(query, data.channels, cuts)
+        params = iip.render_params(query, data.channels, stats)
         if query.jtl is not None:
             resolution, index = query.jtl
             level = data.grid.level_from_iip(resolution)
@@ -330,14 +330,14 @@ def obj(data, cuts):
     return "\n".join(lines) + "\n"
 
 
-def info(image, data, cuts):
-    """The IIP ``INFO`` description (``type`` must be "visiomatic" for the client)."""
+def info(image, data, stats):
+    """The IIP ``INFO`` description (``type`` must be "visiomatic" for the client);
+    ``stats``: the per-channel statistics (dicts), whose VisiOmatic cuts it reports."""
     header = with_cd_matrix(image.header or data.header)
-    stats = image.stats or [s.as_dict() for s in data.stats]
     per_channel = {
         "background_level": [s["background"] for s in stats],
         "background_mad": [s["mad"] for s in stats],
-        "min_max": [list(pair) for pair in cuts],
+        "min_max": [list(pair) for pair in iip.default_cuts(stats)],
     }
     return {
         "type": "visiomatic",
@@ -348,7 +348,7 @@ def info(image, data, cuts):
         "tile_size": [data.grid.tile_size, data.grid.tile_size],
         "tile_levels": data.grid.levels,
         "channels": data.channels,
-        "channel_labels": list(image.channel_names or data.channel_names),
+        "channel_labels": list(data.channel_labels),
         "bits_per_channel": 32,
         **iip.info_defaults(),
         "header": header,

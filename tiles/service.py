@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import caches
 
-from tiles import file_check
+from tiles import file_check, params
 from tiles.engine import CONTENT_TYPES, ImageCache, render_region, render_tile
 
 _open_images = ImageCache(size=getattr(settings, "FITSPORTAL_OPEN_IMAGES", 64))
@@ -63,10 +63,16 @@ def forget_data(image):
     _open_images.invalidate(image.cache_key)
 
 
+def channel_stats(image, data):
+    """The per-channel statistics (dicts): the ingest's, else the engine's own estimate.
+    The render parameters choose their cut presets among them (``tiles/params.py``)."""
+    return image.stats or [s.as_dict() for s in data.stats]
+
+
 def default_cuts(image, data):
-    """(lo, hi) per channel: the ingest's statistics, else the engine's own estimate."""
-    stats = image.stats or [s.as_dict() for s in data.stats]
-    return [(float(s["lo"]), float(s["hi"])) for s in stats]
+    """(lo, hi) per channel that a REST rendering applies when it names no cuts (the
+    declared default preset, zscale; older statistics: their one pair)."""
+    return params.preset_cuts(channel_stats(image, data), params.DEFAULT_PRESET)
 
 
 def etag_for(image, data, what, params):
