@@ -135,8 +135,6 @@ async def test_two_users_one_process(users, image, kind, stranger, how, owner_fi
     if not owner_first:
         order.reverse()
     for name, url in urls(image).items():
-        if how == "token" and name.startswith("iip"):
-            continue  # IIP is a plain Django view: it knows sessions only, as VisiOmatic
         for _round in range(2):  # the second round is answered from warm caches
             for who, client in order:
                 status, body, _etag = await client.get(url)

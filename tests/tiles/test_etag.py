@@ -166,3 +166,37 @@ def test_a_new_version_of_the_image_changes_every_etag(image, owner):
     for url, etag in before.items():
         response = owner.get(url, headers={"If-None-Match": etag})
         assert response.status_code == 200 and response["ETag"] != etag, url
+
+
+def body_of(rendered):
+    """The bytes of a rendering (made when asked for, or already made)."""
+    return rendered.body() if callable(rendered.body) else rendered.body
+
+
+def test_the_tile_cache_is_keyed_by_the_etag(image, settings):
+    """A tile is kept under its ETag for TILE_CACHE_SECONDS, and what is kept under an
+    ETag is what is served; with the cache off nothing is kept."""
+    import time
+
+    from django.core.cache import caches
+
+    tiles = caches["tiles"]
+    tiles.clear()
+    data = service.open_data(image)
+    params = RenderParams(**BASE)
+    settings.TILE_CACHE_ENABLED, settings.TILE_CACHE_SECONDS = False, 77
+    first = service.tile(image, data, 0, 0, 0, params)
+    first_body = body_of(first)
+    assert tiles.get(first.etag) is None
+    settings.TILE_CACHE_ENABLED = True
+    before = time.time()
+    rendered = service.tile(image, data, 0, 0, 0, params)
+    body = body_of(rendered)
+    assert body == first_body and tiles.get(rendered.etag) == body
+    expiry = tiles._expire_info[tiles.make_key(rendered.etag)]
+    assert before + 77 <= expiry <= time.time() + 77
+    tiles.set(rendered.etag, b"kept under this ETag", 60)
+    assert body_of(service.tile(image, data, 0, 0, 0, params)) == b"kept under this ETag"
+    other = service.tile(image, data, 0, 1, 0, params)
+    other_body = body_of(other)
+    assert other_body != b"kept under this ETag" and tiles.get(other.etag) == other_body
