@@ -254,3 +254,17 @@ def test_admin_upload_of_a_region_file(collections, django_user_model, client):
     failed = imported(Catalog.objects.get(name="bad").pk)
     assert failed.state == Catalog.FAILED and "line 3, column" in failed.state_reason
     assert not Feature.objects.filter(catalog=failed).exists()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_an_ownerless_catalog_is_deleted_only_by_a_manager(users, collections, role):
+    """Catalogs imported by ``manage.py import_catalog`` (or whose owner was deleted)
+    have no owner: that must not let anonymous visitors (whose id is None too) or
+    anyone else but the collection's managers delete them."""
+    catalog = storage.create_catalog(collections["public"], [point(10.0, 20.0)], name="kept")
+    assert catalog.owner_id is None
+    status = client_for(users, role).delete(f"/api/catalogs/{catalog.pk}/").status_code
+    if role == "owner":  # owns the collection: manages it
+        assert status == 204 and not Catalog.objects.filter(pk=catalog.pk).exists()
+    else:
+        assert status in (401, 403) and Catalog.objects.filter(pk=catalog.pk).exists()
