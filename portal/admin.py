@@ -68,6 +68,8 @@ class ImageAdmin(admin.ModelAdmin):
     list_display = ["title", "collection", "name", "width", "height", "channels", "state",
                     "progress", "last_run"]  # fmt: skip
     actions = [rewarm]
+    ordering = ["-id"]  # an indexed order: the list of a million images is one index read
+    show_full_result_count = False
     list_filter = ["state", "collection"]
     search_fields = ["title", "name", "checksum"]
     readonly_fields = [

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from tiles import progress
 from tiles.engine import InvalidFitsError, file_checksum
 from tiles.engine.pyramid import pyramid_matches, refresh_source
 
@@ -112,8 +111,7 @@ def _unchanged_since_warm(image):
 
 
 def _changed(image, seen, reason):
-    if image.fail_for_changed_file(reason[:1].upper() + reason[1:]):
-        progress.publish_state(image)
+    if image.fail_for_changed_file(reason[:1].upper() + reason[1:]):  # publishes the state
         log.warning("image %s failed: %s", image.pk, reason)
     _verdicts[image.pk] = Verdict(image.checksum, seen, reason)
     raise FileChangedError(reason)

@@ -18,7 +18,7 @@ from django.core.cache import caches
 from tiles import file_check, params
 from tiles.engine import CONTENT_TYPES, ImageCache, render_region, render_tile
 
-_open_images = ImageCache(size=getattr(settings, "FITSPORTAL_OPEN_IMAGES", 64))
+_open_images = ImageCache(size=settings.OPEN_IMAGES)
 
 
 @dataclass(slots=True)

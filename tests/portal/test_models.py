@@ -141,6 +141,7 @@ def test_a_changed_file_found_on_a_request_is_announced(image, published, client
     assert client.get(f"/api/images/{image.pk}/tiles/0/0/0.jpg").status_code == 422
     row = last_announced(published, image)
     assert row.state == Image.FAILED and "changed on disk" in row.state_reason
+    assert states(published, image.pk).count((row.state, row.state_reason)) == 1  # once
 
 
 def _writes_image_state(node):
