@@ -86,3 +86,12 @@ def test_the_engine_reports_the_hand_worked_cuts_of_a_fits_file(write_fits):
     assert first.hi == pytest.approx(3604 / 9, abs=1e-5)
     assert second.background == pytest.approx(100 + 4 / 9, abs=1e-5)
     assert second.hi == pytest.approx(100 + 3604 / 9, abs=1e-4)
+
+
+def test_the_clip_is_three_mads_wide():
+    """``0 1 1 1 2 2.75``: median 1, MAD 0.5; 2.75 is 3.5 MADs away: clipped (a 4-MAD
+    clip would keep it). Left ``0 1 1 1 2``: median 1, MAD 0, mean 1, background 1;
+    MAD 0 gives lo = hi: the cuts fall back to the range of all values, 0 .. 2.75."""
+    stats = channel_stats(np.array([0, 1, 1, 1, 2, 2.75]))
+    assert (stats.background, stats.mad) == (1.0, 0.0)
+    assert (stats.lo, stats.hi) == (0.0, 2.75)
