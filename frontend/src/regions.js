@@ -123,9 +123,16 @@ function mean(points) {
   return [points.reduce((s, p) => s + p[0], 0) / n, points.reduce((s, p) => s + p[1], 0) / n];
 }
 
-// A ds9 colour as CSS: names as they are, X11's #rrrrggggbbbb shortened to #rrggbb.
+// X11 colour names (ds9's) whose CSS namesakes are other colours: ds9's "green" is
+// X11's #00ff00, CSS's "green" a dark #008000.
+const X11_NOT_CSS = { green: "#00ff00", gray: "#bebebe", grey: "#bebebe", maroon: "#b03060",
+  purple: "#a020f0" };
+
+// A ds9 colour as CSS: names as X11 means them, X11's #rrrrggggbbbb shortened to #rrggbb.
 export function cssColour(colour, fallback) {
   if (typeof colour !== "string") return fallback;
+  const named = X11_NOT_CSS[colour.toLowerCase()];
+  if (named) return named;
   if (/^[A-Za-z]{1,30}$/.test(colour) || /^#([0-9A-Fa-f]{3}){1,2}$/.test(colour)) return colour;
   const long = /^#([0-9A-Fa-f]{9}|[0-9A-Fa-f]{12})$/.exec(colour);
   if (!long) return fallback;

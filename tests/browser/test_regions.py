@@ -204,7 +204,9 @@ def test_every_shape_is_drawn_where_to_pixel_puts_it(screen, server, login, regi
     excluded = drawn["fk5-2"]
     assert len(excluded["rings"]) == 2 and all(excluded["dashed"])
     assert drawn["image-2"]["dashed"] == [True, True]
-    assert drawn["fk5-0"]["dashed"] == [False] and drawn["fk5-0"]["colours"] == ["green"]
+    assert drawn["fk5-0"]["dashed"] == [False] and drawn["fk5-0"]["colours"] == [
+        "#00ff00"
+    ]  # X11 green
     assert drawn["fk5-8"]["html"] == "NGC label"
     page.evaluate("() => document.getElementById('viewer').fitsportal.map.setZoom(3)")
     page.wait_for_timeout(800)
