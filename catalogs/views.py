@@ -179,7 +179,7 @@ class CatalogViewSet(
         ]  # fmt: skip
     )
     @action(detail=True, methods=["get"])
-    def features(self, request, pk=None):
+    def features(self, request, pk=None, format=None):
         """A GeoJSON FeatureCollection, filtered by ``bbox`` (sky; pixel-frame regions too,
         placed through their image's WCS) and/or ``pixels`` (pixel frame), or by cone (``ra``, ``dec``, ``radius``), capped at ``limit`` with
         ``truncated`` telling whether more exist."""
@@ -237,7 +237,7 @@ class CatalogViewSet(
 
     @extend_schema(parameters=[OpenApiParameter("as", str, enum=list(EXPORTS))])
     @action(detail=True, methods=["get"])
-    def export(self, request, pk=None):
+    def export(self, request, pk=None, format=None):
         """The whole catalog as GeoJSON, CSV or a ds9 region file (``?as=geojson|csv|reg``)."""
         catalog = ready(self.get_object())
         kind = request.query_params.get("as", "geojson")
@@ -258,7 +258,7 @@ class CatalogViewSet(
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
     @action(detail=False, methods=["post"])
-    def statistics(self, request):
+    def statistics(self, request, format=None):
         """Statistics of an image's pixels inside regions, per channel: ``image`` (id),
         the regions as ``catalog`` and ``ids`` (its features) and/or ``features`` (GeoJSON
         shapes drawn), ``channel`` (1-based list, default all), ``mode`` (exact, center,
@@ -272,7 +272,7 @@ class CatalogViewSet(
         responses={200: OpenApiTypes.OBJECT},
     )  # fmt: skip
     @action(detail=False, methods=["get"])
-    def measure(self, request):
+    def measure(self, request, format=None):
         """The star nearest FITS pixel ``x``, ``y`` of ``image``: centroid, FWHM (Gaussian
         and Moffat fits) and aperture flux less an annulus background (``aperture``,
         ``inner``, ``outer`` radii in pixels; default 2, 3 and 5 FWHM); ``as=csv`` for a

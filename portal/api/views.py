@@ -57,7 +57,7 @@ class CollectionViewSet(
 
     @extend_schema(responses=ImageSerializer(many=True))
     @action(detail=True, methods=["get"], url_path="images", url_name="images")
-    def images(self, request, slug=None):
+    def images(self, request, slug=None, format=None):  # format: the router's .json suffix
         collection = self.get_object()
         queryset = Image.objects.filter(collection=collection).select_related("collection")
         page = self.paginate_queryset(queryset)
@@ -128,7 +128,7 @@ class ImageViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = r"[0-9]{1,18}"
 
     @extend_schema(parameters=SEARCH_PARAMETERS, responses=SearchResultSerializer(many=True))
-    def list(self, request):
+    def list(self, request, format=None):  # format: the router's .json suffix
         try:
             query = SearchQuery.parse(request.query_params, page_size=self.paginator.page_size)
         except QueryError as exc:

@@ -393,3 +393,16 @@ def test_plots_under_the_content_security_policy(browser, server, login):
     assert not refused, refused
     page.screenshot(path=str(ROOT / "test-artifacts" / "browser" / "test_plots_under_the_csp.png"))
     context.close()
+
+
+def test_the_g_key_switches_the_grid(screen, server, login):
+    page = screen.page
+    open_image(page, server, login, "image")
+    lines = "() => Number(document.querySelector('.fp-grid-canvas')?.dataset.lines || 0)"
+    assert page.evaluate("document.querySelector('select[name=grid]').value") == ""
+    page.keyboard.press("g")
+    page.wait_for_function(f"({lines})() >= 4")
+    assert page.evaluate("document.querySelector('select[name=grid]').value") != ""
+    page.keyboard.press("g")
+    page.wait_for_function("() => !document.querySelector('.fp-grid-canvas')?.isConnected")
+    assert page.evaluate("document.querySelector('select[name=grid]').value") == ""

@@ -181,11 +181,6 @@ def test_the_audit_reaches_the_data(users, secret):
         assert detail in revealing, (detail, sorted(revealing))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="/api/collections/<slug>/images.json answers 500: CollectionViewSet.images() "
-    "takes no 'format' argument (the router's format-suffix route of the images action)",
-)
 def test_no_route_fails(users, secret):
     failures = []
     for who in ("owner", "other", "anonymous"):
