@@ -5,6 +5,7 @@ another region, or the same place rendered otherwise."""
 
 import dataclasses
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -79,6 +80,7 @@ def test_every_input_alone_changes_the_etag(image):
     data = service.open_data(image)
     base = RenderParams(**BASE)
     reference = service.etag_for(image, data, "t0/0/0", base)
+    assert re.fullmatch(r'"[0-9a-f]{16,}"', reference)  # a strong ETag: a quoted hash
     assert service.etag_for(image, data, "t0/0/0", RenderParams(**BASE)) == reference
     seen = {reference: "base"}
 
