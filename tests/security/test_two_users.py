@@ -207,12 +207,6 @@ async def test_a_file_rewarmed_in_place_is_served_new_at_once(users, image, kind
     assert status == 200 and new_etag != old_etag and new_tile != old_tile
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tiles/engine/image.py cutout_header appends the open image's own Card objects "
-    "to the cutout's header and then sets CRPIX/LTV on them: each cutout moves the "
-    "cached image's WCS, so the next cutout in the process (any user's) is offset again",
-)
 async def test_every_cutout_in_the_process_has_the_wcs_of_its_pixels(users, image):
     """The owner, then the granted user, then the owner again ask for the same cutout:
     each one's CRPIX is the image's minus the cutout's origin (x1 - 1 = 10)."""

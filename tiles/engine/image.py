@@ -245,8 +245,8 @@ def cutout_header(header, x0, y0, data):
         keyword = card.keyword
         if keyword in skip or keyword.startswith("NAXIS") or keyword.startswith("ZNAXIS"):
             continue
-        try:
-            keep.append(card)
+        try:  # a copy: the open image's own cards must not move with the cutout
+            keep.append(fits.Card.fromstring(card.image))
         except (ValueError, UnicodeError):
             continue
     for axis, origin in ((1, x0), (2, y0)):
