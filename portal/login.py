@@ -4,6 +4,8 @@ Failed logins are counted per client address and user name (in the cache); past 
 limit, further attempts are refused until the window ends.
 """
 
+from collections.abc import Mapping
+
 from django.contrib.auth.views import LoginView
 from django.core.cache import cache
 from django.http import HttpResponse
@@ -59,6 +61,8 @@ class ThrottledObtainAuthToken(ObtainAuthToken):
 
     def post(self, request, *args, **kwargs):
         # Failures are counted by Django's authenticate() (the user_login_failed signal).
+        if not isinstance(request.data, Mapping):  # a JSON list, string, number, null
+            return Response({"detail": "Send username and password as an object."}, status=400)
         if login_blocked(request, request.data.get("username")):
             return Response({"detail": "Too many failed attempts: try again later."}, status=429)
         return super().post(request, *args, **kwargs)

@@ -197,11 +197,6 @@ def test_known_discrepancy(label, data):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("body", ["[]", '"owner"', "null", "true", "1"])
-@pytest.mark.xfail(
-    strict=True,
-    reason="portal/login.py ThrottledObtainAuthToken.post calls request.data.get() on a "
-    "JSON body that is not an object: AttributeError, 500",
-)
 def test_a_token_request_whose_body_is_not_an_object(body, limits):
     client = APIClient(raise_request_exception=False)
     response = client.post("/api/token/", body, content_type="application/json")
