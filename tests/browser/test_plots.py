@@ -328,7 +328,7 @@ def test_coordinate_grid_compass_and_colour_bar(screen, server, login):
     screen.shot("grid")
     # A cut preset (a button, no form change) moves the bar's cuts too.
     show_tab(page, "image")
-    page.click("button[name=preset-zscale]")
+    page.click("button[name=preset-minmax]")  # the default is zscale: min/max is wider
     page.wait_for_function(
         """() => {
             const v = document.getElementById("viewer").fitsportal;
@@ -336,7 +336,7 @@ def test_coordinate_grid_compass_and_colour_bar(screen, server, login):
             return Number(bar.lo) === v.state.cuts[0][0] && Number(bar.hi) === v.state.cuts[0][1];
         }"""
     )
-    assert float(bar.get_attribute("data-hi")) < state_cuts[1]
+    assert float(bar.get_attribute("data-hi")) > state_cuts[1]
     show_tab(page, "colour")
     page.select_option("select[name=colormap]", "viridis")
     page.wait_for_function(
