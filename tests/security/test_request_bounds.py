@@ -337,8 +337,11 @@ def stored_bytes(cache):
 
 
 def test_distinct_tiles_cannot_grow_the_tile_cache_past_its_bytes(client, image, settings):
-    settings.CACHES = {**settings.CACHES, "tiles": {**settings.CACHES["tiles"], "LOCATION": "bounded-test",
-                       "OPTIONS": {"MAX_ENTRIES": 20000, "MAX_BYTES": 20_000}}}  # fmt: skip
+    # The process's own cache (with REDIS_URL the tiles live in Redis, bounded there:
+    # tests/tiles/test_tile_cache.py).
+    settings.CACHES = {**settings.CACHES, "tiles": {
+        "BACKEND": "tiles.tile_cache.BoundedLocMemCache", "LOCATION": "bounded-test",
+        "OPTIONS": {"MAX_ENTRIES": 20000, "MAX_BYTES": 20_000}}}  # fmt: skip
     settings.TILE_CACHE_ENABLED = True
     tiles = caches["tiles"]
     tiles.clear()
