@@ -94,8 +94,7 @@ _image_access = ExpiringCache(ACCESS_CACHE_SECONDS)
 def viewable_image_cached(user, image_id):
     """``viewable_image`` remembered per (user, image) for ``ACCESS_CACHE_SECONDS``:
     the tile hot path asks it on every request and must not query the database."""
-    uid = user.pk if user is not None and user.is_authenticated else None
-    return _image_access.get((uid, int(image_id)), lambda: viewable_image(user, image_id))
+    return _image_access.get(_by_id(user, image_id), lambda: viewable_image(user, image_id))
 
 
 AMBIGUOUS = "ambiguous"
@@ -122,14 +121,30 @@ def viewable_image_named(user, name):
 
 def viewable_image_named_cached(user, name):
     """``viewable_image_named`` remembered like ``viewable_image_cached``."""
-    uid = user.pk if user is not None and user.is_authenticated else None
-    return _image_access.get((uid, "name", name), lambda: viewable_image_named(user, name))
+    return _image_access.get(_by_name(user, name), lambda: viewable_image_named(user, name))
 
 
 def peek_viewable_image(user, image_id):
     """(True, Image or None) if the answer is cached, else (False, None): no query."""
-    uid = user.pk if user is not None and user.is_authenticated else None
-    return _image_access.peek((uid, int(image_id)))
+    return _image_access.peek(_by_id(user, image_id))
+
+
+def peek_viewable_image_named(user, name):
+    """(True, what ``viewable_image_named_cached`` gives) if cached, else (False, None)."""
+    return _image_access.peek(_by_name(user, name))
+
+
+# The access cache's keys: (user id or None, image id), (user id or None, "name", name).
+def _uid(user):
+    return user.pk if user is not None and user.is_authenticated else None
+
+
+def _by_id(user, image_id):
+    return (_uid(user), int(image_id))
+
+
+def _by_name(user, name):
+    return (_uid(user), "name", name)
 
 
 def forget_cached_access():

@@ -259,7 +259,7 @@ class IIPCall(_Request):
         if wait:
             image = permissions.viewable_image_named_cached(user, fif)
         else:
-            found, image = _peek_named(user, fif)
+            found, image = permissions.peek_viewable_image_named(user, fif)
             if not found:
                 return _UNKNOWN
         if image is permissions.AMBIGUOUS:
@@ -302,14 +302,6 @@ class IIPCall(_Request):
 
 def _describes(query):
     return query.info or query.obj or query.val is not None or query.pfl is not None
-
-
-def _peek_named(user, name):
-    """(True, what ``viewable_image_named_cached`` gives) if this process knows it, else
-    (False, None): no query. The answers are ``portal/permissions.py``'s, read from its
-    cache under its own key (it offers a peek by id only)."""
-    uid = user.pk if user is not None and user.is_authenticated else None
-    return permissions._image_access.peek((uid, "name", name))
 
 
 # --- IIP descriptions ----------------------------------------------------------------
