@@ -386,3 +386,23 @@ if REDIS_URL and envbool("FITSPORTAL_TILE_CACHE_REDIS", True):
         "KEY_PREFIX": "fitsportal-tiles",
         "OPTIONS": {"MAX_BYTES": envint("FITSPORTAL_TILE_CACHE_BYTES", 256 * 1024**2)},
     }
+
+# --- object names and survey catalogs (catalogs/resolve.py, catalogs/surveys.py) ----
+# Go-to by name looks in the portal's own catalogs and image OBJECTs; with
+# FITSPORTAL_SESAME on, names found nowhere there are asked of Sesame (CDS), one URL,
+# within FITSPORTAL_SESAME_TIMEOUT seconds, answers kept a day (unknown names an hour).
+SESAME_ENABLED = envbool("FITSPORTAL_SESAME", False)
+SESAME_URL = os.environ.get("FITSPORTAL_SESAME_URL", "https://cds.unistra.fr/cgi-bin/nph-sesame/")
+SESAME_TIMEOUT = float(os.environ.get("FITSPORTAL_SESAME_TIMEOUT", "5"))
+# Survey catalogs (Gaia DR3, 2MASS, ...) queried from VizieR for the field in view, with
+# FITSPORTAL_SURVEY_CATALOGS on: the VizieR VOTable query URL, the largest cone asked
+# (degrees), the rows kept per query (brightest first), the timeout (s), how long a
+# field's answer is kept (s).
+SURVEY_CATALOGS_ENABLED = envbool("FITSPORTAL_SURVEY_CATALOGS", False)
+VIZIER_URL = os.environ.get(
+    "FITSPORTAL_VIZIER_URL", "https://vizier.cds.unistra.fr/viz-bin/votable"
+)
+SURVEY_MAX_RADIUS = float(os.environ.get("FITSPORTAL_SURVEY_MAX_RADIUS", "0.5"))
+SURVEY_MAX_ROWS = envint("FITSPORTAL_SURVEY_MAX_ROWS", 5000)
+SURVEY_TIMEOUT = float(os.environ.get("FITSPORTAL_SURVEY_TIMEOUT", "15"))
+SURVEY_CACHE_SECONDS = envint("FITSPORTAL_SURVEY_CACHE_SECONDS", 7 * 86400)
