@@ -79,3 +79,32 @@ print(
     f"public_cube={public_cube.pk} image={image.pk} hidden={hidden.pk} catalog={catalog.pk} cube={cube.pk} public={public.pk} "
     f"mosaic={mosaic.pk}"
 )
+# For the visual checks: a private collection of alice's holding a 512 x 384 test pattern
+# on a gentle sky gradient (100 to 130), five flat-topped "stars" (disks of radius 6
+# pixels) of known levels at known pixels, given by a catalog in RA/Dec (a TAN WCS
+# elsewhere on the sky than the fields above).
+from astropy.wcs import WCS  # noqa: E402
+
+checks = Collection.objects.create(name="Visual checks", slug="visual-checks", owner=alice)
+rows, columns = np.mgrid[1:385, 1:513]
+pattern = (100.0 + 20.0 * columns / 512 + 10.0 * rows / 384).astype(np.float32)
+stars_at = {(100, 100): 200.0, (256, 192): 300.0, (400, 300): 500.0, (150, 300): 700.0,
+            (420, 90): 800.0}  # fmt: skip
+for (x, y), level in stars_at.items():
+    pattern[(columns - x) ** 2 + (rows - y) ** 2 <= 36] = level
+pattern_wcs = WCS(naxis=2)
+pattern_wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
+pattern_wcs.wcs.crval = [210.8, 54.35]
+pattern_wcs.wcs.crpix = [256.5, 192.5]
+pattern_wcs.wcs.cdelt = [-0.5 / 3600, 0.5 / 3600]
+pattern_header = pattern_wcs.to_header()
+pattern_header["OBJECT"] = "Test pattern"
+pattern_header["BUNIT"] = "ADU"
+fits.PrimaryHDU(pattern, pattern_header).writeto(folder / "stars.fits")
+stars = register_path(checks, folder / "stars.fits", user=alice, title="Test pattern")
+sky = pattern_wcs.all_pix2world([list(p) for p in stars_at], 1)
+features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(ra), float(dec)]},
+             "properties": {"name": f"star {n}", "level": level}}
+            for n, ((ra, dec), level) in enumerate(zip(sky, stars_at.values(), strict=True))]  # fmt: skip
+stars_catalog = storage.create_catalog(checks, features, name="Pattern stars", owner=alice)
+print(f"stars={stars.pk} stars_catalog={stars_catalog.pk}")
