@@ -96,7 +96,6 @@ TILE_SIZE = 256
 # Rendered tiles kept in the "tiles" cache (bounded) and for how long; HTTP caching times.
 TILE_CACHE_ENABLED = envbool("FITSPORTAL_TILE_CACHE", True)
 TILE_CACHE_SECONDS = envint("FITSPORTAL_TILE_CACHE_SECONDS", 3600)
-TILE_MAX_AGE_PRIVATE = envint("FITSPORTAL_TILE_MAX_AGE_PRIVATE", 600)
 TILE_MAX_AGE_PUBLIC = envint("FITSPORTAL_TILE_MAX_AGE_PUBLIC", 86400)
 # What one request may ask for (tiles/params.py, tiles/iip.py): a region snapshot's output
 # pixels (1024 tiles of 256 x 256), a FITS cutout's values (pixels x channels), a profile's
