@@ -4,7 +4,7 @@ import L from "leaflet";
 import { attachAnalysis } from "./analysis.js";
 import { fetchIipInfo, fetchImage, renderQuery } from "./api.js";
 import { buildControls, initialState } from "./controls.js";
-import { pyramidCrs } from "./crs.js";
+import { fitsToLatLng, latLngToFits, pyramidCrs } from "./crs.js";
 import { Annotator } from "./annotate.js";
 import { element } from "./dom.js";
 import { attachHistory, FitControl } from "./navigation.js";
@@ -23,21 +23,21 @@ import { MosaicWCS, WCS } from "./wcs.js";
 // How far beyond native resolution one may zoom: 2^4 = 16 screen pixels per image pixel.
 const OVERZOOM = 4;
 
-async function start(host) {
-  const image = await fetchImage(host.dataset.api);
-  if (image.state === "failed" && !image.default_cuts.length) {
-    host.textContent = `This image cannot be shown: ${image.state_reason}`;
-    return; // nothing to draw: its file cannot be read
-  }
-  const state = initialState(image);
-  const view = readPermalink(image, state);
+// A map of one image in the box `host`: its tile pyramid, the fit view that follows the
+// box until the user moves it, and new renderings that replace the tiles only once
+// loaded. Returns the viewer (also `host.fitsportal`): { map, layer, image, state, bounds,
+// tileUrl, rerender(), fit(), followBox(), moved() }; sky views (skyView, setSkyView
+// below) need its `wcs`. `zoomSnap` 0 lets the zoom take any value, not only whole
+// levels (a linked view matches another image's angular scale); `options` go to the map.
+export function createViewer(host, image, { state = initialState(image), view = null, zoomSnap = 1, options = {} } = {}) {
   const native = image.levels - 1;
   const map = L.map(host, {
     crs: pyramidCrs(image.levels),
     minZoom: 0,
     maxZoom: native + OVERZOOM,
-    zoomSnap: 1,
+    zoomSnap,
     attributionControl: false,
+    ...options,
   });
   const bounds = L.latLngBounds([0, 0], [image.height, image.width]);
   // The image version in the URL: a new pyramid (or file) means new URLs, so browser
@@ -55,20 +55,20 @@ async function start(host) {
     keepBuffer: 4,
     className: "fp-pyramid",
   };
-  let layer = new PyramidTiles(tileUrl(), tileOptions).addTo(map);
+  const viewer = { map, image, state, bounds, tileUrl, wcs: null };
+  viewer.layer = new PyramidTiles(tileUrl(), tileOptions).addTo(map);
   let incoming = null;
   // New rendering parameters: the new tiles load on top and replace the old ones only
   // once loaded, so the image never blinks.
-  const rerender = () => {
+  viewer.rerender = () => {
     if (incoming) map.removeLayer(incoming);
     const next = new PyramidTiles(tileUrl(), tileOptions).addTo(map);
     incoming = next;
     next.once("load", () => {
       if (incoming !== next) return;
-      map.removeLayer(layer);
-      layer = next;
+      map.removeLayer(viewer.layer);
+      viewer.layer = next;
       incoming = null;
-      host.fitsportal.layer = layer;
     });
   };
 
@@ -84,26 +84,67 @@ async function start(host) {
   else fit();
   map.on("dragstart", () => { fitted = false; });
   map.on("zoomstart", () => { if (!fitting) fitted = false; });
-  const refit = () => {
+  viewer.fit = () => {
     fitting = true;
     try { fit(); } finally { fitting = false; }
   };
-  const followBox = () => {
+  viewer.moved = () => { fitted = false; };
+  viewer.isFitted = () => fitted;
+  viewer.followBox = () => {
     const size = map.getSize();
     if (size.x === host.clientWidth && size.y === host.clientHeight) return;
     map.invalidateSize({ pan: true });
-    if (fitted) refit();
+    if (fitted) viewer.fit();
   };
-  new ResizeObserver(followBox).observe(host);
+  new ResizeObserver(viewer.followBox).observe(host);
+  host.fitsportal = viewer;
+  return viewer;
+}
+
+// The view as a sky position and an angular scale: { ra, dec } (degrees) at the centre
+// of the map, `scale` in arcseconds per screen pixel; null without a celestial WCS.
+export function skyView(viewer) {
+  const { map, image, wcs } = viewer;
+  if (!wcs || !wcs.isCelestial) return null;
+  const { x, y } = latLngToFits(map.getCenter(), image.height);
+  const [ra, dec] = wcs.pixelToWorld(x, y);
+  if (!Number.isFinite(ra) || !Number.isFinite(dec)) return null;
+  return { ra, dec, scale: wcs.pixelScale() / 2 ** (map.getZoom() - (image.levels - 1)) };
+}
+
+// Shows the sky position { ra, dec } at the centre at `scale` arcseconds per screen
+// pixel (as near as the zoom range allows); false where the WCS cannot place it.
+export function setSkyView(viewer, { ra, dec, scale }) {
+  const { map, image, wcs } = viewer;
+  if (!wcs || !wcs.isCelestial) return false;
+  const [x, y] = wcs.worldToPixel(ra, dec);
+  const zoom = image.levels - 1 + Math.log2(wcs.pixelScale() / scale);
+  if (![x, y, zoom].every(Number.isFinite)) return false;
+  viewer.moved();
+  map.setView(fitsToLatLng(x, y, image.height), zoom, { animate: false });
+  return true;
+}
+
+async function start(host) {
+  const image = await fetchImage(host.dataset.api);
+  if (image.state === "failed" && !image.default_cuts.length) {
+    host.textContent = `This image cannot be shown: ${image.state_reason}`;
+    return; // nothing to draw: its file cannot be read
+  }
+  const state = initialState(image);
+  const view = readPermalink(image, state);
+  const native = image.levels - 1;
+  const viewer = createViewer(host, image, { state, view });
+  const { map, bounds, tileUrl, rerender } = viewer;
+  const refit = viewer.fit;
   // The panel opening or closing changes the box now: follow it at once (reading the
   // box lays the page out), not at the next frame, so that what runs next sees the map
   // at its new size.
-  panelElement().addEventListener("fp:panel", followBox);
+  panelElement().addEventListener("fp:panel", viewer.followBox);
   new FitControl(refit).addTo(map);
   document.addEventListener("keydown", (event) => {
     if (event.key === "0" && !event.target.closest("input, select, textarea")) refit();
   });
-  host.fitsportal = { map, layer, image, state, fit: refit };
 
   const overview = new Overview(tileUrl, map.options.crs, bounds, { tileSize: image.tile_size, noWrap: true, bounds });
   overview.addTo(map);
@@ -140,7 +181,7 @@ async function start(host) {
       }
     }
     if (next) {
-      fitted = false;
+      viewer.moved();
       map.setView(next.centre, next.zoom, { animate: false });
     } else refit();
   };
@@ -155,7 +196,7 @@ async function start(host) {
   host.fitsportal.analysis = attachAnalysis(map, image, wcs, state, panelTab("analysis"));
   readoutOptions(readout, panelTab("analysis"));
   host.fitsportal.sky = attachSky(map, image, wcs, state, panelTab("overlays"));
-  attachGoTo(map, image, wcs, document.getElementById("goto"), { onGo: () => { fitted = false; } });
+  attachGoTo(map, image, wcs, document.getElementById("goto"), { onGo: viewer.moved });
   if (wcs.isCelestial) new ScaleBar(wcs.pixelScale(), native).addTo(map);
   host.fitsportal.tools = attachTools(map, image, state, document.getElementById("stage"));
   if (host.dataset.canAnnotate === "true" && wcs.isCelestial) {
@@ -184,7 +225,7 @@ function overviewSwitch(overview, container) {
 }
 
 // A mosaic's extensions may each have their own astrometry: use them all.
-async function skyCoordinates(image) {
+export async function skyCoordinates(image) {
   if (image.kind === "mosaic") {
     const info = await fetchIipInfo(image).catch(() => null);
     if (info && info.images && info.images.length > 1) return new MosaicWCS(image.header, info.images);
@@ -192,6 +233,8 @@ async function skyCoordinates(image) {
   return new WCS(image.header);
 }
 
+// The image page: a page with the viewer's box and the panel (others import the
+// functions above and start nothing here but the theme).
 applySavedTheme();
 initPanel();
 const viewer = document.getElementById("viewer");
