@@ -25,3 +25,16 @@ urlpatterns = [
         name="api-docs",
     ),
 ]
+
+# Sky context: object names and survey catalogs (catalogs/lookup_views.py).
+from catalogs.lookup_views import ResolveView, SurveyFeaturesView, SurveyListView  # noqa: E402
+
+urlpatterns += [
+    path("resolve/", ResolveView.as_view(), name="resolve-name"),
+    path("images/<int:image_id>/surveys/", SurveyListView.as_view(), name="image-surveys"),
+    path(
+        "images/<int:image_id>/surveys/<slug:survey>/",
+        SurveyFeaturesView.as_view(),
+        name="image-survey-features",
+    ),
+]
