@@ -1,9 +1,10 @@
 """Removing what interrupted work left behind: at start-up and periodically.
 
 A killed or restarted server or worker can leave, under ``UPLOAD_ROOT/.incoming``,
-uploads half received (Django's ``tmp*.upload*`` files) or half registered (``*.part``),
-catalog files whose import will never run (``catalogs.uploads.abandoned_files``), and
-half-built pyramids in the cache (``tiles.tasks.clean_abandoned_work``).
+uploads half received (Django's ``tmp*.upload*`` files) or half registered (``*.part``);
+the apps leave their own kinds of debris (catalog files whose import will never run,
+half-built pyramids), which they clean themselves: each registers a cleaner here when
+it is ready (``register``), so this module imports no app.
 
 A file under ``.incoming`` is abandoned when nobody holds its ``flock`` and it is old
 enough (by its modification time: a file being received is written to all the time).
@@ -94,33 +95,40 @@ def remove_abandoned_incoming(older_than=None, now=None):
     return removed
 
 
-def remove_abandoned_catalog_files():
-    from catalogs import uploads
+# What the apps clean, by name: functions of no argument that remove their abandoned
+# work and return how many things they removed.
+_cleaners = {}
 
-    finder = getattr(uploads, "abandoned_files", None)
-    if finder is None:
-        return []
+
+def register(name, cleaner):
+    """Have ``clean_up`` call ``cleaner()`` too and count what it removed as ``name``
+    (registering a name again replaces its cleaner)."""
+    _cleaners[name] = cleaner
+
+
+def remove_files(paths):
+    """Delete ``paths`` (those already gone are skipped); the paths removed, logged."""
     removed = []
-    for path in finder(older_than=settings.INCOMING_MAX_AGE):
+    for path in paths:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
             removed.append(path)
+            log.warning("removed the abandoned upload %s", os.path.basename(path))
     return removed
 
 
 def clean_up():
-    """Remove every abandoned file and work folder now; how many of each."""
-    from tiles.tasks import clean_abandoned_work
-
+    """Remove every abandoned file and work folder now; how many of each kind."""
     try:
         incoming = remove_abandoned_incoming()
-        catalogs = remove_abandoned_catalog_files()
-        pyramids = clean_abandoned_work()
+        for path in incoming:
+            log.warning("removed the abandoned upload %s", os.path.basename(path))
+        counts = {"incoming": len(incoming)}
+        for name, cleaner in list(_cleaners.items()):
+            counts[name] = cleaner()
     finally:
         close_old_connections()
-    for path in incoming + catalogs:
-        log.warning("removed the abandoned upload %s", os.path.basename(path))
-    return {"incoming": len(incoming), "catalogs": len(catalogs), "pyramids": pyramids}
+    return counts
 
 
 def clean_up_safely():

@@ -34,11 +34,7 @@ LAYERS = ["engine", "domain", "apps", "interfaces", "wiring"]
 
 # Imports that break the rules in modules whose owners have yet to change them; each
 # must still exist (remove it here when it goes): "importer -> imported".
-KNOWN = {
-    # portal/housekeeping.py cleans up for the apps: they should register their cleaners.
-    "portal.housekeeping -> catalogs.uploads",
-    "portal.housekeeping -> tiles.tasks",
-}
+KNOWN = set()
 KNOWN_CYCLES = [
     # The format registry imports the readers, which import its error type.
     {"catalogs.importers", "catalogs.importers.ds9", "catalogs.importers.geojson",

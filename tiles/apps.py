@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_delete
 
-from portal import events
+from portal import events, housekeeping
 
 
 class TilesConfig(AppConfig):
@@ -19,3 +19,5 @@ class TilesConfig(AppConfig):
         events.image_changed.connect(tasks.image_changed, dispatch_uid="tiles-changed")
         events.image_state_changed.connect(progress.state_changed, dispatch_uid="tiles-state")
         post_delete.connect(tasks.image_deleted, sender=Image, dispatch_uid="tiles-deleted")
+        # Half-built pyramids whose builder died go with the rest of the abandoned work.
+        housekeeping.register("pyramids", tasks.clean_abandoned_work)

@@ -140,3 +140,14 @@ def test_a_lock_in_this_process_counts_too(incoming):
         assert housekeeping.held(path)
         assert housekeeping.remove_abandoned_incoming() == []
     assert housekeeping.remove_abandoned_incoming() == [str(path)]
+
+
+def test_each_app_cleans_its_own_debris(incoming, dead_work):
+    """The apps register their cleaners with housekeeping, which imports none of them:
+    a stored catalog file whose catalog is gone and a dead builder's pyramid are removed
+    and counted by kind with the abandoned uploads."""
+    catalog_file = orphan(incoming, "catalog-987654321.import")
+    upload = orphan(incoming, "1d1d.part")
+    assert housekeeping.clean_up() == {"incoming": 1, "catalogs": 1, "pyramids": 1}
+    assert not catalog_file.exists() and not upload.exists() and not dead_work.exists()
+    assert housekeeping.clean_up() == {"incoming": 0, "catalogs": 0, "pyramids": 0}
