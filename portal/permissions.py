@@ -62,6 +62,12 @@ def may_edit(user, item):
     return item.owner_id == user.pk or can_manage(user, item.collection)
 
 
+def may_move_image(user, image, collection):
+    """Whether ``user`` may move ``image`` into ``collection``: they manage both the
+    collection it is in and the one it goes to."""
+    return can_manage(user, image.collection) and can_manage(user, collection)
+
+
 def may_contribute(user, collection_slug=None):
     """Whether ``user`` may add to the collection ``collection_slug`` (to some collection
     if None): what an upload is asked before its body is read. False for a slug that
@@ -119,6 +125,25 @@ def viewable_image_named(user, name):
     return matches[0] if matches else None
 
 
+def viewable_collection(user, collection_id):
+    """The Collection ``collection_id`` if ``user`` may view it, else None."""
+    if not 0 < int(collection_id) <= MAX_ID:
+        return None
+    return Collection.objects.visible_to(user).filter(pk=collection_id).first()
+
+
+def viewable_collection_cached(user, collection_id):
+    """``viewable_collection`` remembered like ``viewable_image_cached`` (the collection
+    page's websocket asks it before every event it sends)."""
+    key = _collection_key(user, collection_id)
+    return _image_access.get(key, lambda: viewable_collection(user, collection_id))
+
+
+def peek_viewable_collection(user, collection_id):
+    """(True, Collection or None) if the answer is cached, else (False, None): no query."""
+    return _image_access.peek(_collection_key(user, collection_id))
+
+
 def viewable_image_named_cached(user, name):
     """``viewable_image_named`` remembered like ``viewable_image_cached``."""
     return _image_access.get(_by_name(user, name), lambda: viewable_image_named(user, name))
@@ -134,7 +159,8 @@ def peek_viewable_image_named(user, name):
     return _image_access.peek(_by_name(user, name))
 
 
-# The access cache's keys: (user id or None, image id), (user id or None, "name", name).
+# The access cache's keys: (user id or None, image id), (user id or None, "name", name),
+# (user id or None, "collection", collection id).
 def _uid(user):
     return user.pk if user is not None and user.is_authenticated else None
 
@@ -145,6 +171,10 @@ def _by_id(user, image_id):
 
 def _by_name(user, name):
     return (_uid(user), "name", name)
+
+
+def _collection_key(user, collection_id):
+    return (_uid(user), "collection", int(collection_id))
 
 
 def forget_cached_access():

@@ -4,13 +4,22 @@ import contextlib
 import secrets
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.text import slugify
+from guardian.shortcuts import assign_perm, remove_perm
 from rest_framework import serializers
 
 from portal import permissions
-from portal.models import Collection, Image
+from portal.models import (
+    LEVELS,
+    Collection,
+    CollectionGroupPermission,
+    CollectionUserPermission,
+    Image,
+)
 from tiles import file_check, service
 from tiles import params as render_parameters
 from tiles.engine import EngineError, TileGrid
@@ -176,3 +185,110 @@ class ImageDetailSerializer(ImageSerializer):
 class ImageUploadSerializer(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=True, help_text="A FITS file")
     title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+# --- sharing: grants of view / contribute / manage to users and groups ------------------
+# A user or group holds one level on a collection: granting a level replaces the one held.
+LEVEL_CODENAMES = {level: f"{level}_collection" for level in LEVELS}
+CODENAME_LEVELS = {codename: level for level, codename in LEVEL_CODENAMES.items()}
+
+
+def grants_of(collection):
+    """The collection's grants, ``[{"kind", "id", "name", "level"}]``: users by name,
+    then groups by name; each at the highest level it holds."""
+    found = {}
+    rows = [
+        ("user", p.user_id, p.user.get_username(), p.permission.codename)
+        for p in CollectionUserPermission.objects.filter(
+            content_object=collection, permission__codename__in=CODENAME_LEVELS
+        ).select_related("user", "permission")
+    ] + [
+        ("group", p.group_id, p.group.name, p.permission.codename)
+        for p in CollectionGroupPermission.objects.filter(
+            content_object=collection, permission__codename__in=CODENAME_LEVELS
+        ).select_related("group", "permission")
+    ]
+    for kind, pk, name, codename in rows:
+        level = CODENAME_LEVELS[codename]
+        held = found.get((kind, pk))
+        if held is None or LEVELS.index(level) > LEVELS.index(held["level"]):
+            found[(kind, pk)] = {"kind": kind, "id": pk, "name": name, "level": level}
+    return sorted(found.values(), key=lambda grant: (grant["kind"] != "user", grant["name"]))
+
+
+def revoke(collection, principal):
+    """Remove every level ``principal`` (a user or a group) holds on ``collection``."""
+    for codename in LEVEL_CODENAMES.values():
+        remove_perm(codename, principal, collection)
+
+
+class GrantSerializer(serializers.Serializer):
+    """Grant ``level`` on the collection to one existing ``user`` or ``group`` (by name)."""
+
+    user = serializers.CharField(max_length=150, required=False, help_text="A user name")
+    group = serializers.CharField(max_length=150, required=False, help_text="A group name")
+    level = serializers.ChoiceField(choices=LEVELS)
+
+    def validate(self, data):
+        if ("user" in data) == ("group" in data):
+            raise serializers.ValidationError("Name one user or one group.")
+        if "user" in data:
+            user = (
+                get_user_model()
+                .objects.filter(is_active=True, **{get_user_model().USERNAME_FIELD: data["user"]})
+                .first()
+            )
+            if user is None:
+                raise serializers.ValidationError({"user": f"No user is called {data['user']}."})
+            if user.pk == self.context["collection"].owner_id:
+                raise serializers.ValidationError({"user": "The owner holds every level already."})
+            data["principal"] = user
+        else:
+            group = Group.objects.filter(name=data["group"]).first()
+            if group is None:
+                raise serializers.ValidationError({"group": f"No group is called {data['group']}."})
+            data["principal"] = group
+        return data
+
+    def save(self):
+        collection, principal = self.context["collection"], self.validated_data["principal"]
+        with transaction.atomic():
+            revoke(collection, principal)
+            assign_perm(LEVEL_CODENAMES[self.validated_data["level"]], principal, collection)
+
+
+class PrincipalQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(max_length=150, help_text="The start of a user or group name")
+
+
+MAX_PRINCIPALS = 8  # an autocomplete's few suggestions, never a directory
+
+
+def principals_like(prefix, limit=MAX_PRINCIPALS):
+    """Active users and groups whose name starts with ``prefix`` (case aside), users
+    first, ``limit`` at most: ``[{"kind", "id", "name"}]``."""
+    field = get_user_model().USERNAME_FIELD
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True, **{f"{field}__istartswith": prefix})
+        .order_by(field)
+        .values_list("pk", field)[:limit]
+    )
+    found = [{"kind": "user", "id": pk, "name": name} for pk, name in users]
+    groups = Group.objects.filter(name__istartswith=prefix).order_by("name")
+    found += [
+        {"kind": "group", "id": pk, "name": name}
+        for pk, name in groups.values_list("pk", "name")[: limit - len(found)]
+    ]
+    return found
+
+
+MAX_MOVED_IMAGES = 500
+
+
+class MoveSerializer(serializers.Serializer):
+    images = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=permissions.MAX_ID),
+        min_length=1, max_length=MAX_MOVED_IMAGES, help_text="Ids of the images to move",
+    )  # fmt: skip
+    collection = serializers.SlugField(max_length=100, help_text="The collection they go to")

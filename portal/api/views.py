@@ -1,6 +1,10 @@
 """REST endpoints for collections and images: thin adapters over the domain."""
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import IntegrityError, transaction
 from django.db.models import Count
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -15,19 +19,40 @@ from portal import permissions
 from portal.api.pagination import cursor_response
 from portal.api.serializers import (
     CollectionSerializer,
+    GrantSerializer,
     ImageDetailSerializer,
     ImageSerializer,
     ImageUploadSerializer,
+    MoveSerializer,
+    PrincipalQuerySerializer,
+    grants_of,
+    principals_like,
+    revoke,
 )
-from portal.models import Collection, Image
+from portal.models import LEVELS, VIEW, Collection, Image
 from portal.registration import RegistrationError, register_upload
 from tiles.engine import ParameterError
 
+NOT_MANAGER = "You do not manage this collection."
+
+
+def managed(user, collection):
+    """``collection`` if ``user`` manages it; 403 for those who only see it (the others
+    were answered 404 by the visible-only lookup)."""
+    if not permissions.can_manage(user, collection):
+        raise PermissionDenied(NOT_MANAGER)
+    return collection
+
 
 class CollectionViewSet(
-    mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.ReadOnlyModelViewSet,
 ):
-    """Collections the user may see; signed-in users create their own."""
+    """Collections the user may see (``?level=contribute`` or ``manage``: those where
+    they hold that level); signed-in users create their own; managers change, share and
+    delete them."""
 
     serializer_class = CollectionSerializer
     lookup_field = "slug"
@@ -40,8 +65,11 @@ class CollectionViewSet(
         return super().get_permissions()
 
     def get_queryset(self):
+        level = self.request.query_params.get("level") if self.action == "list" else None
+        if level not in LEVELS:
+            level = VIEW
         return (
-            Collection.objects.visible_to(self.request.user)
+            Collection.objects.held_by(self.request.user, level)
             .select_related("owner")
             .annotate(image_count=Count("images"))
             .order_by("name", "pk")
@@ -51,9 +79,50 @@ class CollectionViewSet(
         serializer.save(owner=self.request.user)
 
     def perform_update(self, serializer):
-        if not permissions.can_manage(self.request.user, serializer.instance):
-            raise PermissionDenied("You may not change this collection.")
+        managed(self.request.user, serializer.instance)
         serializer.save()
+
+    def perform_destroy(self, instance):
+        """Delete the collection with its images (uploaded files too) and catalogs."""
+        managed(self.request.user, instance)
+        instance.delete()
+
+    @extend_schema(request=GrantSerializer, responses={200: None})
+    @action(detail=True, methods=["get", "post"], url_path="grants", url_name="grants")
+    def grants(self, request, slug=None, format=None):
+        """Who holds which level (managers only); POST grants one, replacing the level
+        the user or group held."""
+        collection = managed(request.user, self.get_object())
+        if request.method == "POST":
+            grant = GrantSerializer(data=request.data, context={"collection": collection})
+            grant.is_valid(raise_exception=True)
+            grant.save()
+        return Response({"grants": grants_of(collection)})
+
+    @extend_schema(request=None, responses={200: None})
+    @action(
+        detail=True, methods=["delete"], url_name="grant",
+        url_path=r"grants/(?P<kind>user|group)/(?P<principal>[0-9]{1,18})",
+    )  # fmt: skip
+    def revoke_grant(self, request, slug=None, kind=None, principal=None, format=None):
+        """Revoke every level the user or group holds (managers only)."""
+        collection = managed(request.user, self.get_object())
+        model = get_user_model() if kind == "user" else Group
+        revoke(collection, get_object_or_404(model, pk=principal))
+        return Response({"grants": grants_of(collection)})
+
+    @extend_schema(
+        parameters=[OpenApiParameter("q", description="The start of a user or group name")],
+        responses={200: None},
+    )
+    @action(detail=True, methods=["get"], url_path="principals", url_name="principals")
+    def principals(self, request, slug=None, format=None):
+        """A few users and groups whose name starts with ``q``, to grant to (managers
+        only)."""
+        managed(request.user, self.get_object())
+        query = PrincipalQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response({"results": principals_like(query.validated_data["q"])})
 
     @extend_schema(responses=ImageSerializer(many=True))
     @action(detail=True, methods=["get"], url_path="images", url_name="images")
@@ -121,11 +190,13 @@ SEARCH_PARAMETERS = [
 ]
 
 
-class ImageViewSet(viewsets.ReadOnlyModelViewSet):
+class ImageViewSet(mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
     """Images the user may see, across collections; the list is the archive search
-    (archive/search.py): sky position, metadata, header keywords, words, keyset pages."""
+    (archive/search.py): sky position, metadata, header keywords, words, keyset pages.
+    Managers of a collection delete its images and move them to others they manage."""
 
     lookup_value_regex = r"[0-9]{1,18}"
+    permission_classes = [IsAuthenticatedOrReadOnly]
 
     @extend_schema(parameters=SEARCH_PARAMETERS, responses=SearchResultSerializer(many=True))
     def list(self, request, format=None):  # format: the router's .json suffix
@@ -146,3 +217,41 @@ class ImageViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_serializer_class(self):
         return ImageDetailSerializer if self.action == "retrieve" else ImageSerializer
+
+    def perform_destroy(self, instance):
+        managed(self.request.user, instance.collection)
+        instance.delete()
+
+    @extend_schema(request=MoveSerializer, responses=ImageSerializer(many=True))
+    @action(detail=False, methods=["post"], url_path="move", url_name="move")
+    def move(self, request, format=None):
+        """Move images into another collection; the user manages both collections.
+        All or none: an image whose file name or content the target holds already
+        stops the move (409)."""
+        form = MoveSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        user = request.user
+        target = get_object_or_404(
+            Collection.objects.visible_to(user), slug=form.validated_data["collection"]
+        )
+        managed(user, target)
+        ids = set(form.validated_data["images"])
+        images = list(self.get_queryset().filter(pk__in=ids))
+        if len(images) != len(ids):
+            raise NotFound("No such image.")  # one the user may not see looks the same
+        refused = [image for image in images if not permissions.may_move_image(user, image, target)]
+        if refused:
+            raise PermissionDenied(f"You do not manage the collection of {refused[0]}.")
+        try:
+            with transaction.atomic():
+                for image in images:
+                    if image.collection_id != target.pk:
+                        image.collection = target
+                        image.save(update_fields=["collection", "updated"])
+        except IntegrityError:
+            return Response(
+                {"detail": f"{target.name} holds an image of the same file name or content already."},
+                status=status.HTTP_409_CONFLICT,
+            )  # fmt: skip
+        data = ImageSerializer(images, many=True, context={"request": request}).data
+        return Response({"results": data})
