@@ -2,11 +2,60 @@
 
 from django import forms
 from django.contrib import admin, messages
-from guardian.admin import GuardedModelAdmin
+from django.contrib.auth.models import Group
+from guardian.admin import (
+    AdminGroupObjectPermissionsForm,
+    AdminUserObjectPermissionsForm,
+    GuardedModelAdmin,
+)
 
 from portal import permissions
 from portal.models import Collection, Image
 from portal.registration import RegistrationError, register_upload
+
+# The grants the portal knows, by the names its pages use (guardian would list every
+# permission of the model: "Can add collection", "Can change collection"...).
+GRANT_CHOICES = [
+    ("view_collection", "View: see the collection's images and catalogs"),
+    ("contribute_collection", "Contribute: also add images and catalogs"),
+    ("manage_collection", "Manage: also rename, share, move and delete"),
+]
+
+
+# The table of who holds what: one column per grant.
+GRANT_COLUMNS = [
+    {"codename": "view_collection", "name": "View"},
+    {"codename": "contribute_collection", "name": "Contribute"},
+    {"codename": "manage_collection", "name": "Manage"},
+]
+
+
+class GrantChoices:
+    """The three grants as the permissions guardian's forms offer, ticked as boxes."""
+
+    def get_obj_perms_field_choices(self):
+        return GRANT_CHOICES
+
+    def get_obj_perms_field_widget(self):
+        return forms.CheckboxSelectMultiple
+
+    def get_obj_perms_field_initial(self):
+        granted = super().get_obj_perms_field_initial()
+        return [codename for codename, _label in GRANT_CHOICES if codename in granted]
+
+
+class UserGrantForm(GrantChoices, AdminUserObjectPermissionsForm):
+    pass
+
+
+class GroupGrantForm(GrantChoices, AdminGroupObjectPermissionsForm):
+    pass
+
+
+class GroupPicker(forms.Form):
+    """A group to grant to, chosen among the existing ones."""
+
+    group = forms.ModelChoiceField(queryset=Group.objects.order_by("name"), to_field_name="name")
 
 
 @admin.register(Collection)
@@ -18,6 +67,24 @@ class CollectionAdmin(GuardedModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).held_by(request.user, permissions.MANAGE)
+
+    def get_changeform_initial_data(self, request):
+        """A new collection is the current user's unless they choose another owner."""
+        return {"owner": request.user.pk, **super().get_changeform_initial_data(request)}
+
+    def get_obj_perms_base_context(self, request, obj):
+        context = super().get_obj_perms_base_context(request, obj)
+        context["model_perms"] = GRANT_COLUMNS
+        return context
+
+    def get_obj_perms_manage_user_form(self, request):
+        return UserGrantForm
+
+    def get_obj_perms_manage_group_form(self, request):
+        return GroupGrantForm
+
+    def get_obj_perms_group_select_form(self, request):
+        return GroupPicker
 
 
 class ImageUploadForm(forms.ModelForm):
