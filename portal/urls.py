@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("frontend.urls")),
 ]
 
-handler404 = "portal.api.errors.not_found"
+handler404 = "portal.errorpages.not_found"
+handler403 = "portal.errorpages.permission_denied"
 handler500 = "portal.api.errors.server_error"
