@@ -31,6 +31,13 @@ function orientation(viewer) {
   return { north, mirrored: turn < 180 };
 }
 
+// Whether two sky views differ by less than a tenth of a screen pixel.
+function sameView(a, b) {
+  if (!a || !b || Math.abs(a.scale / b.scale - 1) > 1e-4) return false;
+  const dra = (((a.ra - b.ra + 540) % 360) - 180) * Math.cos((b.dec * Math.PI) / 180);
+  return Math.hypot(dra, a.dec - b.dec) * 3600 < 0.1 * b.scale;
+}
+
 function formatScale(arcsec) {
   return arcsec >= 1 ? `${arcsec.toPrecision(3)}″/px` : `${(arcsec * 1000).toPrecision(3)} mas/px`;
 }
@@ -133,7 +140,10 @@ function start(root) {
     if (!view) return;
     syncing = true;
     try {
-      for (const viewer of viewers) if (viewer !== source && viewer.wcs.isCelestial) setSkyView(viewer, view);
+      for (const viewer of viewers) {
+        if (viewer === source || !viewer.wcs.isCelestial || sameView(skyView(viewer), view)) continue;
+        setSkyView(viewer, view);
+      }
     } finally {
       syncing = false;
     }
