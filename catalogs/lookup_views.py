@@ -87,6 +87,7 @@ class SurveyFeaturesView(APIView):
     field holding the requested cone, kept in the cache)."""
 
     @extend_schema(
+        operation_id="api_images_survey_features",
         parameters=[
             OpenApiParameter("ra", float, required=True, description="cone centre, ICRS degrees"),
             OpenApiParameter("dec", float, required=True, description="cone centre, ICRS degrees"),
