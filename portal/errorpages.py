@@ -1,6 +1,7 @@
 """The pages of failures outside a view's own answer: not found (404) and forbidden
 (403). People get them in the portal's layout, with a way to log in when signed out;
-machine clients of ``/api/`` and ``/iip/`` get JSON, as ``portal.api.errors`` answers.
+machine clients of ``/api/`` and ``/iip/`` get JSON, as the API's own errors are
+(``portal/api/errors.py``).
 
 A 404 page says nothing of why: an image or collection one may not see is reported as
 missing (``portal/permissions.py``), and both get the same page.
@@ -9,7 +10,7 @@ missing (``portal/permissions.py``), and both get the same page.
 from django.http import JsonResponse
 from django.shortcuts import render
 
-from portal.api.errors import MACHINE_PREFIXES
+MACHINE_PREFIXES = ("/api/", "/iip/")
 
 
 def for_people(request):
