@@ -1,7 +1,8 @@
 from django.urls import path
 
-from tiles.consumers import ImageProgressConsumer
+from tiles.consumers import CollectionConsumer, ImageProgressConsumer
 
 websocket_urlpatterns = [
     path("ws/images/<int:image_id>/", ImageProgressConsumer.as_asgi()),
+    path("ws/collections/<int:collection_id>/", CollectionConsumer.as_asgi()),
 ]
