@@ -1,19 +1,26 @@
 // The analysis tools: a line profile between two clicked points, the star under a click
-// (radial profile and FWHM) and, for a cube, the spectrum under the cursor. Mounted
-// into a container (the panel's "analysis" tab):
+// (radial profile and FWHM, then the server's centroid, Gaussian and Moffat FWHM and
+// aperture photometry, as a table and a CSV row), the statistics of a region clicked or
+// a circle drawn, and, for a cube, the spectrum under the cursor. Mounted into a
+// container (the panel's "analysis" tab):
 //   attachAnalysis(map, image, wcs, state, panelTab("analysis"))
-// Requests: one profile per line drawn, one small FITS cutout per star clicked, and for
-// the spectrum one values request per pause of the cursor (debounced), only while the
-// spectrum is switched on and its tab is shown.
+// Requests: one profile per line drawn, one small FITS cutout and one measurement per
+// star clicked, one statistics request per region, and for the spectrum one values
+// request per pause of the cursor (debounced), only while the spectrum is switched on
+// and its tab is shown.
 import L from "leaflet";
 import { fetchValues } from "./api.js";
+import { formatDec, formatRA } from "./coords.js";
 import { fitsToLatLng, latLngToFits } from "./crs.js";
-import { element } from "./dom.js";
-import { ProfilePlot, RadialPlot, SpectrumPlot } from "./plots.js";
+import { element, link } from "./dom.js";
+import { formatNumber } from "./format.js";
+import { channelName, ProfilePlot, RadialPlot, SpectrumPlot } from "./plots.js";
+import { measureStarCsvUrl, measureStar as measureStarOnServer, regionStatistics } from "./regionsapi.js";
 import { measureStar, parseFitsImage } from "./star.js";
 
 const STAR_HALF = 12; // the cutout around a click: 25 x 25 pixels, more for a wide star
 const SPECTRUM_DELAY = 250; // ms the cursor rests before its spectrum is asked
+const MARK_COLOUR = "#ffcc00";
 
 function button(label, title, name) {
   return element("button", { type: "button", title, name, className: "fp-tool" }, label);
@@ -41,39 +48,145 @@ export async function findStar(image, x, y, channel) {
   return star;
 }
 
+// A table of quantities (rows) by columns, every cell text: rows are [label, ...cells],
+// ``key`` names the row for whoever reads it back.
+function quantityTable(name, columns, rows) {
+  const head = columns.length
+    ? [element("thead", {}, element("tr", {}, element("th", { scope: "col" }, "quantity"),
+      ...columns.map((c) => element("th", { scope: "col" }, c))))]
+    : [];
+  const body = element("tbody", {}, ...rows.map(([key, label, ...cells]) => {
+    const row = element("tr", {}, element("th", { scope: "row" }, label), ...cells.map((c) => element("td", {}, c)));
+    row.dataset.key = key;
+    return row;
+  }));
+  const table = element("table", { className: "fp-measure" }, ...head, body);
+  table.dataset.name = name;
+  return element("div", { className: "fp-measure-scroll" }, table);
+}
+
+const number = (value, digits = 6) => formatNumber(value, digits);
+const unitLabel = (label, unit) => (unit ? `${label} (${unit})` : label);
+const pair = (values, digits = 7) => (values ? `${number(values[0], digits)}, ${number(values[1], digits)}` : "—");
+const sky = (values) => (values ? `${formatRA(values[0], 3)} ${formatDec(values[1], 2)}` : "—");
+
+// The statistics answer (regionsapi.regionStatistics) as a table: a row per quantity, a
+// column per channel.
+export function statisticsTable(answer, image) {
+  const { unit } = answer;
+  const channels = answer.channels;
+  const cells = (read) => channels.map((c) => read(c));
+  const rows = [
+    ["pixels", "pixels", ...cells((c) => String(c.pixels) + (c.blank_pixels ? ` (+${c.blank_pixels} blank)` : ""))],
+    ["sum", unitLabel("flux, sum", unit), ...cells((c) => number(c.sum))],
+    ["mean", unitLabel("mean", unit), ...cells((c) => number(c.mean))],
+    ["median", unitLabel("median", unit), ...cells((c) => number(c.median))],
+    ["sigma", unitLabel("σ", unit), ...cells((c) => number(c.sigma))],
+    ["min", unitLabel("min", unit), ...cells((c) => number(c.min))],
+    ["max", unitLabel("max", unit), ...cells((c) => number(c.max))],
+    ["area_pixels", "area (pixels)", ...cells((c) => number(c.area_pixels))],
+  ];
+  const celestial = channels.some((c) => c.area_arcsec2 !== undefined);
+  if (celestial) {
+    rows.push(["area_arcsec2", "area (arcsec²)", ...cells((c) => number(c.area_arcsec2))]);
+    rows.push(["surface_brightness", `surface brightness (${answer.surface_brightness_unit.replace("arcsec2", "arcsec²")})`,
+      ...cells((c) => number(c.surface_brightness))]);
+  }
+  rows.push(["centroid", "centroid (x, y)", ...cells((c) => pair(c.centroid))]);
+  if (celestial) rows.push(["centroid_sky", "centroid (RA, Dec)", ...cells((c) => sky(c.centroid_sky))]);
+  const columns = channels.length > 1 ? channels.map((c) => channelName(image, c.channel - 1)) : [];
+  return quantityTable("region-statistics", columns, rows);
+}
+
+// A star measurement (regionsapi.measureStar) as a table; sizes also in arcseconds when
+// the image has a pixel scale.
+export function starTable(star, arcsec) {
+  const length = (pixels) => `${number(pixels, 4)} px` + (arcsec ? ` = ${number(pixels * arcsec, 3)}″` : "");
+  const rows = [["centroid", "centroid (x, y)", pair([star.x, star.y])]];
+  if (star.ra !== undefined) rows.push(["centroid_sky", "centroid (RA, Dec)", sky([star.ra, star.dec])]);
+  rows.push(
+    ["fwhm_gaussian", "FWHM, Gaussian", length(star.fwhm_gaussian)],
+    ["fwhm_moffat", "FWHM, Moffat", `${length(star.fwhm_moffat)}, β ${number(star.moffat_alpha, 3)}`],
+    ["peak", "peak above background", number(star.peak)],
+    ["aperture", "aperture radius", length(star.aperture)],
+    ["annulus", "background annulus", `${number(star.annulus_inner, 4)} – ${number(star.annulus_outer, 4)} px`],
+    ["background", "background per pixel (median)", number(star.background)],
+    ["aperture_sum", "sum in the aperture", number(star.aperture_sum)],
+    ["aperture_area", "aperture area (pixels)", number(star.aperture_area)],
+    ["flux", "flux (background subtracted)", number(star.flux)],
+  );
+  return quantityTable("star-measurement", [], rows);
+}
+
+// The region a layer of the layer list draws (overlays.js keeps its feature on it), with
+// the other members of its composite: { catalog, ids } of the stored features, or the
+// feature itself when no catalog layer holds it.
+function storedRegion(viewer, feature) {
+  for (const layer of (viewer && viewer.catalogs) || []) {
+    const features = [];
+    layer.group.eachLayer((shown) => { if (shown.feature) features.push(shown.feature); });
+    if (!features.includes(feature)) continue;
+    const composite = feature.properties && feature.properties.composite;
+    const members = composite
+      ? features.filter((f) => f.properties.composite && f.properties.composite.line === composite.line)
+      : [feature];
+    if (members.every((f) => f.id !== undefined)) return { catalog: layer.catalog.id, ids: members.map((f) => f.id) };
+  }
+  return { features: [feature] };
+}
+
 export function attachAnalysis(map, image, wcs, state, container) {
   const note = element("p", { className: "fp-note-text", role: "status" });
   const profileButton = button("Line profile", "Click two points on the image: the values between them", "plot-profile");
-  const starButton = button("Star", "Click a star: its radial profile and FWHM", "plot-star");
+  const starButton = button("Star", "Click a star: its radial profile, FWHM and aperture flux", "plot-star");
+  const regionButton = button("Region statistics",
+    "Click a region, or click a circle's centre then its edge: the statistics of the pixels inside", "region-stats");
   const spectrumBox = element("input", { type: "checkbox", name: "plot-spectrum" });
-  const tools = element("div", { className: "fp-row" }, profileButton, starButton);
+  const tools = element("div", { className: "fp-row" }, profileButton, starButton, regionButton);
   if (image.channels > 1) {
     tools.append(element("label", { className: "fp-field", title: "The spectrum under the cursor, along the cube's third axis" },
       spectrumBox, element("span", {}, "Spectrum at the cursor")));
   }
   const group = element("fieldset", { className: "fp-group fp-plots" }, element("legend", {}, "Plots"), tools, note);
+  const results = element("div", { className: "fp-measure-results" });
+  results.hidden = true;
   container.append(group);
   const profilePlot = new ProfilePlot(group);
   const radialPlot = new RadialPlot(group);
   const spectrumPlot = image.channels > 1 ? new SpectrumPlot(group) : null;
+  group.append(results);
   const channel = () => state.channel ?? 0;
+  const arcsec = wcs && wcs.isCelestial ? wcs.pixelScale() : null;
+  const viewer = map.getContainer().fitsportal || document.getElementById("viewer")?.fitsportal;
 
   let mode = null;
   let start = null;
+  let preview = null;
   const marks = L.layerGroup().addTo(map);
   const setMode = (next) => {
     mode = mode === next ? null : next;
     start = null;
-    for (const [b, m] of [[profileButton, "profile"], [starButton, "star"]]) {
+    if (preview) map.removeLayer(preview);
+    preview = null;
+    for (const [b, m] of [[profileButton, "profile"], [starButton, "star"], [regionButton, "region"]]) {
       b.classList.toggle("active", mode === m);
       b.setAttribute("aria-pressed", String(mode === m));
     }
     map.getContainer().classList.toggle("fp-picking", mode !== null);
     note.textContent = mode === "profile" ? "Click the line's first point on the image."
-      : mode === "star" ? "Click a star on the image." : "";
+      : mode === "star" ? "Click a star on the image."
+        : mode === "region" ? "Click a region, or a circle's centre on the image." : "";
   };
   profileButton.addEventListener("click", () => setMode("profile"));
   starButton.addEventListener("click", () => setMode("star"));
+  regionButton.addEventListener("click", () => setMode("region"));
+
+  // What was measured last: a caption, a table and, for a star, its CSV row's link.
+  const showResult = (title, table, download = null) => {
+    const caption = element("p", { className: "fp-measure-title" }, title);
+    results.replaceChildren(caption, table, ...(download ? [download] : []));
+    results.hidden = false;
+  };
 
   const showProfile = async (a, b) => {
     const url = `${image.url}profile/?x1=${Math.round(a.x)}&y1=${Math.round(a.y)}&x2=${Math.round(b.x)}&y2=${Math.round(b.y)}`;
@@ -86,6 +199,30 @@ export function attachAnalysis(map, image, wcs, state, container) {
     note.textContent = "";
   };
 
+  const markStar = (star) => {
+    const at = fitsToLatLng(star.x, star.y, image.height);
+    const ring = { color: MARK_COLOUR, weight: 1.5, fill: false, interactive: false };
+    L.circle(at, { ...ring, radius: star.aperture }).addTo(marks);
+    for (const radius of [star.annulus_inner, star.annulus_outer]) {
+      L.circle(at, { ...ring, radius, dashArray: "4 3", weight: 1 }).addTo(marks);
+    }
+  };
+
+  // The server's measurement of the star at (x, y): table, aperture and annulus drawn,
+  // and a link to the same measurement as a CSV row.
+  const photometry = async (x, y) => {
+    const options = { channel: channel() + 1 };
+    const star = await measureStarOnServer(image, x, y, options);
+    marks.clearLayers();
+    markStar(star);
+    const download = link(measureStarCsvUrl(image, x, y, options), "Download this measurement (CSV)");
+    download.download = `star-${image.id}-${star.x.toFixed(1)}-${star.y.toFixed(1)}.csv`;
+    download.className = "fp-measure-csv";
+    showResult(`Star at (${star.x.toFixed(2)}, ${star.y.toFixed(2)}), ${channelName(image, star.channel - 1)}`,
+      starTable(star, arcsec), download);
+    return star;
+  };
+
   const showStar = async (point) => {
     note.textContent = "Measuring…";
     try {
@@ -96,14 +233,79 @@ export function attachAnalysis(map, image, wcs, state, container) {
         radialPlot.hide();
         return;
       }
-      L.circle(fitsToLatLng(star.x, star.y, image.height), { radius: star.fwhm / 2, color: "#ffcc00", weight: 1.5,
+      L.circle(fitsToLatLng(star.x, star.y, image.height), { radius: star.fwhm / 2, color: MARK_COLOUR, weight: 1.5,
         fill: false, interactive: false }).addTo(marks);
       radialPlot.show(star, image, wcs);
+      await photometry(star.x, star.y);
       note.textContent = "";
     } catch (error) {
       note.textContent = error.message;
     }
   };
+
+  // Statistics of regions ({ catalog, ids } or { features }), titled.
+  const showStatistics = async (regions, title) => {
+    note.textContent = "Measuring…";
+    try {
+      const answer = await regionStatistics(image, regions, { channel: [...Array(image.channels).keys()].map((c) => c + 1) });
+      showResult(title, statisticsTable(answer, image));
+      note.textContent = "";
+      return answer;
+    } catch (error) {
+      note.textContent = `No statistics: ${error.message}`;
+      return null;
+    }
+  };
+
+  // A click on a region of the layer list: the layer is clicked before the map, and
+  // measured rather than shown in its popup (opened before or after this handler).
+  let regionClick = null;
+  map.on("popupopen", ({ popup }) => { if (mode === "region") map.closePopup(popup); });
+  map.on("layeradd", ({ layer }) => {
+    if (!layer.feature || layer.getLayers) return;
+    layer.on("click", (event) => {
+      if (mode !== "region") return;
+      regionClick = event.originalEvent;
+      map.closePopup();
+      const props = layer.feature.properties || {};
+      const name = props.text || (props.tag && props.tag[0]) || props.name || "";
+      const what = props.composite ? "composite" : props.shape || layer.feature.geometry.type.toLowerCase();
+      showStatistics(storedRegion(viewer, layer.feature), `Region: ${what}${name ? ` “${name}”` : ""}`);
+    });
+  });
+
+  // A circle drawn: its centre, then its edge (the cursor shows it meanwhile).
+  const circleFeature = (centre, edge) => ({
+    type: "Feature",
+    geometry: { type: "Point", coordinates: [centre.x, centre.y] },
+    properties: { shape: "circle", radius: Math.hypot(edge.x - centre.x, edge.y - centre.y), frame: "image" },
+  });
+  const drawCircle = (event, point) => {
+    if (!start) {
+      start = { point, latlng: event.latlng };
+      preview = L.circle(event.latlng, { radius: 0, color: MARK_COLOUR, weight: 1.5, fill: false, interactive: false })
+        .addTo(map);
+      note.textContent = "Click the circle's edge.";
+      return;
+    }
+    const feature = circleFeature(start.point, point);
+    map.removeLayer(preview);
+    preview = null;
+    start = null;
+    marks.clearLayers();
+    if (!(feature.properties.radius > 0)) return;
+    L.circle(fitsToLatLng(...feature.geometry.coordinates, image.height),
+      { radius: feature.properties.radius, color: MARK_COLOUR, weight: 1.5, fill: false, interactive: false }).addTo(marks);
+    const [x, y] = feature.geometry.coordinates;
+    showStatistics({ features: [feature] },
+      `Circle at (${x.toFixed(1)}, ${y.toFixed(1)}), radius ${feature.properties.radius.toFixed(2)} px`);
+  };
+  map.on("mousemove", (event) => {
+    if (mode === "region" && start && preview) {
+      const point = latLngToFits(event.latlng, image.height);
+      preview.setRadius(Math.hypot(point.x - start.point.x, point.y - start.point.y));
+    }
+  });
 
   map.on("click", (event) => {
     if (!mode) return;
@@ -112,13 +314,17 @@ export function attachAnalysis(map, image, wcs, state, container) {
       showStar(point);
       return;
     }
+    if (mode === "region") {
+      if (event.originalEvent !== regionClick) drawCircle(event, point);
+      return;
+    }
     if (!start) {
       start = { point, latlng: event.latlng };
       note.textContent = "Click the line's last point.";
       return;
     }
     marks.clearLayers();
-    L.polyline([start.latlng, event.latlng], { color: "#ffcc00", weight: 2, interactive: false }).addTo(marks);
+    L.polyline([start.latlng, event.latlng], { color: MARK_COLOUR, weight: 2, interactive: false }).addTo(marks);
     const a = start.point;
     start = null;
     note.textContent = "Click the first point of another line, or Line profile to stop.";
@@ -141,5 +347,5 @@ export function attachAnalysis(map, image, wcs, state, container) {
     }, SPECTRUM_DELAY);
   });
 
-  return { profilePlot, radialPlot, spectrumPlot, setMode, showProfile, showStar };
+  return { profilePlot, radialPlot, spectrumPlot, setMode, showProfile, showStar, showStatistics, results };
 }

@@ -93,6 +93,7 @@ export class Annotator {
     const saved = await this.save({ geometry, properties, note });
     if (saved) {
       drawn.bindPopup(element("div", { className: "fp-note" }, `${note || "(no note)"} — ${this.user}`));
+      drawn.feature = saved; // the analysis tab measures a mark clicked, as any region
       this.layer.addLayer(drawn);
       this.map.fire("fp:marked", { feature: saved });
     }
