@@ -10,7 +10,7 @@ mkdirSync(out, { recursive: true });
 
 await build({
   // Scripts and style sheets are files: the Content-Security-Policy allows no inline ones.
-  entryPoints: ["viewer.js", "upload.js", "portal.css", "viewer.css", "docs.css", "search.js", "search.css", "compare.js", "compare.css"].map((name) => join(here, "src", name)),
+  entryPoints: ["viewer.js", "upload.js", "portal.css", "viewer.css", "docs.css", "search.js", "search.css", "compare.js", "compare.css", "collection.js"].map((name) => join(here, "src", name)),
   bundle: true,
   minify: true,
   sourcemap: true,
