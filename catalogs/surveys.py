@@ -6,12 +6,13 @@ Off unless the deployment sets ``SURVEY_CATALOGS_ENABLED``; VizieR is asked at
 ``VIZIER_URL`` (a VOTable query URL, ``.../viz-bin/votable``) through astroquery. Each
 request's cone is snapped to a grid whose cell grows with the cone (``field``), so that
 a pan or a zoom within a field reads the answer kept in the cache
-(``SURVEY_CACHE_SECONDS``) instead of asking again. A cone is at most
+(``SURVEY_CACHE_SECONDS``, per VizieR server) instead of asking again. A cone is at most
 ``SURVEY_MAX_RADIUS`` degrees and an answer at most ``SURVEY_MAX_ROWS`` rows, the
 brightest first, within ``SURVEY_TIMEOUT`` seconds. Positions are VizieR's computed
 ``_RAJ2000``/``_DEJ2000`` (ICRS at epoch J2000) for every survey alike.
 """
 
+import hashlib
 import math
 from dataclasses import dataclass
 
@@ -97,7 +98,8 @@ def field(ra, dec, radius):
 def query(survey, ra, dec, radius):
     """{survey, cone, features, count, truncated} for the field holding the cone."""
     cone = field(ra, dec, radius)
-    key = f"fitsportal-survey:{survey.key}:{settings.SURVEY_MAX_ROWS}:{cone.key}"
+    server = hashlib.sha256(settings.VIZIER_URL.encode()).hexdigest()[:12]
+    key = f"fitsportal-survey:{server}:{survey.key}:{settings.SURVEY_MAX_ROWS}:{cone.key}"
     kept = cache.get(key)
     if kept is None:
         kept = features(survey, ask_vizier(survey, cone))
