@@ -68,7 +68,11 @@ function quantityTable(name, columns, rows) {
 const number = (value, digits = 6) => formatNumber(value, digits);
 const unitLabel = (label, unit) => (unit ? `${label} (${unit})` : label);
 const pair = (values, digits = 7) => (values ? `${number(values[0], digits)}, ${number(values[1], digits)}` : "—");
-const sky = (values) => (values ? `${formatRA(values[0], 3)} ${formatDec(values[1], 2)}` : "—");
+// RA and Dec on rows of their own (sexagesimal, ICRS): short enough for a phone.
+const skyRows = (values, columns = [values]) => [
+  ["centroid_ra", "centroid RA", ...columns.map((v) => (v ? formatRA(v[0], 3) : "—"))],
+  ["centroid_dec", "centroid Dec", ...columns.map((v) => (v ? formatDec(v[1], 2) : "—"))],
+];
 
 // The statistics answer (regionsapi.regionStatistics) as a table: a row per quantity, a
 // column per channel.
@@ -84,7 +88,7 @@ export function statisticsTable(answer, image) {
     ["sigma", unitLabel("σ", unit), ...cells((c) => number(c.sigma))],
     ["min", unitLabel("min", unit), ...cells((c) => number(c.min))],
     ["max", unitLabel("max", unit), ...cells((c) => number(c.max))],
-    ["area_pixels", "area (pixels)", ...cells((c) => number(c.area_pixels))],
+    ["area_pixels", "area (px)", ...cells((c) => number(c.area_pixels))],
   ];
   const celestial = channels.some((c) => c.area_arcsec2 !== undefined);
   if (celestial) {
@@ -92,28 +96,29 @@ export function statisticsTable(answer, image) {
     rows.push(["surface_brightness", `surface brightness (${answer.surface_brightness_unit.replace("arcsec2", "arcsec²")})`,
       ...cells((c) => number(c.surface_brightness))]);
   }
-  rows.push(["centroid", "centroid (x, y)", ...cells((c) => pair(c.centroid))]);
-  if (celestial) rows.push(["centroid_sky", "centroid (RA, Dec)", ...cells((c) => sky(c.centroid_sky))]);
+  rows.push(["centroid", "centroid x, y", ...cells((c) => pair(c.centroid))]);
+  if (celestial) rows.push(...skyRows(null, channels.map((c) => c.centroid_sky)));
   const columns = channels.length > 1 ? channels.map((c) => channelName(image, c.channel - 1)) : [];
   return quantityTable("region-statistics", columns, rows);
 }
 
 // A star measurement (regionsapi.measureStar) as a table; sizes also in arcseconds when
-// the image has a pixel scale.
-export function starTable(star, arcsec) {
+// the image has a pixel scale, values in ``unit`` (BUNIT).
+export function starTable(star, arcsec, unit) {
   const length = (pixels) => `${number(pixels, 4)} px` + (arcsec ? ` = ${number(pixels * arcsec, 3)}″` : "");
-  const rows = [["centroid", "centroid (x, y)", pair([star.x, star.y])]];
-  if (star.ra !== undefined) rows.push(["centroid_sky", "centroid (RA, Dec)", sky([star.ra, star.dec])]);
+  const rows = [["centroid", "centroid x, y", pair([star.x, star.y])]];
+  if (star.ra !== undefined) rows.push(...skyRows([star.ra, star.dec]));
   rows.push(
     ["fwhm_gaussian", "FWHM, Gaussian", length(star.fwhm_gaussian)],
-    ["fwhm_moffat", "FWHM, Moffat", `${length(star.fwhm_moffat)}, β ${number(star.moffat_alpha, 3)}`],
-    ["peak", "peak above background", number(star.peak)],
+    ["fwhm_moffat", "FWHM, Moffat", length(star.fwhm_moffat)],
+    ["moffat_beta", "Moffat β", number(star.moffat_alpha, 3)],
+    ["peak", unitLabel("peak", unit), number(star.peak)],
     ["aperture", "aperture radius", length(star.aperture)],
-    ["annulus", "background annulus", `${number(star.annulus_inner, 4)} – ${number(star.annulus_outer, 4)} px`],
-    ["background", "background per pixel (median)", number(star.background)],
-    ["aperture_sum", "sum in the aperture", number(star.aperture_sum)],
-    ["aperture_area", "aperture area (pixels)", number(star.aperture_area)],
-    ["flux", "flux (background subtracted)", number(star.flux)],
+    ["annulus", "annulus radii", `${number(star.annulus_inner, 4)} – ${number(star.annulus_outer, 4)} px`],
+    ["background", unitLabel("background/px", unit), number(star.background)],
+    ["aperture_sum", unitLabel("aperture sum", unit), number(star.aperture_sum)],
+    ["aperture_area", "aperture area (px)", number(star.aperture_area)],
+    ["flux", unitLabel("flux", unit), number(star.flux)],
   );
   return quantityTable("star-measurement", [], rows);
 }
@@ -151,12 +156,13 @@ export function attachAnalysis(map, image, wcs, state, container) {
   const results = element("div", { className: "fp-measure-results" });
   results.hidden = true;
   container.append(group);
+  group.append(results); // the numbers first, the plots under them
   const profilePlot = new ProfilePlot(group);
   const radialPlot = new RadialPlot(group);
   const spectrumPlot = image.channels > 1 ? new SpectrumPlot(group) : null;
-  group.append(results);
   const channel = () => state.channel ?? 0;
   const arcsec = wcs && wcs.isCelestial ? wcs.pixelScale() : null;
+  const unit = image.header && image.header.BUNIT ? String(image.header.BUNIT).trim() : "";
   const viewer = map.getContainer().fitsportal || document.getElementById("viewer")?.fitsportal;
 
   let mode = null;
@@ -219,7 +225,7 @@ export function attachAnalysis(map, image, wcs, state, container) {
     download.download = `star-${image.id}-${star.x.toFixed(1)}-${star.y.toFixed(1)}.csv`;
     download.className = "fp-measure-csv";
     showResult(`Star at (${star.x.toFixed(2)}, ${star.y.toFixed(2)}), ${channelName(image, star.channel - 1)}`,
-      starTable(star, arcsec), download);
+      starTable(star, arcsec, unit), download);
     return star;
   };
 
@@ -267,6 +273,7 @@ export function attachAnalysis(map, image, wcs, state, container) {
       if (mode !== "region") return;
       regionClick = event.originalEvent;
       map.closePopup();
+      marks.clearLayers();
       const props = layer.feature.properties || {};
       const name = props.text || (props.tag && props.tag[0]) || props.name || "";
       const what = props.composite ? "composite" : props.shape || layer.feature.geometry.type.toLowerCase();
