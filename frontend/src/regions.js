@@ -94,7 +94,7 @@ export function pixelOutline(feature, wcs) {
   }
   if (geometry.type === "LineString") {
     const line = geometry.coordinates.map(toPixel);
-    return { centre: mean(line), rings: [line], open: true };
+    return { centre: mean(line), rings: [line, ...arrowheads(line, props.line)], open: true };
   }
   if (geometry.type !== "Point") return null;
   const place = placement(props, geometry.coordinates, wcs);
@@ -116,6 +116,37 @@ export function pixelOutline(feature, wcs) {
     default:
       return { centre, rings: [] }; // points and text: drawn at their centre
   }
+}
+
+// ds9's ``line=a b``: an arrowhead at the line's first point when a is 1, at its last
+// when b is 1, each an open V of two strokes 30 degrees off the line, a sixth of the
+// line long (2 to 12 pixels).
+export function arrowheads(line, flags) {
+  const [first, last] = String(flags || "0 0").trim().split(/\s+/).map((f) => f === "1");
+  const heads = [];
+  const head = (tip, from) => {
+    const dx = from[0] - tip[0];
+    const dy = from[1] - tip[1];
+    const length = Math.hypot(dx, dy);
+    if (!length) return;
+    const size = Math.min(12, Math.max(2, length / 6));
+    const wing = (turn) => {
+      const c = Math.cos(turn);
+      const n = Math.sin(turn);
+      return [tip[0] + ((dx * c - dy * n) * size) / length, tip[1] + ((dx * n + dy * c) * size) / length];
+    };
+    heads.push([wing(Math.PI / 6), tip, wing(-Math.PI / 6)]);
+  };
+  if (line.length >= 2 && first) head(line[0], line[1]);
+  if (line.length >= 2 && last) head(line[line.length - 1], line[line.length - 2]);
+  return heads;
+}
+
+// The CSS transform of a text label: ``base`` (its placement), then ds9's ``textangle``
+// (degrees counter-clockwise from the image's x-axis; CSS turns clockwise, y down).
+export function textTransform(props, base = "translate(-50%, -50%)") {
+  const angle = Number(props && props.textangle);
+  return Number.isFinite(angle) && angle ? `${base} rotate(${-angle}deg)` : base;
 }
 
 function mean(points) {
