@@ -22,6 +22,8 @@ MARKER = "zq-secret"
 # What the value of each URL parameter is, by name (and by the route's prefix for pk).
 QUERIES = ["", "?x=1&y=1", "?x1=1&y1=1&x2=4&y2=4", "?bbox=0,-90,360,90", "?ra=10&dec=20&radius=5",
            "?as=csv"]  # fmt: skip
+# Routes whose private data is asked by name: the sources and images an object name finds.
+NAMED = [f"/api/resolve/?name={MARKER} source"]
 
 
 def patterns(resolvers=None, prefix=""):
@@ -145,7 +147,7 @@ def client_of(users, who):
 @pytest.mark.parametrize("who", ["anonymous", "other"])
 def test_no_private_data_reaches_others(users, secret, who):
     client = client_of(users, who)
-    iip = [f"/iip/?FIF={secret['image']}&INFO", f"/iip/?FIF={MARKER}/{MARKER}.fits&JTL=0,0"]
+    iip = [f"/iip/?FIF={secret['image']}&INFO", f"/iip/?FIF={MARKER}/{MARKER}.fits&JTL=0,0"] + NAMED
     checked = 0
     for url, response, content in walk(client, secret, iip):
         checked += 1
@@ -162,7 +164,7 @@ def test_the_audit_reaches_the_data(users, secret):
     """The same walk as the owner finds the private data, on the router's detail routes
     too: the audit is not vacuous."""
     revealing, images = set(), 0
-    for url, response, content in walk(client_of(users, "owner"), secret):
+    for url, response, content in walk(client_of(users, "owner"), secret, NAMED):
         if MARKER in content.decode("latin-1").lower():
             revealing.add(url.split("?")[0])
         images += response.get("Content-Type", "").startswith(("image/", "application/fits"))
@@ -177,6 +179,7 @@ def test_the_audit_reaches_the_data(users, secret):
         f"/api/images/{secret['image']}.json/",
         f"/api/catalogs/{secret['catalog']}.json/",
         f"/api/collections/{MARKER}.json/",
+        "/api/resolve/",
     ):
         assert detail in revealing, (detail, sorted(revealing))
 
