@@ -289,7 +289,7 @@ def open_image(path, cache_dir=None, tile_size=256):
 def render_tile(image, level, col, row, params):
     """Encoded bytes of one tile."""
     planes = rendered_planes(image, level, *image.grid.tile_box(level, col, row), params)
-    pixels, alpha = render(planes, params, scratch=True)
+    pixels, alpha = render(planes, params, scratch=True, grey_when_equal=True)
     return encode(pixels, params.fmt, params.quality, alpha)
 
 
@@ -314,7 +314,7 @@ def render_region(image, level, x0, y0, x1, y1, params, max_pixels=MAX_REGION_PI
     for top in range(y0, y1, rows):
         bottom = min(top + rows, y1)
         planes = rendered_planes(image, level, x0, top, x1, bottom, params)
-        pixels, alpha = render(planes, params, scratch=True)
+        pixels, alpha = render(planes, params, scratch=True, grey_when_equal=True)
         if canvas is None:
             canvas = _canvas(y1 - y0, x1 - x0, pixels, alpha)
         _paste(canvas, top - y0, pixels, alpha)

@@ -73,3 +73,72 @@ def pack_rgbx(acc, high, table, shifts, out):
                 | (np.uint32(table[green[j]]) << s1)
                 | (np.uint32(table[blue[j]]) << s2)
             )
+
+
+# --- mono tiles, and colour mixes that are grey -------------------------------------------
+# The planes as tiles are cut from the pyramid: read-only maps, rows in any order (a tile
+# is a slice with the rows reversed), read in place.
+_PLANE = types.Array(types.float32, 2, "A", readonly=True)
+_WORDS = types.Array(types.uint32, 1, "C", readonly=True)  # colormap tables (RGBX words)
+
+
+@njit(
+    [
+        types.void(_PLANE, types.float32, types.float32, types.float32, _TABLE,
+                   types.uint8[:, ::1]),
+        types.void(_PLANE, types.float32, types.float32, types.float32, _WORDS,
+                   types.uint32[:, ::1]),
+    ],
+    **_OPTIONS,
+)  # fmt: skip
+def lookup(plane, a, b, high, table, out):
+    """``out = table[int(clip(plane * a + b, 0, high))]``, NaN counting as 0: the mono
+    rendering's quantisation (``x * a``, then ``+ b``, in float32) and its table in one
+    pass."""
+    height, width = plane.shape
+    zero = np.float32(0)
+    for i in range(height):
+        row, pixels = plane[i], out[i]
+        for j in range(width):
+            v = row[j] * a
+            v = v + b
+            v = v if v > zero else zero  # NaN fails the test: 0
+            pixels[j] = table[np.int32(v if v < high else high)]
+
+
+@njit("void(float32[:, ::1], float32, float32, float32, float32[:, ::1], boolean)", **_OPTIONS)
+def mix_grey_channel(plane, a, b, weight, acc, first):
+    """``mix_channel`` of a mix whose colours are equal: ``acc (+)= weight * clip(plane
+    * a + b, 0, 1)``, the one colour all three would be."""
+    height, width = plane.shape
+    zero, one = np.float32(0), np.float32(1)
+    for i in range(height):
+        row, grey = plane[i], acc[i]
+        if first:
+            for j in range(width):
+                v = row[j] * a + b
+                v = v if v > zero else zero  # NaN fails the test: 0
+                v = v if v < one else one
+                grey[j] = weight * v
+        else:
+            for j in range(width):
+                v = row[j] * a + b
+                v = v if v > zero else zero
+                v = v if v < one else one
+                grey[j] += weight * v
+
+
+@njit(types.void(types.float32[:, ::1], types.float32, _TABLE, types.uint8[:, ::1]), **_OPTIONS)
+def pack_grey(acc, high, table, out):
+    """``pack_rgbx`` of one colour: ``out = table[int(clip(acc, 0, high))]``."""
+    height, width = acc.shape
+    zero = np.float32(0)
+    index = np.empty(width, np.int32)
+    for i in range(height):
+        grey = acc[i]
+        for j in range(width):  # clip and truncate: vectorised
+            v = grey[j] if grey[j] > zero else zero
+            index[j] = np.int32(v if v < high else high)
+        row = out[i]
+        for j in range(width):  # the gather
+            row[j] = table[index[j]]

@@ -9,10 +9,11 @@ The IIP definitions (mono channel ``c`` with cuts ``lo, hi``):
 Colour mode scales every channel the same way (without the power), mixes them to RGB by
 a 3 x N matrix, clips to [0, 1], then applies the power, the scale and the inversion.
 
-Speed: ``v`` is quantised to a 16-bit index (``x * a + b`` then clip, two passes) and
-everything after it (power, stretch, inversion, colormap) is one lookup table, cached
-per parameter set. The colour mix runs in fused loops (``kernels``). Scratch buffers
-are reused per thread: page faults cost more than arithmetic here.
+Speed: ``v`` is quantised to a 16-bit index (``x * a + b`` then clip) and everything
+after it (power, stretch, inversion, colormap) is one lookup table, cached per parameter
+set. A mono tile is one pass over the pyramid's slice (``kernels.lookup``); the colour
+mix runs in fused loops (``kernels``). Scratch buffers are reused per thread: page
+faults cost more than arithmetic here.
 """
 
 import math
@@ -278,7 +279,7 @@ def _index(x, lo, hi, contrast, brightness, stretch, out_name="idx"):
     return _quantise(t, STEPS, _buffer(out_name, x.shape, np.uint16))
 
 
-def render(data, params, scratch=False):
+def render(data, params, scratch=False, grey_when_equal=False):
     """8-bit pixels of ``data``: the float32 planes of ``params.channels_needed`` in that
     order, as an (n, h, w) array or a sequence of (h, w) arrays (views are fine: tiles
     are slices of the pyramid, never copied).
@@ -287,14 +288,18 @@ def render(data, params, scratch=False):
     4th byte is padding, ignored by the encoders); alpha is None for JPEG,
     else uint8 (h, w), 0 where every plane is NaN. With ``scratch``, the pixels are
     written to a buffer of this thread, valid until its next render (no new memory:
-    for a caller that encodes them at once).
+    for a caller that encodes them at once). With ``grey_when_equal``, a JPEG in colour
+    mode whose every channel weighs red, green and blue alike (no ``mix``: all ones) is
+    returned as its grey (h, w) -- the three colours are that byte, and a grey JPEG
+    decodes to the same pixels for a third of the encoding.
     """
     # Overflow to +-inf is intended (it clips to 0 or 255), as is NaN (it renders as 0).
     with np.errstate(over="ignore", invalid="ignore"):
         if params.channel is not None:
             pixels = _render_mono(data[0], params, scratch)
         else:
-            pixels = _render_colour(data, params, scratch)
+            grey = grey_when_equal and params.fmt == "jpeg" and _equal_weights(params)
+            pixels = _render_colour(data, params, scratch, grey)
     alpha = None
     if params.fmt != "jpeg":
         blank = np.isnan(data[0])
@@ -304,35 +309,55 @@ def render(data, params, scratch=False):
     return pixels, alpha
 
 
+def _equal_weights(params):
+    """Whether every channel of the colour mix weighs red, green and blue alike."""
+    mix = params.mix
+    return mix is None or all(mix[c][0] == mix[c][1] == mix[c][2] for c in params.channels_needed)
+
+
+def _one_pass(plane):
+    """Whether ``kernels.lookup`` takes ``plane``: float32 (native order), (h, w)."""
+    return plane.dtype == _FLOAT32 and plane.ndim == 2
+
+
+_FLOAT32 = np.dtype(np.float32)
+
+
 def _output(shape, dtype, scratch):
     return _buffer("out", shape, dtype) if scratch else np.empty(shape, dtype)
 
 
 def _render_mono(plane, params, scratch=False):
     lo, hi = params.minmax[params.channel]
-    index = _index(plane, lo, hi, params.contrast, params.brightness, params.stretch)
     lut = _lut(params.stretch, params.contrast, params.brightness, params.gamma,
                params.invert, params.colormap)  # fmt: skip
-    pixels = np.take(lut, index, out=_output(index.shape, lut.dtype, scratch))
+    coefficients = affine(lo, hi, params.contrast, params.brightness, params.stretch)
+    if coefficients is not None and _one_pass(plane):
+        pixels = _output(plane.shape, lut.dtype, scratch)
+        kernels.lookup(plane, *coefficients, np.float32(STEPS), lut, pixels)
+    else:
+        index = _index(plane, lo, hi, params.contrast, params.brightness, params.stretch)
+        pixels = np.take(lut, index, out=_output(index.shape, lut.dtype, scratch))
     if lut.dtype == np.uint32:  # RGBX words: (h, w, 4) bytes, X ignored by encoders
-        return pixels.view(np.uint8).reshape(*index.shape, 4)
+        return pixels.view(np.uint8).reshape(*plane.shape, 4)
     return pixels
 
 
-def _render_colour(data, params, scratch=False):
+def _render_colour(data, params, scratch=False, grey=False):
     """Mix every channel (scaled, unpowered) to RGB, then gamma and inversion.
 
     One fused pass per channel accumulates the three colours (``kernels.mix_channel``),
-    one more quantises, applies the gamma table and packs RGBX words.
+    one more quantises, applies the gamma table and packs RGBX words. With ``grey`` (the
+    mix's colours are equal): the one colour, accumulated and looked up the same way,
+    as (h, w) grey.
     """
     height, width = data[0].shape
     channels = params.channels_needed
     mix = params.mix
-    acc = _buffer("rgb", (3, height, width), np.float32)
+    weights = _weights(mix, channels)
+    acc = _buffer("rgb", (1 if grey else 3, height, width), np.float32)
     for row, c in enumerate(channels):
         lo, hi = params.minmax[c]
-        weights = np.array(mix[c] if mix is not None else (1.0, 1.0, 1.0), np.float32)
-        weights *= np.float32(STEPS)
         coefficients = None
         if params.stretch == "linear":
             coefficients = affine(lo, hi, params.contrast, params.brightness, "linear", steps=1)
@@ -342,13 +367,28 @@ def _render_colour(data, params, scratch=False):
             coefficients = (np.float32(1), np.float32(0))
         else:
             np.copyto(plane, data[row])  # contiguous for the kernel
-        kernels.mix_channel(plane, *coefficients, weights, acc, row == 0)
+        if grey:
+            kernels.mix_grey_channel(plane, *coefficients, weights[row, 0], acc[0], row == 0)
+        else:
+            kernels.mix_channel(plane, *coefficients, weights[row], acc, row == 0)
     if not channels:
         acc.fill(0)
+    table = _gamma_lut(params.gamma, params.invert)
+    if grey:
+        pixels = _output((height, width), np.uint8, scratch)
+        kernels.pack_grey(acc[0], np.float32(STEPS), table, pixels)
+        return pixels
     pixels = _output((height, width), np.uint32, scratch)
-    kernels.pack_rgbx(acc, np.float32(STEPS), _gamma_lut(params.gamma, params.invert),
-                      _RGBX_SHIFTS, pixels)  # fmt: skip
+    kernels.pack_rgbx(acc, np.float32(STEPS), table, _RGBX_SHIFTS, pixels)
     return pixels.view(np.uint8).reshape(height, width, 4)
+
+
+def _weights(mix, channels):
+    """(N, 3) float32: each channel's (r, g, b) mix weights times ``STEPS``."""
+    rows = [mix[c] for c in channels] if mix is not None else [(1.0, 1.0, 1.0)] * len(channels)
+    weights = np.array(rows, np.float32).reshape(len(channels), 3)
+    weights *= np.float32(STEPS)
+    return weights
 
 
 # Where red, green and blue go in a uint32 word whose bytes read R, G, B, X in memory.
