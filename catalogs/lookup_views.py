@@ -9,7 +9,6 @@ from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from archive.models import ImageMetadata
 from catalogs import resolve, surveys
 from catalogs.geometry import angular_distance
 from portal import permissions
@@ -106,12 +105,12 @@ class SurveyFeaturesView(APIView):
         ra = number("ra", query.get("ra", ""), -360.0, 720.0) % 360.0
         dec = number("dec", query.get("dec", ""), -90.0, 90.0)
         radius = number("radius", query.get("radius", ""), 0.0, 180.0)
-        meta = ImageMetadata.objects.filter(image_id=image.pk).first()
-        if meta is None or meta.ra is None:
+        sky = surveys.image_field(image)
+        if sky is None:
             raise ValidationError({"detail": "This image has no sky coordinates."})
         radius = min(radius, settings.SURVEY_MAX_RADIUS)
-        apart = float(angular_distance(meta.ra, meta.dec, ra, dec))
-        if apart > (meta.radius or 0.0) + radius + 1.0 / 60.0:
+        apart = float(angular_distance(sky[0], sky[1], ra, dec))
+        if apart > sky[2] + radius + 1.0 / 60.0:
             raise ValidationError({"detail": "The cone lies outside the image's field."})
         try:
             answer = surveys.query(surveys.SURVEYS[survey], ra, dec, radius)

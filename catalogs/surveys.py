@@ -20,7 +20,7 @@ import numpy as np
 from django.conf import settings
 from django.core.cache import cache
 
-from catalogs.geometry import angular_distance
+from catalogs.geometry import angular_distance, header_wcs
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,32 @@ def field(ra, dec, radius):
     if offset + radius > 1.5 * size:  # near a pole: the cone itself, to the arcsecond
         return Field(round(ra % 360.0, 4), round(dec, 4), min(cap, radius + 1e-3))
     return Field(ra_node, dec_node, 1.5 * size)
+
+
+def image_field(image):
+    """(ra, dec, radius): the ICRS centre of the image's field and the distance to its
+    farthest corner (degrees), from the archive's footprint, or, where it has none (a WCS
+    in galactic or ecliptic coordinates), from the header's WCS; None without a sky."""
+    from archive.models import ImageMetadata
+
+    meta = ImageMetadata.objects.filter(image_id=image.pk).first()
+    if meta is not None and meta.ra is not None:
+        return meta.ra, meta.dec, meta.radius or 0.0
+    wcs = header_wcs(image.header)
+    if wcs is None or not image.width or not image.height:
+        return None
+    w, h = image.width, image.height
+    xs = np.array([(w - 1) / 2, -0.5, w - 0.5, -0.5, w - 0.5])  # 0-based pixel centres
+    ys = np.array([(h - 1) / 2, -0.5, -0.5, h - 0.5, h - 0.5])
+    try:
+        points = wcs.pixel_to_world(xs, ys).icrs
+    except Exception:  # astropy raises many kinds for a frame it cannot convert
+        return None
+    ras, decs = points.ra.deg, points.dec.deg
+    if not (np.all(np.isfinite(ras)) and np.all(np.isfinite(decs))):
+        return None
+    radius = float(angular_distance(ras[0], decs[0], ras[1:], decs[1:]).max())
+    return float(ras[0]) % 360.0, float(decs[0]), radius
 
 
 def query(survey, ra, dec, radius):

@@ -231,3 +231,23 @@ def test_the_endpoints_are_in_the_schema(client):
     operation = paths["/api/images/{image_id}/surveys/{survey}/"]["get"]
     assert {p["name"] for p in operation["parameters"]} >= {"ra", "dec", "radius", "survey"}
     assert "/api/images/{image_id}/surveys/" in paths
+
+
+def test_a_galactic_image_has_its_field_in_icrs(users, collections, settings, enabled):
+    from astropy.coordinates import SkyCoord
+    from astropy.wcs import WCS
+
+    galactic = SkyCoord(*CENTRE, unit="deg").galactic
+    wcs = WCS(naxis=2)
+    wcs.wcs.ctype = ["GLON-TAN", "GLAT-TAN"]
+    wcs.wcs.crval = [galactic.l.deg, galactic.b.deg]
+    wcs.wcs.crpix = [200.5, 150.5]
+    wcs.wcs.cdelt = [-1.0 / 3600, 1.0 / 3600]
+    path = settings.UPLOAD_ROOT / "galactic.fits"
+    fits.PrimaryHDU(np.zeros((300, 400), np.float32), wcs.to_header()).writeto(path)
+    image = register_path(collections["private"], path, title="galactic")
+    client = client_for(users, "owner")
+    assert cone(client, image, radius=0.05).status_code == 200
+    # The image's own longitude and latitude are not RA/Dec.
+    answer = cone(client, image, ra=galactic.l.deg, dec=galactic.b.deg, radius=0.05)
+    assert answer.status_code == 400
