@@ -30,9 +30,54 @@ export function equatorialToGalactic(ra, dec) {
 }
 
 export function equatorialToEcliptic(ra, dec) {
+  return fromVector(rotate(TO_ECLIPTIC, toVector(ra, dec)));
+}
+
+const TO_ECLIPTIC = (() => {
   const e = OBLIQUITY * D2R;
-  const m = [[1, 0, 0], [0, Math.cos(e), Math.sin(e)], [0, -Math.sin(e), Math.cos(e)]];
-  return fromVector(rotate(m, toVector(ra, dec)));
+  return [[1, 0, 0], [0, Math.cos(e), Math.sin(e)], [0, -Math.sin(e), Math.cos(e)]];
+})();
+const transpose = (m) => m[0].map((_, j) => m.map((row) => row[j]));
+const FROM_GALACTIC = transpose(TO_GALACTIC);
+const FROM_ECLIPTIC = transpose(TO_ECLIPTIC);
+
+export function galacticToEquatorial(l, b) {
+  return fromVector(rotate(FROM_GALACTIC, toVector(l, b)));
+}
+
+export function eclipticToEquatorial(lambda, beta) {
+  return fromVector(rotate(FROM_ECLIPTIC, toVector(lambda, beta)));
+}
+
+// A frame's longitude and latitude (a WCS's ``frame``) to RA/Dec and back; the identity
+// for "equatorial", null for a frame the viewer cannot convert (supergalactic...).
+const TO_EQUATORIAL = { equatorial: (a, b) => [a, b], galactic: galacticToEquatorial, ecliptic: eclipticToEquatorial };
+const FROM_EQUATORIAL = { equatorial: (a, b) => [a, b], galactic: equatorialToGalactic, ecliptic: equatorialToEcliptic };
+
+export function toEquatorial(frame, lon, lat) {
+  const convert = TO_EQUATORIAL[frame || "equatorial"];
+  return convert && Number.isFinite(lon) && Number.isFinite(lat) ? convert(lon, lat) : [NaN, NaN];
+}
+
+export function fromEquatorial(frame, ra, dec) {
+  const convert = FROM_EQUATORIAL[frame || "equatorial"];
+  return convert && Number.isFinite(ra) && Number.isFinite(dec) ? convert(ra, dec) : [NaN, NaN];
+}
+
+// ``wcs`` seen in RA/Dec whatever its own frame: what catalogs (always ICRS) are placed
+// with. Everything else (scale, frame, isCelestial...) is the WCS's own.
+export function equatorialWCS(wcs) {
+  if (!wcs || !wcs.isCelestial || (wcs.frame || "equatorial") === "equatorial") return wcs;
+  const view = Object.create(wcs);
+  view.pixelToWorld = (x, y) => {
+    const [lon, lat] = wcs.pixelToWorld(x, y);
+    return toEquatorial(wcs.frame, lon, lat);
+  };
+  view.worldToPixel = (ra, dec) => {
+    const [lon, lat] = fromEquatorial(wcs.frame, ra, dec);
+    return Number.isFinite(lon) ? wcs.worldToPixel(lon, lat) : [NaN, NaN];
+  };
+  return view;
 }
 
 function sexagesimal(value, decimals, width) {

@@ -1,6 +1,10 @@
 // Catalogs and regions of the image's collection as toggleable layers, drawn on a
-// canvas (thousands of markers stay smooth), loaded for the visible part of the sky.
+// canvas (thousands of markers stay smooth), loaded for the visible part of the sky;
+// and, where the portal offers them, survey catalogs (Gaia, 2MASS... from VizieR through
+// the server) drawn the same way. Catalog positions are RA/Dec (ICRS): on an image in
+// galactic coordinates they are placed through its WCS seen in RA/Dec.
 import L from "leaflet";
+import { equatorialWCS } from "./coords.js";
 import { fitsToLatLng, latLngToFits } from "./crs.js";
 import { element, propertiesTable } from "./dom.js";
 import { LayerList } from "./layerlist.js";
@@ -56,7 +60,7 @@ export class CatalogLayer {
   constructor(map, image, wcs, catalog, index, renderer) {
     this.map = map;
     this.image = image;
-    this.wcs = wcs;
+    this.wcs = equatorialWCS(wcs);
     this.catalog = catalog;
     this.colour = (catalog.style && catalog.style.color) || PALETTE[index % PALETTE.length];
     this.group = L.layerGroup();
@@ -67,6 +71,19 @@ export class CatalogLayer {
   }
 
   async refresh() {
+    const asked = (this.asked = (this.asked || 0) + 1);
+    const body = await this.load();
+    if (!body || asked !== this.asked) return; // a later view's answer is on its way
+    this.group.clearLayers();
+    const style = { color: this.colour, weight: 1.5, fill: false, renderer: this.renderer };
+    for (const feature of body.features) this.draw(feature, style);
+    this.loaded = body.features.length;
+    this.truncated = Boolean(body.truncated);
+    this.map.fire("fp:catalogloaded", { catalog: this.catalog.id, count: this.loaded, truncated: this.truncated });
+  }
+
+  // The features of the visible part of the sky: a GeoJSON FeatureCollection, or null.
+  async load() {
     const box = this.wcs.isCelestial ? visibleSkyBox(this.map, this.image, this.wcs) : null;
     const parts = ["limit=20000"];
     if (box) parts.push(`bbox=${box.map((v) => v.toFixed(6)).join(",")}`);
@@ -76,13 +93,7 @@ export class CatalogLayer {
     } else if (!box) return;
     const query = parts.join("&");
     const response = await fetch(`/api/catalogs/${this.catalog.id}/features/?${query}`, { credentials: "same-origin" });
-    if (!response.ok) return;
-    const body = await response.json();
-    this.group.clearLayers();
-    const style = { color: this.colour, weight: 1.5, fill: false, renderer: this.renderer };
-    for (const feature of body.features) this.draw(feature, style);
-    this.loaded = body.features.length;
-    this.map.fire("fp:catalogloaded", { catalog: this.catalog.id, count: this.loaded });
+    return response.ok ? response.json() : null;
   }
 
   draw(feature, style) {
@@ -149,6 +160,66 @@ export class CatalogLayer {
   }
 }
 
+// A survey catalog of VizieR, asked by the server for the cone around the view (the
+// part of it on the image), at most the portal's largest radius.
+export class SurveyLayer extends CatalogLayer {
+  constructor(map, image, wcs, survey, index, renderer, maxRadius) {
+    super(map, image, wcs, { id: survey.key, images: [], style: {} }, index, renderer);
+    this.survey = survey;
+    this.maxRadius = maxRadius;
+  }
+
+  async load() {
+    const cone = visibleCone(this.map, this.image, this.wcs);
+    if (!cone) return null;
+    const [ra, dec, radius] = cone;
+    const query = `ra=${ra.toFixed(6)}&dec=${dec.toFixed(6)}&radius=${Math.min(radius, this.maxRadius).toFixed(6)}`;
+    const response = await fetch(`/api/images/${this.image.id}/surveys/${encodeURIComponent(this.survey.key)}/?${query}`,
+      { credentials: "same-origin" });
+    if (!response.ok) {
+      this.map.fire("fp:catalogfailed", { catalog: this.survey.key, status: response.status });
+      return null;
+    }
+    return response.json();
+  }
+}
+
+// The cone around the part of the image in view: its centre (RA, Dec) and the distance
+// to its farthest corner (degrees), or null.
+export function visibleCone(map, image, wcs) {
+  const bounds = map.getBounds();
+  const west = Math.max(bounds.getWest(), 0);
+  const east = Math.min(bounds.getEast(), image.width);
+  const south = Math.max(bounds.getSouth(), 0);
+  const north = Math.min(bounds.getNorth(), image.height);
+  if (!(west < east && south < north)) return null;
+  const sky = (lat, lng) => {
+    const { x, y } = latLngToFits(L.latLng(lat, lng), image.height);
+    return wcs.pixelToWorld(x, y);
+  };
+  const [ra, dec] = sky((south + north) / 2, (west + east) / 2);
+  if (!Number.isFinite(ra) || !Number.isFinite(dec)) return null;
+  const corners = [[south, west], [south, east], [north, west], [north, east]].map(([lat, lng]) => sky(lat, lng));
+  const radius = Math.max(...corners.map(([r, d]) => separation(ra, dec, r, d)).filter(Number.isFinite));
+  return Number.isFinite(radius) ? [ra, dec, radius] : null;
+}
+
+function separation(ra1, dec1, ra2, dec2) {
+  const rad = Math.PI / 180;
+  const a = Math.sin(((dec2 - dec1) * rad) / 2) ** 2
+    + Math.cos(dec1 * rad) * Math.cos(dec2 * rad) * Math.sin(((ra2 - ra1) * rad) / 2) ** 2;
+  return (2 * Math.asin(Math.min(1, Math.sqrt(a)))) / rad;
+}
+
+async function fetchSurveys(image) {
+  try {
+    const response = await fetch(`/api/images/${image.id}/surveys/`, { credentials: "same-origin" });
+    return response.ok ? response.json() : { surveys: [] };
+  } catch {
+    return { surveys: [] };
+  }
+}
+
 // The line ds9 strikes through an excluded region: across its outer outline's box.
 function strike(rings) {
   const points = rings.flat();
@@ -167,10 +238,11 @@ export function visiblePixelBox(map, image) {
 }
 
 export async function attachCatalogs(map, image, wcs, state) {
-  const catalogs = await fetchCatalogs(image);
+  const [catalogs, offered] = await Promise.all([fetchCatalogs(image),
+    wcs && wcs.isCelestial ? fetchSurveys(image) : { surveys: [] }]);
   const viewer = document.getElementById("viewer");
   const canAdd = Boolean(viewer && viewer.dataset.canAnnotate === "true");
-  if (!catalogs.length && !canAdd) return [];
+  if (!catalogs.length && !canAdd && !offered.surveys.length) return [];
   const renderer = L.canvas({ padding: 0.3 });
   const control = new LayerList({ position: "topright" }).addTo(map);
   const layers = [];
@@ -184,6 +256,12 @@ export async function attachCatalogs(map, image, wcs, state) {
     return layer;
   };
   catalogs.forEach(add);
+  // Survey layers are kept apart from the catalogs that the link's "layers" name.
+  layers.surveys = offered.surveys.map((survey, n) => {
+    const layer = new SurveyLayer(map, image, wcs, survey, catalogs.length + n, renderer, offered.max_radius);
+    control.addOverlay(layer.group, `${survey.name} (VizieR)`);
+    return layer;
+  });
   if (canAdd) {
     // "Add regions to this image": a region file linked to this image (pixel-frame
     // regions need it), shown as soon as it is imported.

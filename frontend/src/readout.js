@@ -1,11 +1,14 @@
 // What is under the cursor (or under a tap, on a touch screen), pixel value first: the
 // values of every channel, raw and above the background, in BUNIT; then the FITS pixel,
-// RA/Dec (computed here), other sky frames on demand, and a mosaic's extension. Values
+// RA/Dec (computed here), other sky frames on demand, and a mosaic's extension. An
+// image in galactic (or ecliptic) coordinates reads in its own frame first. Values
 // come from the server in one debounced request: ``values/``, or, while the pixel table
 // is shown, the 5 x 5 cutout around the pixel (which holds the value too).
 import L from "leaflet";
 import { fetchValues } from "./api.js";
-import { equatorialToEcliptic, equatorialToGalactic, formatDec, formatRA, parseCoordinates } from "./coords.js";
+import {
+  equatorialToEcliptic, equatorialToGalactic, formatDec, formatRA, fromEquatorial, parseCoordinates, toEquatorial,
+} from "./coords.js";
 import { fitsToLatLng, latLngToFits } from "./crs.js";
 import { element } from "./dom.js";
 import { formatNumber, withUnit } from "./format.js";
@@ -44,7 +47,7 @@ export class Readout {
     this.element = element_;
     this.delay = options.delay ?? 120;
     this.channel = options.channel || (() => 0);
-    this.frames = new Set(["icrs-sexagesimal"]);
+    this.frames = new Set([nativeFrame(wcs)]);
     this.table = null;
     this.pending = null;
     this.asked = 0;
@@ -99,10 +102,16 @@ export class Readout {
     this.xy.textContent = `x ${x.toFixed(1)}  y ${y.toFixed(1)}`;
     const parts = [this.value, this.xy];
     if (this.wcs && this.wcs.isCelestial) {
-      const [ra, dec] = this.wcs.pixelToWorld(x, y);
+      const [lon, lat] = this.wcs.pixelToWorld(x, y);
+      const [ra, dec] = toEquatorial(this.wcs.frame, lon, lat);
       el.dataset.ra = ra.toFixed(8);
       el.dataset.dec = dec.toFixed(8);
-      this.sky.textContent = FRAMES.filter((f) => this.frames.has(f)).map((f) => skyText(f, ra, dec)).join("   ");
+      el.dataset.frame = this.wcs.frame || "equatorial";
+      if (Number.isFinite(ra)) {
+        this.sky.textContent = FRAMES.filter((f) => this.frames.has(f)).map((f) => skyText(f, ra, dec)).join("   ");
+      } else {
+        this.sky.textContent = `${this.wcs.frame} ${lon.toFixed(5)}°, ${lat.toFixed(5)}°`;
+      }
       parts.push(this.sky);
     } else if (this.wcs && this.wcs.problem) {
       this.sky.textContent = this.wcs.problem;
@@ -149,6 +158,12 @@ export class Readout {
     // The whole line, for when the bar is too narrow for it (click: degrees / h:m:s).
     this.element.title = this.element.textContent;
   }
+}
+
+// The readout frame of an image's own sky frame.
+function nativeFrame(wcs) {
+  const frame = wcs && wcs.isCelestial ? wcs.frame : "equatorial";
+  return frame === "galactic" || frame === "ecliptic" ? frame : "icrs-sexagesimal";
 }
 
 export function attachReadout(map, image, wcs, element_, options = {}) {
@@ -199,25 +214,89 @@ export function readoutOptions(readout, container) {
   }
 }
 
+// Go-to: coordinates in the image's own frame (RA/Dec, or l b for a galactic image;
+// sexagesimal is always RA/Dec), pixels with a prefix ("px 120 80"), or an object
+// name, resolved by the server (the portal's catalogs and images, then Sesame where the
+// portal allows it). ``options.onGo(latlng, target)`` after each jump.
 export function attachGoTo(map, image, wcs, input, options = {}) {
-  if (!(wcs && wcs.isCelestial)) input.placeholder = "Go to: x y (pixels)";
-  input.addEventListener("keydown", (event) => {
-    if (event.key !== "Enter") return;
-    const celestial = Boolean(wcs && wcs.isCelestial);
-    const target = parseCoordinates(input.value, { pixels: !celestial });
-    let latlng = null;
-    if (target && "x" in target) latlng = fitsToLatLng(target.x, target.y, image.height);
-    else if (target && celestial) {
-      const [x, y] = wcs.worldToPixel(target.ra, target.dec);
-      if (Number.isFinite(x) && Number.isFinite(y)) latlng = fitsToLatLng(x, y, image.height);
-    }
-    input.setCustomValidity(latlng ? "" : celestial
-      ? "Not understood: RA Dec (210.8 54.35 or 14:03:12 +54:21:00), or px x y"
-      : "Not understood: x y (this image has no sky coordinates)");
+  const celestial = Boolean(wcs && wcs.isCelestial);
+  const frame = celestial ? wcs.frame || "equatorial" : null;
+  if (!celestial) input.placeholder = "Go to: x y (pixels)";
+  else if (frame === "galactic") input.placeholder = "Go to: l b, RA Dec h:m:s, or a name";
+  else input.placeholder = "Go to: RA Dec, name, or px x y";
+  let asked = 0;
+  const say = (message) => {
+    input.setCustomValidity(message);
     input.reportValidity();
-    if (latlng) {
-      map.setView(latlng, Math.max(map.getZoom(), image.levels - 1));
-      if (options.onGo) options.onGo(latlng);
+  };
+  // The pixel of a sky position given in ``given`` (its frame), or null.
+  const pixelOf = (lon, lat, given) => {
+    const [ra, dec] = toEquatorial(given, lon, lat);
+    const [a, b] = given === frame ? [lon, lat] : fromEquatorial(frame, ra, dec);
+    const [x, y] = Number.isFinite(a) ? wcs.worldToPixel(a, b) : [NaN, NaN];
+    return Number.isFinite(x) && Number.isFinite(y) ? fitsToLatLng(x, y, image.height) : null;
+  };
+  const go = (latlng, target) => {
+    input.dataset.state = "found";
+    say("");
+    map.setView(latlng, Math.max(map.getZoom(), image.levels - 1));
+    if (options.onGo) options.onGo(latlng, target);
+    map.fire("fp:goto", { latlng, target });
+  };
+  input.addEventListener("input", () => { input.setCustomValidity(""); });
+  input.addEventListener("keydown", async (event) => {
+    if (event.key !== "Enter") return;
+    const text = input.value.trim();
+    const turn = ++asked;
+    const target = parseCoordinates(text, { pixels: !celestial });
+    if (target && "x" in target) {
+      go(fitsToLatLng(target.x, target.y, image.height), target);
+      return;
+    }
+    if (target && celestial) {
+      // Decimal degrees are in the image's own frame; sexagesimal is RA/Dec.
+      const decimal = DECIMAL_PAIR.test(text);
+      const latlng = pixelOf(target.ra, target.dec, decimal ? frame : "equatorial");
+      if (latlng) go(latlng, target);
+      else say("That position has no pixel in this image");
+      return;
+    }
+    if (!celestial || !/[A-Za-z]/.test(text)) {
+      say(celestial ? "Not understood: RA Dec (210.8 54.35 or 14:03:12 +54:21:00), px x y, or an object name"
+        : "Not understood: x y (this image has no sky coordinates)");
+      return;
+    }
+    input.dataset.state = "resolving";
+    say(`Looking up ${text}…`);
+    const found = await resolveName(text, image);
+    if (turn !== asked) return;
+    if (!found.ok) {
+      input.dataset.state = "unknown";
+      say(found.detail);
+      return;
+    }
+    const latlng = pixelOf(found.body.ra, found.body.dec, "equatorial");
+    const inside = latlng && latlng.lng >= 0 && latlng.lng <= image.width && latlng.lat >= 0 && latlng.lat <= image.height;
+    input.title = `${found.body.name}: ${formatRA(found.body.ra)} ${formatDec(found.body.dec)} (${found.body.detail})`;
+    if (inside) go(latlng, found.body);
+    else {
+      input.dataset.state = "outside";
+      say(`${found.body.name} (${found.body.detail}) lies outside this image`);
     }
   });
+}
+
+const DECIMAL_PAIR = /^[+-]?\d+(?:\.\d*)?(?:\s*,\s*|\s+)[+-]?\d+(?:\.\d*)?$/;
+
+// {ok, body} for a name the server found, {ok: false, detail} otherwise.
+async function resolveName(name, image) {
+  try {
+    const response = await fetch(`/api/resolve/?name=${encodeURIComponent(name)}&image=${image.id}`,
+      { credentials: "same-origin", headers: { Accept: "application/json" } });
+    const body = await response.json().catch(() => ({}));
+    if (response.ok) return { ok: true, body };
+    return { ok: false, detail: body.detail || `The name could not be resolved (${response.status})` };
+  } catch {
+    return { ok: false, detail: "The name resolver could not be reached" };
+  }
 }
