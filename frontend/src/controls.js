@@ -206,27 +206,38 @@ function channelColours(image, state, form) {
   return [fieldset];
 }
 
-// Play through the planes of a cube: mono mode, one channel after the other.
+// Play through the planes of a cube: mono mode, one channel after the other, at the
+// rate asked for (read at every frame). The rate is not a render parameter: changing it
+// renders nothing. Controls rebuilt (a reset, a pasted link) replace this form, and the
+// playing stops with it.
 function animate(image, state, channel, form) {
   const play = element("button", { type: "button", name: "play" }, "▶ Play");
   const rate = numberInput("fps", 2, "0.5", "frames per second");
   rate.min = 0.2;
   rate.max = 20;
+  rate.addEventListener("change", (event) => event.stopPropagation());
   let timer = null;
+  const period = () => 1000 / Math.min(20, Math.max(0.2, Number(rate.value) || 2));
+  const stop = () => {
+    clearTimeout(timer);
+    timer = null;
+    play.textContent = "▶ Play";
+  };
   const step = () => {
+    if (!form.isConnected) {
+      stop();
+      return;
+    }
     const next = state.channel === null ? 0 : (state.channel + 1) % image.channels;
     channel.value = String(next);
     form.dispatchEvent(new Event("change"));
+    timer = setTimeout(step, period());
   };
   play.addEventListener("click", () => {
-    if (timer) {
-      clearInterval(timer);
-      timer = null;
-      play.textContent = "▶ Play";
-    } else {
-      step();
-      timer = setInterval(step, 1000 / Math.max(0.2, Number(rate.value) || 2));
+    if (timer) stop();
+    else {
       play.textContent = "❚❚ Pause";
+      step();
     }
   });
   return [play, field("Rate", rate, "frames/s")];
