@@ -1,17 +1,34 @@
 // Warming progress over the websocket /ws/images/<id>/.
 
-export function watchProgress(imageId, element, onReady) {
+// Follow image ``imageId``: onState(event) for each state (pending, warming, ready,
+// failed, with its progress 0..1), onProgress(percent) as the pyramid is built. With
+// ``untilDone`` the socket closes once the image is ready or failed. Returns the socket.
+export function followWarming(imageId, { onState = () => {}, onProgress = () => {}, untilDone = false } = {}) {
   const scheme = window.location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${window.location.host}/ws/images/${imageId}/`);
-  const bar = element.querySelector("progress");
-  const label = element.querySelector("span");
+  const socket = new WebSocket(`${scheme}://${window.location.host}/ws/images/${Number(imageId)}/`);
   socket.addEventListener("message", (message) => {
     const event = JSON.parse(message.data);
-    if (event.type === "progress") {
+    if (event.type === "progress") onProgress(event.percent);
+    else if (event.type === "state") {
+      onState(event);
+      if (untilDone && (event.state === "ready" || event.state === "failed")) socket.close();
+    }
+  });
+  return socket;
+}
+
+// The viewer's progress line: ``element`` holds a <progress> and a <span>; it is hidden
+// once the image is ready, and onReady(event) called.
+export function watchProgress(imageId, element, onReady) {
+  const bar = element.querySelector("progress");
+  const label = element.querySelector("span");
+  return followWarming(imageId, {
+    onProgress(percent) {
       element.hidden = false;
-      bar.value = event.percent;
-      label.textContent = `Warming: ${event.percent.toFixed(0)} %`;
-    } else if (event.type === "state") {
+      bar.value = percent;
+      label.textContent = `Warming: ${percent.toFixed(0)} %`;
+    },
+    onState(event) {
       element.dataset.state = event.state;
       if (event.state === "ready") {
         bar.value = 100;
@@ -26,7 +43,6 @@ export function watchProgress(imageId, element, onReady) {
         bar.value = 100 * event.progress;
         label.textContent = event.state === "pending" ? "Queued" : "Warming";
       }
-    }
+    },
   });
-  return socket;
 }
