@@ -12,7 +12,11 @@ Reports, rendered-tile cache off, every URL distinct, over the three benchmark i
   same renderings at the REST tile URLs: tiles/s, server CPU per tile (the server
   process's CPU time over the run / tiles), p50/p99 latency at 8 connections, median of
   ``--repeat`` runs. Each slider takes a few values, as in a viewing session
-  (``--per-url``: every URL values of its own);
+  (``--per-url``: every URL values of its own). The server is pinned to one core, so
+  tiles/s at 8 connections is what one core serves;
+- ``--processes 2``: the IIP mix again with two servers, one pinned to each core, the
+  load generator on both: tiles/s of the two together, each one's CPU per tile, and its
+  ratio to the one-process run (the issue's target: within 10 %);
 - the REST mix of earlier runs (``--mix rest``): levels, channels, colour mixes,
   colormaps and stretches at concurrency 8 and 32;
 - with the tile cache on, 120 URLs repeated; and the database queries per tile request;
@@ -394,12 +398,59 @@ def visiomatic_runs(args, var, images, names, server_core):
                 result = measured(process, port, cookie, urls[chunk], 8, args.seconds)
                 report(f"VisiOmatic mix, {kind:4s}, run {run + 1}, concurrency 8", result)
                 results[kind].append(result)
+        medians = {}
         for kind, runs in results.items():
-            median = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-            report(f"VisiOmatic mix, {kind:4s}, median of {len(runs)}", median)
+            medians[kind] = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+            report(f"VisiOmatic mix, {kind:4s}, median of {len(runs)}", medians[kind])
+        print(f"  VisiOmatic mix, CPU per tile iip / rest: "
+              f"{medians['iip']['cpu_ms'] / medians['rest']['cpu_ms']:.2f}", flush=True)  # fmt: skip
     finally:
         process.terminate()
         process.wait(timeout=20)
+    return medians
+
+
+def two_process_runs(args, var, images, names, cores, single):
+    """The IIP mix with a server pinned to each of two cores, both loaded at once (8
+    connections each); ``single``: the one-process medians, for the CPU ratio."""
+    rng = random.Random(13)
+    count = args.urls * args.repeat + 400
+    urls = [visiomatic_urls(images, names, count, rng, args.per_url)[0] for _ in cores]
+    os.sched_setaffinity(0, set(cores))  # the load generator shares both cores
+    servers = [start_server(var, False, core) for core in cores]
+    try:
+        cookies = [asyncio.run(login(port)) for _process, port in servers]
+
+        async def together(chunk):
+            return await asyncio.gather(*(
+                drive(port, cookie, server_urls[chunk], 8, args.seconds)
+                for (_process, port), cookie, server_urls in zip(servers, cookies, urls, strict=True)
+            ))  # fmt: skip
+
+        asyncio.run(together(slice(-400, None)))  # open images, page cache
+        runs = []
+        for run in range(args.repeat):
+            before = [server_cpu_seconds(process.pid) for process, _port in servers]
+            results = asyncio.run(together(slice(run * args.urls, (run + 1) * args.urls)))
+            for (process, _port), result, start in zip(servers, results, before, strict=True):
+                cpu = server_cpu_seconds(process.pid) - start
+                result["cpu_ms"] = cpu * 1e3 / max(1, result["requests"])
+            total = sum(r["tiles_per_s"] for r in results)
+            cpu = statistics.mean(r["cpu_ms"] for r in results)
+            runs.append((total, cpu))
+            cpus = ", ".join(f"{r['cpu_ms']:.2f}" for r in results)
+            p99s = ", ".join(f"{r['p99_ms']:.1f}" for r in results)
+            print(f"  two processes, iip, run {run + 1}: {total:7.0f} tiles/s together, server "
+                  f"CPU {cpus} ms/tile, p99 {p99s} ms", flush=True)  # fmt: skip
+        total = statistics.median(r[0] for r in runs)
+        cpu = statistics.median(r[1] for r in runs)
+        ratio = f", {cpu / single['cpu_ms']:.2f} x one process's" if single else ""
+        print(f"  two processes, iip, median of {len(runs)}: {total:7.0f} tiles/s together, "
+              f"server CPU {cpu:.2f} ms/tile{ratio}", flush=True)  # fmt: skip
+    finally:
+        for process, _port in servers:
+            process.terminate()
+            process.wait(timeout=20)
 
 
 def rest_runs(args, var, images, server_core):
@@ -434,6 +485,8 @@ def main():
                         help="VisiOmatic mix: every URL its own gamma, quality, cuts")  # fmt: skip
     parser.add_argument("--repeat", type=int, default=3, help="runs of the VisiOmatic mix per path")
     parser.add_argument("--mix", choices=["visiomatic", "rest", "all", "none"], default="all")
+    parser.add_argument("--processes", type=int, choices=[1, 2], default=1,
+                        help="2: also the IIP mix on two servers, one per core")  # fmt: skip
     parser.add_argument("--cutout", action="store_true", help="also: RSS of a 511 MB cutout")
     args = parser.parse_args()
     cores = sorted(os.sched_getaffinity(0))
@@ -445,8 +498,12 @@ def main():
     images = prepare(var, paths)
     names = [path.name for path in paths]
     print(f"tile HTTP benchmark: server on core {server_core}, client on core {client_core}")
+    single = None
     if args.mix in ("visiomatic", "all"):
-        visiomatic_runs(args, var, images, names, server_core)
+        single = visiomatic_runs(args, var, images, names, server_core)["iip"]
+    if args.processes == 2 and len(cores) > 1:
+        two_process_runs(args, var, images, names, cores[:2], single)
+        os.sched_setaffinity(0, {client_core})
     if args.mix in ("rest", "all"):
         rest_runs(args, var, images, server_core)
     if args.cutout:
