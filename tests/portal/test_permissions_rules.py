@@ -223,12 +223,16 @@ def test_a_grant_is_seen_at_once_in_the_process_that_made_it(people, collections
 
 
 def test_an_image_is_named_by_collection_and_file_or_by_a_file_name_only_it_has(
-    people, collections
+    people, collections, django_assert_num_queries
 ):
     private = make_image(collections["private"], "a.fits")
     public = make_image(collections["public"], "b.fits")
     member, other = people["member"], people["other"]
     assert permissions.viewable_image_named(member, "private-survey/a.fits") == private
+    for name in ("private-survey/a.fits", "a.fits"):
+        found = permissions.viewable_image_named(member, name)
+        with django_assert_num_queries(0):
+            assert found.collection.slug == "private-survey"  # loaded with it
     assert permissions.viewable_image_named(member, "a.fits") == private
     assert permissions.viewable_image_named(member, "some/dir/a.fits") == private
     # A wrong collection before the name: the name alone decides.
