@@ -180,8 +180,11 @@ class CatalogImport:
 
 
 def open_catalog(source, fmt=None, filename=None, ra_column=None, dec_column=None,
-                 max_bytes=MAX_BYTES, max_feature_bytes=MAX_FEATURE_BYTES):  # fmt: skip
-    """A ``CatalogImport`` of a ds9, CSV/TSV or GeoJSON file (path or bytes)."""
+                 max_bytes=MAX_BYTES, max_feature_bytes=MAX_FEATURE_BYTES, physical="image"):  # fmt: skip
+    """A ``CatalogImport`` of a ds9, CSV/TSV or GeoJSON file (path or bytes).
+
+    ``physical``: where ds9 ``physical`` coordinates go (``ds9.parse``): the header of
+    the one linked image (its LTM/LTV), None for no such image, "image" (image pixels)."""
     from catalogs.importers import ds9, geojson, table
 
     if isinstance(source, str):
@@ -191,7 +194,7 @@ def open_catalog(source, fmt=None, filename=None, ra_column=None, dec_column=Non
     text = TextSource(source, max_bytes, max_feature_bytes)
     fmt = fmt or sniff_format(filename, text.head())
     if fmt == "ds9":
-        return CatalogImport(text, fmt, ds9.parse)
+        return CatalogImport(text, fmt, lambda job: ds9.parse(job, physical))
     if fmt in ("csv", "tsv"):
         delimiter = "\t" if fmt == "tsv" else None
 
@@ -206,10 +209,10 @@ def open_catalog(source, fmt=None, filename=None, ra_column=None, dec_column=Non
 
 
 def import_catalog(source, fmt=None, filename=None, ra_column=None, dec_column=None,
-                   max_features=MAX_FEATURES, max_bytes=MAX_BYTES):  # fmt: skip
+                   max_features=MAX_FEATURES, max_bytes=MAX_BYTES, physical="image"):  # fmt: skip
     """Every feature of a ds9, CSV/TSV or GeoJSON file (path, bytes or text), in memory."""
     if isinstance(source, str) and "\n" in source:
         source = source.encode("utf-8")
-    job = open_catalog(source, fmt, filename, ra_column, dec_column, max_bytes)
+    job = open_catalog(source, fmt, filename, ra_column, dec_column, max_bytes, physical=physical)
     features = [feature for batch in job.batches(max_features) for feature in batch]
     return ImportResult(features, warnings=job.warnings, format=job.format)

@@ -11,8 +11,11 @@ Positions keep the frame they came in: ``coordsys`` is ``icrs``, ``fk5``, ``fk4`
 ``galactic``, ``ecliptic``, ``image`` or ``physical``; sky features also carry their
 ICRS position as the GeoJSON geometry (for the spatial index) and, in other frames,
 ``native``, the same coordinates in their own frame (what an export writes back).
-Pixel features (``image``; ``physical`` read as image pixels: the import task says so
-when the linked image's LTM/LTV map them otherwise) keep FITS 1-based pixels.
+Pixel features keep FITS 1-based pixels of the image. ``physical`` coordinates become
+image pixels through the linked image's LTM/LTV cards (IRAF's logical = LTM · physical +
+LTV, ds9's rule), when the import is given that image's header (``physical``, see
+``parse``); the coordinates as written are kept in ``native`` and the map in
+``properties.physical``, for the export to write them back.
 
 Sizes are degrees on the sky, pixels in pixel frames; ``width``/``height`` are full
 lengths (ds9 writes an ellipse's semi-axes: they are doubled, as ``regions`` does);
@@ -27,6 +30,7 @@ that cannot be placed (linear, amplifier, detector, tile, wcs*); a line ``region
 cannot parse is an error naming it.
 """
 
+import math
 import re
 import warnings
 
@@ -63,12 +67,21 @@ NAMES = {"Circle": "circle", "Ellipse": "ellipse", "Rectangle": "box", "Polygon"
          "EllipseAnnulus": "ellipse_annulus", "RectangleAnnulus": "box_annulus"}  # fmt: skip
 
 
-def parse(job):
+IMAGE_PIXELS = "image"  # ``physical``: read physical coordinates as the image's pixels
+
+
+def parse(job, physical=IMAGE_PIXELS):
     """Features of a region file, parsed ``CHUNK`` lines at a time (never splitting a
     composite); each chunk is read after the frame and global settings in force where
-    it starts."""
+    it starts.
+
+    ``physical`` says where ds9's ``physical`` coordinates go: the header (a mapping) of
+    the one image the file is linked to, whose LTM/LTV map them to its pixels (absent
+    cards: the identity); None when the file is linked to no single image (its physical
+    regions are left out, each reported); ``IMAGE_PIXELS`` to read them as image pixels."""
     job.next_pass()
     state, chunk = ReadState(), []
+    state.physical = PhysicalMap.of(physical)
     for number, line in job.source.lines():
         chunk.append((number, line))
         if len(chunk) >= CHUNK and "||" not in line:
@@ -84,6 +97,60 @@ class ReadState:
     def __init__(self):
         self.frame = None  # as ds9 names it (lower case)
         self.globals = []
+        self.physical = PhysicalMap.of(IMAGE_PIXELS)
+
+
+class PhysicalMap:
+    """ds9's physical -> image pixels: ``image = LTM · physical + LTV`` (FITS 1-based), or
+    ``missing`` (no image to take LTM/LTV from)."""
+
+    KEYS = ("LTM1_1", "LTM1_2", "LTM2_1", "LTM2_2", "LTV1", "LTV2")
+
+    def __init__(self, ltm=((1.0, 0.0), (0.0, 1.0)), ltv=(0.0, 0.0), missing=False):
+        self.ltm, self.ltv, self.missing = (
+            [list(map(float, r)) for r in ltm],
+            list(map(float, ltv)),
+            missing,
+        )
+        (a, b), (c, d) = self.ltm
+        det = a * d - b * c
+        # A scale and a rotation keep circles circles: the only maps sizes go through.
+        self.similar = (
+            det > 0
+            and math.isclose(a, d, abs_tol=1e-12 * abs(a))
+            and math.isclose(b, -c, abs_tol=1e-12 * max(abs(b), abs(a)))
+        )
+        self.scale = math.sqrt(abs(det))
+        self.rotation = math.degrees(math.atan2(c, a))
+        self.identity = self.ltm == [[1.0, 0.0], [0.0, 1.0]] and self.ltv == [0.0, 0.0]
+
+    @classmethod
+    def of(cls, physical):
+        if physical is None:
+            return cls(missing=True)
+        if isinstance(physical, str):
+            return cls()
+
+        def value(key, default):
+            card = physical.get(key)
+            return (
+                float(card)
+                if isinstance(card, int | float) and not isinstance(card, bool)
+                else default
+            )
+
+        ltm = (
+            (value("LTM1_1", 1.0), value("LTM1_2", 0.0)),
+            (value("LTM2_1", 0.0), value("LTM2_2", 1.0)),
+        )
+        return cls(ltm, (value("LTV1", 0.0), value("LTV2", 0.0)))
+
+    def point(self, x, y):
+        (a, b), (c, d) = self.ltm
+        return [a * x + b * y + self.ltv[0], c * x + d * y + self.ltv[1]]
+
+    def describe(self):
+        return {"ltm": self.ltm, "ltv": self.ltv}
 
 
 class Part:
@@ -93,6 +160,7 @@ class Part:
         self.number, self.shape, self.frame, self.composite = number, shape, frame, composite
         self.background = background
         self.found = 0
+        self.physical = None  # the PhysicalMap of a physical region
 
 
 _QUOTED_VALUE = re.compile(r"=\s*(\{[^}]*\}|\"[^\"]*\"|'[^']*')")
@@ -169,9 +237,30 @@ def _prepare(state, chunk, notes):
                 where = f"frame '{state.frame}'" if state.frame else "no coordinate frame"
                 notes.append(f"line {number}: a '{name}' in {where} cannot be placed, left out.")
                 continue
+            if state.frame == "physical" and not _physical_fits(state.physical, name, part):
+                notes.append(_physical_refusal(state.physical, number, name))
+                continue
             parts.append(Part(number, name, state.frame, member, _is_background(part)))
+            parts[-1].physical = state.physical if state.frame == "physical" else None
             lines.append(_marked(part, len(parts) - 1, commented))
     return "\n".join(lines), parts
+
+
+SIZED = {"circle", "ellipse", "box", "annulus"}
+
+
+def _physical_fits(physical, name, part):
+    """Whether a physical region maps to image pixels: an image to map it with, and for
+    shapes with sizes, a map that keeps their shape (a point's size is on the screen)."""
+    return not physical.missing and (physical.similar or name not in SIZED)
+
+
+def _physical_refusal(physical, number, name):
+    if physical.missing:
+        return (f"line {number}: a '{name}' in 'physical' coordinates needs the one image it "
+                "belongs to (its LTM/LTV): link the file to that image; left out.")  # fmt: skip
+    return (f"line {number}: a '{name}' in 'physical' coordinates cannot be drawn on this image, "
+            "whose LTM stretches or mirrors it; left out.")  # fmt: skip
 
 
 def _frame_line(frame):
@@ -381,7 +470,32 @@ def _feature(region, part, sky):
         properties["angle"] = float(u.Quantity(region.angle, u.deg).value)
     if is_sky and part.frame != "icrs":
         properties["native"] = native_coordinates
-    return {"type": "Feature", "geometry": geometry, "properties": properties}
+    feature = {"type": "Feature", "geometry": geometry, "properties": properties}
+    if part.physical is not None and not part.physical.identity:
+        _to_image_pixels(feature, part.physical)
+    return feature
+
+
+def _to_image_pixels(feature, physical):
+    """A feature read in physical coordinates, moved to image pixels (see PhysicalMap)."""
+    geometry, properties = feature["geometry"], feature["properties"]
+    properties["native"] = geometry["coordinates"]
+
+    def move(coordinates):
+        if coordinates and isinstance(coordinates[0], float):
+            return physical.point(*coordinates)
+        return [move(c) for c in coordinates]
+
+    geometry["coordinates"] = move(geometry["coordinates"])
+    for key in ("radius", "width", "height"):
+        if key in properties:
+            properties[key] *= physical.scale
+    for key in ("radii", "inner", "outer"):
+        if key in properties:
+            properties[key] = [v * physical.scale for v in properties[key]]
+    if "angle" in properties:
+        properties["angle"] += physical.rotation
+    properties["physical"] = physical.describe()
 
 
 def _vertices(region):

@@ -15,6 +15,7 @@ written bare so they stay numbers (a Dec of -12.5 is not a formula).
 import csv
 import io
 import json
+import math
 import re
 
 from catalogs.geometry import feature_center
@@ -169,18 +170,23 @@ def _shape_body(geometry, properties, image):
     system = _coordsys(properties)
     coordinates = geometry.get("coordinates")
     native = properties.get("native")
-    if system not in ("icrs", "image", "physical") and _same_structure(native, coordinates):
+    scale, rotation = _physical_map(properties) if system == "physical" else (1.0, 0.0)
+    if system not in ("icrs", "image") and _same_structure(native, coordinates):
         coordinates = native  # the coordinates as written, in their own frame
 
     def size(value):
-        return _size_text(value, image)
+        return _size_text(_number(value) / scale, image)
 
     def pair(values):
         values = values if isinstance(values, list) and len(values) >= 2 else [0, 0]
         return _number(values[0]), _number(values[1])
 
     shape, kind = properties.get("shape", "point"), geometry.get("type")
-    angle = repr(_number(properties.get("angle")))
+    angle = repr(
+        _number(properties.get("angle")) - rotation
+        if rotation
+        else _number(properties.get("angle"))
+    )
     if kind == "Polygon":
         return "polygon(" + ",".join(_pos(p) for p in coordinates[0][:-1]) + ")"
     if kind == "LineString":
@@ -209,6 +215,23 @@ def _shape_body(geometry, properties, image):
     if shape == "text":
         return f"text({c})"
     return f"point({c})"
+
+
+def _physical_map(properties):
+    """(scale, rotation in degrees) of the physical -> image map a physical region was
+    read with (``ds9.PhysicalMap``): what its sizes and angle go back through."""
+    described = properties.get("physical")
+    try:
+        (a, b), (c, d) = described["ltm"]
+        a, b, c, d = (float(v) for v in (a, b, c, d))
+    except (KeyError, TypeError, ValueError):
+        return 1.0, 0.0
+    scale = math.sqrt(abs(a * d - b * c))
+    return (
+        (scale, math.degrees(math.atan2(c, a)))
+        if scale > 0 and math.isfinite(scale)
+        else (1.0, 0.0)
+    )
 
 
 def _same_structure(native, coordinates):
