@@ -39,7 +39,9 @@ function sameView(a, b) {
 }
 
 function formatScale(arcsec) {
-  return arcsec >= 1 ? `${arcsec.toPrecision(3)}″/px` : `${(arcsec * 1000).toPrecision(3)} mas/px`;
+  if (arcsec >= 3600) return `${(arcsec / 3600).toPrecision(3)}°/px`;
+  if (arcsec >= 60) return `${(arcsec / 60).toPrecision(3)}′/px`;
+  return `${arcsec.toPrecision(3)}″/px`;
 }
 
 // Loads one cell's image and builds its map, or says why it cannot.
@@ -132,6 +134,7 @@ function start(root) {
         if (wanted && got && Math.abs(got.scale / wanted.scale - 1) > 0.01) parts.push("cannot zoom to this scale");
       }
       viewer.note.textContent = parts.join(" · ");
+      viewer.note.title = viewer.note.textContent;
     }
   };
   const follow = (source) => {
@@ -148,8 +151,8 @@ function start(root) {
       syncing = false;
     }
   };
-  const applyHash = () => {
-    const params = new URLSearchParams(window.location.hash.slice(1));
+  const applyHash = (hash) => {
+    const params = new URLSearchParams(hash.slice(1));
     const view = ["ra", "dec", "scale"].map((name) => Number(params.get(name)));
     const [ra, dec, scale] = view;
     if (reference && params.has("ra") && view.every(Number.isFinite) && scale > 0 && setSkyView(reference, { ra, dec, scale })) {
@@ -264,10 +267,11 @@ function start(root) {
       // A fitted map that follows its box (the window resized, the mode changed) takes the others along.
       viewer.map.on("resize", () => { if (viewer.isFitted()) follow(viewer); });
     }
+    const opening = window.location.hash; // before the cuts rewrite the URL
     fillCuts();
-    applyHash();
+    applyHash(opening);
     setMode(settings.mode);
-    window.addEventListener("hashchange", () => { if (window.location.hash !== written) applyHash(); });
+    window.addEventListener("hashchange", () => { if (window.location.hash !== written) applyHash(window.location.hash); });
     root.dataset.ready = "true";
   });
 }
