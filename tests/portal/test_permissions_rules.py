@@ -330,3 +330,10 @@ def test_collections_are_cached_per_user_apart_from_images(
     permissions.forget_cached_access_of(people["owner"].pk)
     assert permissions.peek_viewable_collection(people["owner"], private.pk) == (False, None)
     assert permissions.peek_viewable_collection(people["other"], private.pk) == (True, None)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_visible_collections_filter_selects_what_the_role_views(people, collections, role):
+    q = permissions.visible_collections_q(people[role])
+    seen = {c.visibility for c in Collection.objects.filter(q)}
+    assert seen == {v for v in ("private", "team", "public") if role in HOLDS[VIEW][v]}
