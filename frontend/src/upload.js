@@ -32,7 +32,7 @@ function fileRow(file) {
   bar.setAttribute("aria-label", `Progress of ${file.name}`);
   return { row, bar, status, name, set(state, text) {
     row.dataset.state = state;
-    status.className = `fp-file-status state-${state}`;
+    row.className = `fp-file state-${state}`;
     status.textContent = text;
   } };
 }
