@@ -130,3 +130,53 @@ def screen_path(screen, step):
     from .conftest import ARTIFACTS
 
     return ARTIFACTS / f"test_share_upload_live_and_revoke-{screen.name}-{step}.png"
+
+
+def test_rename_move_and_delete_with_confirmation(page, server, tmp_path):
+    log_in(page, server, "alice", "alice-password")
+    source = page.evaluate(CREATE, "Tonight")
+    target = page.evaluate(CREATE, "Archive of tonight")
+    page.goto(f"{server.url}/c/{source}/")
+    page.locator("#fp-manage").wait_for(state="visible")
+
+    # Rename and open to the team: the page follows, the API agrees.
+    page.fill(".fp-settings-form input[name=name]", "Tonight, first half")
+    page.select_option(".fp-settings-form select[name=visibility]", "team")
+    page.click(".fp-settings-form button[type=submit]")
+    page.wait_for_function(
+        "document.querySelector('.fp-settings-form .fp-message').textContent === 'Saved.'"
+    )
+    assert page.locator("h1").inner_text() == "Tonight, first half"
+    assert page.locator(".fp-collection-visibility").inner_text() == "team"
+    body = page.request.get(f"{server.url}/api/collections/{source}/").json()
+    assert (body["name"], body["visibility"]) == ("Tonight, first half", "team")
+
+    # Move an uploaded image to the other collection.
+    page.set_input_files("#upload input[type=file]", fits_files(tmp_path, 1))
+    page.click("#upload button[type=submit]")
+    page.locator(".fp-images .fp-card").wait_for()
+    page.select_option(".fp-move-form select[name=collection]", target)
+    page.locator(".fp-move-form select[name=images] option").first.wait_for(state="attached")
+    page.select_option(".fp-move-form select[name=images]", index=0)
+    page.click(".fp-move-form button[type=submit]")
+    page.wait_for_function("!document.querySelector('.fp-images .fp-card')")
+    assert "Moved 1 image to Archive of tonight" in page.inner_text(".fp-move-form .fp-message")
+    moved = page.request.get(f"{server.url}/api/collections/{target}/images/").json()
+    assert [image["name"] for image in moved["results"]] == ["night-1.fits"]
+
+    # Delete: nothing happens until the name is typed in the dialog.
+    page.click("[data-action=delete-collection]")
+    dialog = page.locator("#fp-confirm")
+    dialog.wait_for(state="visible")
+    confirm = dialog.locator("button[value=ok]")
+    assert confirm.is_disabled()
+    dialog.locator("input").fill("Tonight")
+    assert confirm.is_disabled()
+    dialog.locator("button[value=cancel]").click()
+    assert page.request.get(f"{server.url}/api/collections/{source}/").status == 200
+    page.click("[data-action=delete-collection]")
+    dialog.locator("input").fill("Tonight, first half")
+    confirm.click()
+    page.wait_for_url(server.url + "/")
+    assert page.request.get(f"{server.url}/api/collections/{source}/").status == 404
+    assert page.request.get(f"{server.url}/api/collections/{target}/").status == 200
