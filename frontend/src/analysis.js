@@ -123,6 +123,8 @@ export function starTable(star, arcsec, unit) {
   return quantityTable("star-measurement", [], rows);
 }
 
+const AREA_SHAPES = new Set(["circle", "ellipse", "box", "polygon", "annulus", "ellipse_annulus", "box_annulus"]);
+
 // The region a layer of the layer list draws (overlays.js keeps its feature on it), with
 // the other members of its composite: { catalog, ids } of the stored features, or the
 // feature itself when no catalog layer holds it.
@@ -132,9 +134,12 @@ function storedRegion(viewer, feature) {
     layer.group.eachLayer((shown) => { if (shown.feature) features.push(shown.feature); });
     if (!features.includes(feature)) continue;
     const composite = feature.properties && feature.properties.composite;
+    // A composite's members with an area (its points, lines and text have none).
     const members = composite
-      ? features.filter((f) => f.properties.composite && f.properties.composite.line === composite.line)
+      ? features.filter((f) => f.properties.composite && f.properties.composite.line === composite.line
+        && AREA_SHAPES.has(f.properties.shape || (f.geometry.type === "Polygon" ? "polygon" : "")))
       : [feature];
+    if (!members.length) members.push(feature);
     if (members.every((f) => f.id !== undefined)) return { catalog: layer.catalog.id, ids: members.map((f) => f.id) };
   }
   return { features: [feature] };

@@ -20,6 +20,8 @@ WIDTH, HEIGHT = 240, 180
 STAR = (170.3, 95.6)  # FITS pixels of the Gaussian star
 SIGMA, AMPLITUDE = 1.9, 3000.0
 STORED = (60.0, 130.0, 12.5)  # a pixel circle of the region file linked to the image: x, y, r
+# and a composite of that file: a ring (a circle less a smaller one) and a point.
+COMPOSITE = (130.0, 40.0, 10.0, 4.0)
 
 
 def generated_image():
@@ -33,16 +35,17 @@ def generated_image():
     return data.astype(np.float32)
 
 
-def expected_statistics(data, x_fits, y_fits, radius):
-    """Statistics of a circle by numpy on regions' exact mask (the reference of issue 14)."""
-    mask = CirclePixelRegion(PixCoord(x_fits - 1.0, y_fits - 1.0), radius).to_mask(mode="exact")
-    values = mask.cutout(data.astype(np.float64), fill_value=np.nan)
-    w = mask.data
-    touched = (w > 0) & np.isfinite(values)
-    v, ww = values[touched], w[touched]
+def circle_weights(x_fits, y_fits, radius):
+    """regions' exact mask of a circle, as an image of the generated one's shape."""
+    region = CirclePixelRegion(PixCoord(x_fits - 1.0, y_fits - 1.0), radius)
+    return region.to_mask(mode="exact").to_image((HEIGHT, WIDTH))
+
+
+def expected_statistics(data, w):
+    """Statistics by numpy of pixels weighted by ``w`` (the reference of issue 14)."""
+    touched = (w > 0) & np.isfinite(data)
+    v, ww = data[touched].astype(np.float64), w[touched]
     rows, cols = np.nonzero(touched)
-    cols = cols + mask.bbox.ixmin
-    rows = rows + mask.bbox.iymin
     total = float((ww * v).sum())
     mean = total / ww.sum()
     return {
@@ -85,8 +88,11 @@ def measured_image(browser, server):
     assert uploaded.status == 201, uploaded.text()
     image = uploaded.json()["id"]
     x, y, r = STORED
+    cx, cy, outer, inner = COMPOSITE
     region = (
         f"# Region file format: DS9 version 4.1\nimage\ncircle({x},{y},{r}) # text={{stored}}\n"
+        f"# composite({cx},{cy},0) || composite=1\ncircle({cx},{cy},{outer}) || # text={{ring}}\n"
+        f"-circle({cx},{cy},{inner}) ||\npoint({cx},{cy}) # point=x\n"
     )
     added = page.request.post(
         f"{server.url}/api/catalogs/?collection={slug}", headers=headers,
@@ -129,6 +135,19 @@ def centre_on(page, x, y):
         [float(x), float(y)],
     )
     page.wait_for_load_state("networkidle")
+
+
+def screen_point(page, x, y):
+    """The page position of FITS pixel (x, y) in the map."""
+    point = page.evaluate(
+        """([x, y]) => {
+            const v = document.getElementById("viewer").fitsportal;
+            return v.map.latLngToContainerPoint([v.image.height - y + 0.5, x - 0.5]);
+        }""",
+        [float(x), float(y)],
+    )
+    box = page.locator("#viewer").bounding_box()
+    return box["x"] + point["x"], box["y"] + point["y"]
 
 
 def map_centre(page):
@@ -195,7 +214,7 @@ def test_statistics_of_a_circle_drawn_and_a_region_clicked(screen, server, login
     assert sent["properties"]["frame"] == "image" and 8 < radius < 30
     show_analysis(page)
     page.wait_for_selector("table[data-name=region-statistics]")
-    expected = expected_statistics(measured_image.data, x, y, radius)
+    expected = expected_statistics(measured_image.data, circle_weights(x, y, radius))
     assert_statistics(response.value.json(), table_cells(page, "region-statistics"), expected)
     page.locator(".fp-measure-results").scroll_into_view_if_needed()
     screen.shot("drawn-circle")
@@ -213,12 +232,29 @@ def test_statistics_of_a_circle_drawn_and_a_region_clicked(screen, server, login
     page.wait_for_function(
         "() => document.querySelector('.fp-measure-title').textContent.includes('stored')"
     )
-    expected = expected_statistics(measured_image.data, sx, sy, sr)
+    expected = expected_statistics(measured_image.data, circle_weights(sx, sy, sr))
     assert_statistics(response.value.json(), table_cells(page, "region-statistics"), expected)
     # Measured, not shown in a popup (a closed popup fades out first).
     page.wait_for_function("() => !document.querySelector('.leaflet-popup')", timeout=2000)
     page.locator(".fp-measure-results").scroll_into_view_if_needed()
     screen.shot("stored-region")
+    # A member of the composite, clicked in the ring: the composite's statistics, the
+    # excluded circle taken away (its point has no area: not sent).
+    cx, cy, outer, inner = COMPOSITE
+    centre_on(page, cx, cy)
+    if screen.name == "phone":
+        page.evaluate("() => document.getElementById('panel-toggle').click()")
+        page.wait_for_timeout(300)
+    with page.expect_response("**/api/catalogs/statistics/") as response:
+        page.mouse.click(*screen_point(page, cx + 7.0, cy))
+    assert len(response.value.request.post_data_json["ids"]) == 2
+    show_analysis(page)
+    page.wait_for_function(
+        "() => document.querySelector('.fp-measure-title').textContent.includes('composite')"
+    )
+    ring = circle_weights(cx, cy, outer) * (1.0 - circle_weights(cx, cy, inner))
+    assert_statistics(response.value.json(), table_cells(page, "region-statistics"),
+                      expected_statistics(measured_image.data, ring))  # fmt: skip
     assert not errors, errors
 
 
