@@ -26,17 +26,26 @@ class Description:
     words: list = field(default_factory=list)
 
 
-def describe(image):
-    """The ``Description`` of an Image (or any object with its fields)."""
-    headers, parts = _file_headers(image)
-    stored = sky.header_from_json(image.header or {})
+def describe(image, header_cards=None):
+    """The ``Description`` of an Image (or any object with its fields).
+
+    ``header_cards``: the image header as 80-character cards, when the caller has them
+    (registration's inventory): its WCS is read from them rather than from the stored
+    dict, and a file whose image is its primary HDU is not opened again.
+    """
+    if header_cards is not None and _image_in_primary(image):
+        headers, parts = [], []
+    else:
+        headers, parts = _file_headers(image)
+    stored = header_cards if header_cards is not None else sky.header_from_json(image.header or {})
+    wcs = sky.celestial_wcs(stored)
     if not parts:
-        corners = sky.footprint_corners(stored, image.width, image.height)
+        corners = sky.footprint_corners(stored, image.width, image.height, wcs=wcs)
         parts = [corners] if corners else []
     values = keywords.normalised_values(
         [image.header or {}] + headers, keywords.keyword_mapping(settings.ARCHIVE_KEYWORDS)
     )
-    values["pixel_scale"] = sky.pixel_scale_arcsec(stored)
+    values["pixel_scale"] = sky.pixel_scale_arcsec(stored, wcs=wcs)
     _, bunit = keywords.lookup([image.header or {}] + headers, ["BUNIT"])
     values["bunit"] = keywords.text(bunit) if bunit is not None else ""
     values.update(ra=None, dec=None, radius=None, polygons=[])
@@ -49,6 +58,12 @@ def describe(image):
     text = " ".join([image.title or "", image.name or "", values["object"]])
     words = sorted(set(keywords.words(text)) | ({values["object_key"]} - {""}))
     return Description(values=values, cells=cells, words=[w[:100] for w in words])
+
+
+def _image_in_primary(image):
+    """Whether the image header is the file's primary header (a plain image or cube)."""
+    hdus = image.hdus or []
+    return image.kind != "mosaic" and bool(hdus) and len(hdus[0].get("shape") or []) >= 2
 
 
 def _file_headers(image):

@@ -36,6 +36,7 @@ DEFAULT_KEYWORDS = {
     "bunit": ["BUNIT"],
 }
 TEXT_LENGTH = 100  # characters kept of text columns
+_ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?")
 _NO_FILTER = re.compile(r"^(clear\w*|open|n/?a|none|empty|-+)$", re.IGNORECASE)
 
 
@@ -128,13 +129,18 @@ def observation_time(keyword, value, headers):
             elif re.fullmatch(r"\d{2}/\d{2}/\d{2}", value):  # the old dd/mm/yy form
                 day, month, year = value.split("/")
                 value = f"19{year}-{month}-{day}"
+            if _ISO_TIME.fullmatch(value):  # the usual form, read without astropy's cost
+                return _within_range(datetime.fromisoformat(value).replace(tzinfo=UTC))
             moment = Time(value, format="isot" if "T" in value else "iso", scale="utc")
-        result = moment.to_datetime(timezone=UTC)
+        return _within_range(moment.to_datetime(timezone=UTC))
     except (ValueError, TypeError, OverflowError):
         return None
-    if not datetime(1000, 1, 1, tzinfo=UTC) < result < datetime(3000, 1, 1, tzinfo=UTC):
+
+
+def _within_range(moment):
+    if not datetime(1000, 1, 1, tzinfo=UTC) < moment < datetime(3000, 1, 1, tzinfo=UTC):
         return None
-    return result
+    return moment
 
 
 def normalised_values(headers, mapping):

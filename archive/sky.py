@@ -14,6 +14,7 @@ every cell that overlaps a circle, partially included), so no match is ever lost
 
 import functools
 import math
+import re
 import warnings
 
 import numpy as np
@@ -207,19 +208,54 @@ def header_from_json(header):
     return result
 
 
-def footprint_corners(header, width=None, height=None):
-    """The corners (4 x (ra, dec) in degrees) of the outer pixel edges of a celestial
-    image, or None without a usable celestial WCS. ``header`` is an astropy Header."""
+# Keywords that may take part in an image's WCS (papers I-IV and their alternates, the
+# SIP, TPV and lookup-table distortions, wcslib's fixes of old forms): astropy reads a
+# header several times over to build a WCS, so cards is given only these.
+_WCS_KEYWORD = re.compile(
+    r"(WCSAXES|CRPIX|CRVAL|CDELT|CTYPE|CUNIT|CROTA|CRDER|CSYER|CNAME|WCSNAME|PC\d|CD\d"
+    r"|PV\d|PS\d|PROJP|LONPOLE|LATPOLE|RADESYS|RADECSYS|EQUINOX|EPOCH|MJD|DATE|OBSGEO"
+    r"|RESTFRQ|RESTFREQ|RESTWAV|SPECSYS|SSYS|VELOSYS|VELREF|VELANGL|ZSOURCE|TIMESYS"
+    r"|A_|B_|AP_|BP_|CPDIS|CQDIS|CPERR|DP\d|DQ\d|D2IM|AXISCORR|NAXIS|ZNAXIS)"
+)
+
+
+def wcs_cards(cards):
+    """The 80-character cards of ``cards`` (one string) that may describe a WCS."""
+    return "".join(
+        cards[i : i + 80] for i in range(0, len(cards), 80) if _WCS_KEYWORD.match(cards, i, i + 8)
+    )
+
+
+def celestial_wcs(header):
+    """The celestial part of the WCS of ``header`` (an astropy Header, or its cards as
+    one string), or None without one."""
     from astropy.wcs import WCS
 
+    if isinstance(header, str):
+        header = wcs_cards(header)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", AstropyWarning)
-            wcs = WCS(header, relax=True).celestial
-            if not wcs.has_celestial or wcs.naxis != 2:
-                return None
-            if not _is_equatorial(wcs):
-                return None
+            wcs = WCS(header, relax=True)
+            if not (wcs.naxis == 2 and wcs.wcs.lng == 0 and wcs.wcs.lat == 1):
+                wcs = wcs.celestial  # a copy: made only when other axes are there
+    except Exception:  # astropy raises many kinds on broken WCS keywords
+        return None
+    return wcs if wcs.has_celestial else None
+
+
+def footprint_corners(header, width=None, height=None, wcs=None):
+    """The corners (4 x (ra, dec) in degrees) of the outer pixel edges of a celestial
+    image, or None without a usable celestial WCS. ``header`` is an astropy Header
+    (``width`` and ``height`` default to its NAXISn); ``wcs``, its ``celestial_wcs``
+    if already made."""
+    if wcs is None:
+        wcs = celestial_wcs(header)
+    if wcs is None or wcs.naxis != 2 or not _is_equatorial(wcs):
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AstropyWarning)
             width = width or header.get("NAXIS1") or header.get("ZNAXIS1")
             height = height or header.get("NAXIS2") or header.get("ZNAXIS2")
             corners = wcs.calc_footprint(axes=(int(width), int(height)), center=False)
@@ -235,17 +271,18 @@ def _is_equatorial(wcs):
     return ctype[0].startswith("RA") and ctype[1].startswith("DEC")
 
 
-def pixel_scale_arcsec(header):
-    """Mean pixel scale in arcsec of a celestial WCS, or None."""
-    from astropy.wcs import WCS
+def pixel_scale_arcsec(header, wcs=None):
+    """Mean pixel scale in arcsec of a celestial WCS, or None; ``wcs``, the header's
+    ``celestial_wcs`` if already made."""
     from astropy.wcs.utils import proj_plane_pixel_scales
 
+    if wcs is None:
+        wcs = celestial_wcs(header)
+    if wcs is None:
+        return None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", AstropyWarning)
-            wcs = WCS(header, relax=True).celestial
-            if not wcs.has_celestial:
-                return None
             scales = proj_plane_pixel_scales(wcs)
     except Exception:
         return None

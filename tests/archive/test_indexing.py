@@ -5,13 +5,16 @@ refill of images registered before (command and migration's function)."""
 import numpy as np
 import pytest
 from astropy.io import fits
+from astropy.wcs import WCS
 from django.core.management import call_command
 
-from archive import keywords, sky
+from archive import indexing, keywords, sky
 from archive.models import ImageMetadata, SearchWord, SkyCell
 from portal.demo import star_field_wcs
+from portal.models import Image
 from portal.registration import register_path
 from tests.archive import skyref
+from tiles.engine import inspect_fits
 
 pytestmark = pytest.mark.django_db
 
@@ -124,6 +127,8 @@ def test_a_deployment_puts_its_keywords_first(settings, collections):
     ("header", "expected"),
     [
         ({"DATE-OBS": "2021-03-04T05:06:07"}, "2021-03-04T05:06:07+00:00"),
+        ({"DATE-OBS": "2021-03-04T05:06:07.123456"}, "2021-03-04T05:06:07.123456+00:00"),
+        ({"DATE-OBS": "2021-02-30T05:06:07"}, None),
         ({"DATE-OBS": "2021-03-04", "TIME-OBS": "05:06:07"}, "2021-03-04T05:06:07+00:00"),
         ({"DATE-OBS": "2021-03-04", "UT": "05:06"}, "2021-03-04T05:06:00+00:00"),
         ({"DATE-OBS": "04/03/98"}, "1998-03-04T00:00:00+00:00"),  # the old dd/mm/yy form
@@ -164,3 +169,35 @@ def test_the_stored_header_is_enough_without_the_file(settings, collections):
     wcs = skyref.tan_wcs(300.0, -45.0, 300, 200, 0.4 / 3600, 12.0)
     assert meta.ra == pytest.approx(300.0, abs=1e-3) and meta.dec == pytest.approx(-45.0, abs=1e-3)
     assert wcs.pixel_shape == (300, 200)
+
+
+WCS_HEADERS = {
+    "tan, rotated": {"CTYPE1": "RA---TAN", "CTYPE2": "DEC--TAN", "CD1_1": -2e-4, "CD1_2": 1e-4,
+                     "CD2_1": 1e-4, "CD2_2": 2e-4},
+    "tan-sip": {"CTYPE1": "RA---TAN-SIP", "CTYPE2": "DEC--TAN-SIP", "CDELT1": -3e-4,
+                "CDELT2": 3e-4, "A_ORDER": 2, "A_0_2": 4e-5, "A_2_0": -3e-5, "B_ORDER": 2,
+                "B_0_2": 2e-5, "B_1_1": 5e-5},
+    "sin, pc matrix": {"CTYPE1": "RA---SIN", "CTYPE2": "DEC--SIN", "CDELT1": -5e-4,
+                       "CDELT2": 5e-4, "PC1_1": 0.8, "PC1_2": -0.6, "PC2_1": 0.6, "PC2_2": 0.8},
+    "galactic": {"CTYPE1": "GLON-TAN", "CTYPE2": "GLAT-TAN", "CDELT1": -3e-4, "CDELT2": 3e-4},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", list(WCS_HEADERS))
+def test_the_footprint_from_registration_cards_is_astropys(settings, collections, kind, tmp_path):
+    header = fits.Header({"CRVAL1": 210.5, "CRVAL2": 54.3, "CRPIX1": 60.5, "CRPIX2": 40.5,
+                          **WCS_HEADERS[kind]})  # fmt: skip
+    header.update({f"NOISE{n:03d}": float(n) for n in range(30)})
+    path = tmp_path / "w.fits"
+    fits.PrimaryHDU(np.zeros((80, 120), np.float32), header).writeto(path)
+    inventory = inspect_fits(path)
+    image = Image(path=str(path), kind=inventory.kind, header=inventory.header, width=120,
+                  height=80, hdus=inventory.hdus, title="w", name="w.fits")  # fmt: skip
+    got = indexing.describe(image, inventory.header_cards)
+    assert got == indexing.describe(image)  # the same as from the stored header
+    if kind == "galactic":
+        assert got.values["polygons"] == [] and got.values["ra"] is None
+        return
+    expected = WCS(fits.getheader(path)).calc_footprint(axes=(120, 80), center=False)
+    corners = np.array(got.values["polygons"][0])
+    assert sky.angle(sky.unit_vectors(*corners.T), sky.unit_vectors(*expected.T)).max() < 1e-8
