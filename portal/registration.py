@@ -126,7 +126,7 @@ def register_path(collection, path, user=None, title=""):
     real = resolve_data_path(path)
     if not is_gzip(real):
         inventory, checksum = _validate(real, collection, display_name=real.name)
-        name = _unique_name(collection, safe_file_name(real.name))
+        name = unique_name(collection, safe_file_name(real.name))
         return _create(collection, name, real, checksum, inventory, user, title, owns_file=False)
     with incoming_file(".fits.part") as plain:
         _decompress(real, plain, real.name)
@@ -146,7 +146,7 @@ def _place(collection, temp, wanted):
     folder = settings.UPLOAD_ROOT / collection.slug
     folder.mkdir(parents=True, exist_ok=True)
     while True:
-        name = _unique_name(collection, wanted, folder)
+        name = unique_name(collection, wanted, folder)
         final = folder / plain_name(name)
         try:
             os.link(temp, final)
@@ -178,32 +178,44 @@ def _store_upload(uploaded, target):
             out.write(chunk)
 
 
-def _validate(path, collection, display_name):
+def inspect_file(path, display_name):
+    """(``FitsInventory``, checksum) of a plain FITS file; ``RegistrationError`` if it
+    cannot be registered (not FITS, truncated, beyond the limits)."""
     try:
         inventory = inspect_fits(path, image_limits())
     except TooLargeError as exc:
         raise RegistrationError(f"{display_name}: {exc}", status=413) from exc
     except InvalidFitsError as exc:
         raise RegistrationError(f"{display_name}: {exc}") from exc
-    checksum = file_checksum(path)
+    return inventory, file_checksum(path)
+
+
+def duplicate_error(collection, display_name, existing_name):
+    return RegistrationError(
+        f"{display_name}: this file is already in collection "
+        f"'{collection.slug}' as '{existing_name}'.",
+        status=409,
+    )
+
+
+def _validate(path, collection, display_name):
+    inventory, checksum = inspect_file(path, display_name)
     duplicate = Image.objects.filter(collection=collection, checksum=checksum).first()
     if duplicate is not None:
-        raise RegistrationError(
-            f"{display_name}: this file is already in collection "
-            f"'{collection.slug}' as '{duplicate.name}'.",
-            status=409,
-        )
+        raise duplicate_error(collection, display_name, duplicate.name)
     return inventory, checksum
 
 
-def _unique_name(collection, name, folder=None):
-    """``name``, or ``stem-N.ext``, free in the collection (and in ``folder`` if given)."""
+def unique_name(collection, name, folder=None, also_taken=()):
+    """``name``, or ``stem-N.ext``, free in the collection (and in ``folder`` if given,
+    and not in ``also_taken``)."""
     stem, dot, ext = name.partition(".")
     taken = set(
         Image.objects.filter(collection=collection, name__startswith=stem).values_list(
             "name", flat=True
         )
     )
+    taken.update(also_taken)
     candidate, n = name, 1
     while candidate in taken or (folder is not None and (folder / plain_name(candidate)).exists()):
         n += 1
@@ -211,30 +223,38 @@ def _unique_name(collection, name, folder=None):
     return candidate
 
 
-def _create(collection, name, path, checksum, inventory, user, title, owns_file,
-            source_path=None):  # fmt: skip
+def image_fields(collection, name, path, checksum, inventory, user=None, title="",
+                 owns_file=False, source_path=None):  # fmt: skip
+    """The fields of a new Image row for a validated file at ``path``."""
     header = inventory.header
     title = (title or str(header.get("OBJECT") or "").strip() or Path(name).stem)[:200]
+    return dict(
+        collection=collection,
+        title=title,
+        name=name,
+        path=str(path),
+        owns_file=owns_file,
+        source_path=str(source_path or ""),
+        checksum=checksum,
+        size=os.path.getsize(path),
+        kind=inventory.kind,
+        width=inventory.width,
+        height=inventory.height,
+        channels=inventory.channels,
+        channel_names=list(inventory.channel_names),
+        hdus=inventory.hdus,
+        header=header,
+        uploaded_by=user if user is not None and user.is_authenticated else None,
+    )
+
+
+def _create(collection, name, path, checksum, inventory, user, title, owns_file,
+            source_path=None):  # fmt: skip
+    fields = image_fields(collection, name, path, checksum, inventory, user, title,
+                          owns_file, source_path)  # fmt: skip
     try:
         with transaction.atomic():
-            image = Image.objects.register(
-                collection=collection,
-                title=title,
-                name=name,
-                path=str(path),
-                owns_file=owns_file,
-                source_path=str(source_path or ""),
-                checksum=checksum,
-                size=os.path.getsize(path),
-                kind=inventory.kind,
-                width=inventory.width,
-                height=inventory.height,
-                channels=inventory.channels,
-                channel_names=list(inventory.channel_names),
-                hdus=inventory.hdus,
-                header=header,
-                uploaded_by=user if user is not None and user.is_authenticated else None,
-            )
+            image = Image.objects.register(**fields)
     except IntegrityError as exc:
         raise RegistrationError(
             f"{name}: an image with this name or content was registered at the same time.",
