@@ -250,7 +250,7 @@ def test_blink_shows_one_image_at_a_time_at_the_chosen_rate(screen, server, logi
     assert -1 not in order and len(order) >= 7, seen  # 4 per second: about 8 in 2 s
     assert all(a != b for a, b in zip(order, order[1:], strict=False)), order
     intervals = np.diff([t for _, t in seen[1:]])
-    assert abs(np.median(intervals) - 250) < 40, intervals
+    assert abs(np.median(intervals) - 250) < 60, intervals
     screen.shot(f"blink-{order[-1]}")
     # Pausing stops it on one image; "next" shows the other.
     page.click("button[name=pause]")
@@ -303,7 +303,9 @@ def test_an_image_one_may_not_see_is_named_like_a_missing_one(page, server, logi
     login(page, server, "alice", "alice-password")
     hidden, missing = server.seed["hidden"], 987654
     page.goto(f"{server.url}/compare/?images={pair['wide'][0]},{hidden},{missing}")
-    page.wait_for_function("document.getElementById('compare').dataset.ready === 'true'")
+    page.wait_for_function(
+        "document.getElementById('compare').dataset.ready === 'true'", timeout=60000
+    )
     messages = page.locator(".fp-compare-message[role=alert]").all_inner_texts()
     assert len(messages) == 2, messages
     assert messages[0].replace(str(hidden), "N") == messages[1].replace(str(missing), "N"), messages
