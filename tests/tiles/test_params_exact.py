@@ -400,3 +400,26 @@ def test_dicts_of_lists_are_read_as_query_dicts():
 
 def parse_dict(query, nchannels):
     return params.parse(query, nchannels, CUTS3[:nchannels], "jpeg")
+
+
+def test_histogram_channels_and_bins_are_integers():
+    channel, bins = params.histogram_request(QueryDict("channel=2&bins=16"), 3)
+    assert (type(channel), type(bins)) == (int, int)
+    for query, message in (("channel=1.5", "channel: '1.5' is not an integer."),
+                           ("bins=16.5", "bins: '16.5' is not an integer.")):  # fmt: skip
+        with pytest.raises(ParameterError, match="^" + re.escape(message) + "$"):
+            params.histogram_request(QueryDict(query), 3)
+
+
+def test_statistics_without_presets_offer_none():
+    old = {"background": 0, "mad": 1, "lo": -2, "hi": 400, "min": 0, "max": 9}
+    assert params.cut_presets([old]) == {}
+    assert params.cut_presets([old, stats({"zscale": [1, 2]})]) == {}
+
+
+def test_only_repeatable_parameters_are_arrays_in_openapi():
+    by_name = {p.name: p for p in params.openapi_parameters()}
+    assert by_name["gamma"].type == {"type": "number", "minimum": 0.2, "maximum": 5.0,
+                                     "default": 2.2}  # fmt: skip
+    assert by_name["channel"].type == {"type": "integer", "minimum": 1}
+    assert by_name["minmax"].type == {"type": "array", "items": {"type": "string"}}
