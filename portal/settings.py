@@ -405,3 +405,6 @@ SURVEY_MAX_RADIUS = float(os.environ.get("FITSPORTAL_SURVEY_MAX_RADIUS", "0.5"))
 SURVEY_MAX_ROWS = envint("FITSPORTAL_SURVEY_MAX_ROWS", 5000)
 SURVEY_TIMEOUT = float(os.environ.get("FITSPORTAL_SURVEY_TIMEOUT", "15"))
 SURVEY_CACHE_SECONDS = envint("FITSPORTAL_SURVEY_CACHE_SECONDS", 7 * 86400)
+
+# A form refused for its CSRF token gets the portal's 403 page.
+CSRF_FAILURE_VIEW = "portal.errorpages.csrf_failure"
