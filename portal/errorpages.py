@@ -1,5 +1,5 @@
-"""The pages of failures outside a view's own answer: not found (404) and forbidden
-(403). People get them in the portal's layout, with a way to log in when signed out;
+"""The pages of failures outside a view's own answer: not found (404), forbidden (403)
+and a form refused for its CSRF token (403). People get them in the portal's layout, with a way to log in when signed out;
 machine clients of ``/api/`` and ``/iip/`` get JSON, as the API's own errors are
 (``portal/api/errors.py``).
 
@@ -23,7 +23,12 @@ def not_found(request, exception=None):
     return render(request, "frontend/404.html", status=404)
 
 
-def permission_denied(request, exception=None):
+def permission_denied(request, exception=None, expired_form=False):
     if not for_people(request):
         return JsonResponse({"detail": "Permission denied."}, status=403)
-    return render(request, "frontend/403.html", status=403)
+    return render(request, "frontend/403.html", {"expired_form": expired_form}, status=403)
+
+
+def csrf_failure(request, reason=""):
+    """A form sent without its page's token (an old tab, cookies refused): say so."""
+    return permission_denied(request, expired_form=True)

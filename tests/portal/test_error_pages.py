@@ -80,3 +80,13 @@ def test_the_403_page(users):
     request.user = users["other"]
     response = errorpages.permission_denied(request, PermissionDenied())
     assert response.status_code == 403 and response["Content-Type"] == "application/json"
+
+
+def test_a_form_without_its_token_gets_the_403_page(users):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/accounts/login/", {"username": "other", "password": "pw-other"})
+    text = response.content.decode()
+    assert response.status_code == 403
+    assert "sent without the token of its page" in text and "portal.css" in text
