@@ -112,9 +112,14 @@ def refresh_source(cache_dir, path):
 
 
 def open_levels(cache_dir, info):
-    """Memory maps ``[channel][level]`` of a complete pyramid (read-only)."""
+    """Memory maps ``[channel][level]`` of a complete pyramid (read-only), as plain arrays
+    over the maps (each keeps its map open): a tile is a slice, and slicing a plain
+    array costs a fraction of slicing a ``np.memmap``."""
     return [
-        [np.load(level_path(cache_dir, c, level), mmap_mode="r") for level in range(info.levels)]
+        [
+            np.load(level_path(cache_dir, c, level), mmap_mode="r").view(np.ndarray)
+            for level in range(info.levels)
+        ]
         for c in range(info.channels)
     ]
 

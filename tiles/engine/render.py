@@ -83,12 +83,8 @@ class RenderParams:
     def key(self):
         """A short canonical string of every parameter, for caches and ETags."""
         if not self._key:
-            mix = (
-                ""
-                if self.mix is None
-                else ";".join(",".join(f"{w:.6g}" for w in rgb) for rgb in self.mix)
-            )
-            cuts = ";".join(f"{lo:.9g},{hi:.9g}" for lo, hi in self.minmax)
+            mix = "" if self.mix is None else _mix_text(self.mix)
+            cuts = _cuts_text(self.minmax)
             text = (
                 f"c{self.channel}|m{mix}|k{cuts}|{self.colormap}|i{int(self.invert)}|"
                 f"{self.contrast:.6g}|{self.brightness:.6g}|{self.gamma:.6g}|{self.stretch}|"
@@ -108,6 +104,38 @@ class RenderParams:
         return [c for c, rgb in enumerate(self.mix) if any(rgb)] or [0]
 
 
+# The texts of mixes and cuts, as ``key`` writes them, remembered: a viewing session
+# repeats a few. A -0.0 (written "-0") equals 0.0 as a cache key: those are not kept.
+def _mix_text(mix):
+    if _negative_zero(mix):
+        return _write_mix(mix)
+    return _remembered_mix_text(mix)
+
+
+def _write_mix(mix):
+    return ";".join(",".join(f"{w:.6g}" for w in rgb) for rgb in mix)
+
+
+_remembered_mix_text = lru_cache(maxsize=1024)(_write_mix)
+
+
+def _cuts_text(minmax):
+    if _negative_zero(minmax):
+        return _write_cuts(minmax)
+    return _remembered_cuts_text(minmax)
+
+
+def _write_cuts(minmax):
+    return ";".join(f"{lo:.9g},{hi:.9g}" for lo, hi in minmax)
+
+
+_remembered_cuts_text = lru_cache(maxsize=1024)(_write_cuts)
+
+
+def _negative_zero(rows):
+    return any(v == 0 and math.copysign(1.0, v) < 0 for row in rows for v in row)
+
+
 def mix_from_iip(rows, nchannels):
     """The per-channel (r, g, b) mix of the IIP ``MIX`` rows ``{channel (0-based): rgb}``.
 
@@ -116,13 +144,24 @@ def mix_from_iip(rows, nchannels):
     """
     if not rows:
         return None
-    given = sorted(rows)
+    given = tuple(sorted((c, tuple(rgb)) for c, rgb in rows.items()))
+    if _negative_zero(rgb for _c, rgb in given):
+        return _interpolated_mix(given, nchannels)
+    return _remembered_mix(given, nchannels)
+
+
+def _interpolated_mix(rows, nchannels):
+    """``mix_from_iip`` of ``rows`` as sorted (channel, rgb) pairs."""
+    given = [c for c, _rgb in rows]
     positions = np.array(given, float)
-    values = np.array([rows[c] for c in given], float)
+    values = np.array([rgb for _c, rgb in rows], float)
     channels = np.arange(nchannels, dtype=float)
     columns = [np.interp(channels, positions, values[:, k]) for k in range(3)]
     scale = 3.0 / nchannels
     return tuple(tuple(float(columns[k][c] * scale) for k in range(3)) for c in range(nchannels))
+
+
+_remembered_mix = lru_cache(maxsize=256)(_interpolated_mix)
 
 
 def default_mix_rows(nchannels):
@@ -250,10 +289,11 @@ _scratch = threading.local()
 def _buffer(name, shape, dtype):
     """A per-thread reusable array of at least ``shape`` (returned reshaped)."""
     size = math.prod(shape)
-    buffers = getattr(_scratch, "buffers", None)
-    if buffers is None:
+    try:
+        buffers = _scratch.buffers
+    except AttributeError:
         buffers = _scratch.buffers = {}
-    key = (name, np.dtype(dtype).str)
+    key = (name, dtype)  # a dtype or its type: equal ones share the buffer
     buf = buffers.get(key)
     if buf is None or buf.size < size:
         buf = buffers[key] = np.empty(max(size, 256 * 256 * 3), dtype)
