@@ -221,7 +221,7 @@ def _prepare(state, chunk, notes):
             if commented and name not in ("text", "composite"):
                 continue  # a comment
             if name == "composite":
-                composite = _composite(part, number, state.frame)
+                composite = _composite(part, number, state.frame, state.globals)
                 lines.append(part)
                 continue
             member = composite
@@ -267,11 +267,21 @@ def _frame_line(frame):
     return "image" if frame == "physical" else frame  # physical: image pixels (no LTM/LTV)
 
 
-def _composite(part, number, frame):
-    """A composite's own description: its line, frame and parameters as written."""
+_SETTING = re.compile(r"(?<![\w-])(composite|color|width)\s*=\s*([#\w.]+)", re.I)
+DS9_DRAWING = {"color": "green", "width": "1"}  # ds9's own, without a global line
+
+
+def _composite(part, number, frame, globals_in_force=()):
+    """A composite's own description: its line, frame and parameters as written; whether
+    it is ``global`` (ds9's ``composite=1``, its default: the members are drawn in the
+    composite's colour and width, which it takes from the global lines unless it says)."""
     inside = part[part.find("(") + 1 : part.find(")")] if ")" in part else ""
+    settings = dict(DS9_DRAWING)
+    for text in [*globals_in_force, part[part.find(")") + 1 :]]:
+        settings.update((k.lower(), v) for k, v in _SETTING.findall(_QUOTED_VALUE.sub("=", text)))
     return {"line": number, "frame": SKY_FRAMES.get(frame) or PIXEL_FRAMES.get(frame, frame),
-            "at": re.sub(r"\s+", "", inside)[:200]}  # fmt: skip
+            "at": re.sub(r"\s+", "", inside)[:200], "global": settings.get("composite", "1") != "0",
+            "color": settings["color"][:40], "linewidth": _number(settings["width"])}  # fmt: skip
 
 
 def _parse_chunk(state, chunk, notes):

@@ -104,7 +104,7 @@ def to_ds9(features):
         if key is not None and key != composite:
             at = _COMPOSITE_AT.fullmatch(str(group.get("at", "")))
             if at:
-                yield f"# composite({at.group(0)}) || composite=1\n"
+                yield f"# composite({at.group(0)}) || {_composite_settings(group)}\n"
             else:
                 key = None
         composite = key
@@ -215,6 +215,17 @@ def _shape_body(geometry, properties, image):
     if shape == "text":
         return f"text({c})"
     return f"point({c})"
+
+
+def _composite_settings(group):
+    """A composite's own settings: global or not, its colour and width when known."""
+    settings = [f"composite={0 if group.get('global') is False else 1}"]
+    colour, width = group.get("color"), group.get("linewidth")
+    if isinstance(colour, str) and COLOUR.fullmatch(colour):
+        settings.append(f"color={colour}")
+    if isinstance(width, int | float) and not isinstance(width, bool) and 0 <= width <= 100:
+        settings.append(f"width={width:g}")
+    return " ".join(settings)
 
 
 def _physical_map(properties):

@@ -172,10 +172,25 @@ export function cssColour(colour, fallback) {
   return `#${[0, 1, 2].map((k) => digits.slice(k * size, k * size + 2)).join("")}`;
 }
 
+// The composite a feature belongs to when it is ds9's global one (composite=1): its
+// members are drawn in its colour and width, whatever their own.
+function globalComposite(props) {
+  const composite = props && props.composite;
+  return composite && typeof composite === "object" && composite.global === true ? composite : null;
+}
+
+// The colour of a feature as ds9 draws it (CSS).
+export function regionColour(props, fallback) {
+  const composite = globalComposite(props);
+  return cssColour(composite && composite.color ? composite.color : props && props.color, fallback);
+}
+
 // The stroke of a feature as ds9 draws it: colour, width, dashes for dash=1, for
 // background regions and for exclusions.
 export function strokeStyle(props, fallback) {
-  const style = { color: cssColour(props.color, fallback), weight: Number(props.linewidth) || 1.5 };
+  const composite = globalComposite(props);
+  const width = composite && composite.linewidth ? composite.linewidth : props.linewidth;
+  const style = { color: regionColour(props, fallback), weight: Number(width) || 1.5 };
   if (props.dash || props.include === false || props.source === false) {
     style.dashArray = typeof props.dashlist === "string" && /^[0-9 ]+$/.test(props.dashlist) ? props.dashlist : "8 3";
   }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { arrowheads, pixelOutline, textTransform } from "../src/regions.js";
+import { arrowheads, pixelOutline, regionColour, strokeStyle, textTransform } from "../src/regions.js";
 
 const close = (actual, expected) => {
   assert.equal(actual.length, expected.length);
@@ -39,4 +39,14 @@ test("ds9 textangle turns a label counter-clockwise", () => {
   assert.equal(textTransform({ textangle: 0 }, "none"), "none");
   assert.equal(textTransform({}, "translate(-50%, -110%)"), "translate(-50%, -110%)");
   assert.equal(textTransform({ textangle: "x" }), "translate(-50%, -50%)");
+});
+
+test("members of a global ds9 composite take its colour and width; others keep theirs", () => {
+  const member = { color: "pink", linewidth: 3, composite: { line: 4, global: true, color: "green", linewidth: 1 } };
+  assert.equal(regionColour(member, "#fff"), "#00ff00"); // X11 green
+  assert.deepEqual(strokeStyle(member, "#fff"), { color: "#00ff00", weight: 1 });
+  const own = { ...member, composite: { ...member.composite, global: false } };
+  assert.equal(regionColour(own, "#fff"), "pink");
+  assert.deepEqual(strokeStyle(own, "#fff"), { color: "pink", weight: 3 });
+  assert.deepEqual(strokeStyle({ color: "red" }, "#fff"), { color: "red", weight: 1.5 });
 });
