@@ -11,6 +11,10 @@ are computed once and kept in ``var/bench/search-<rows>.npz``.
 SQLite by default (a throwaway database under a temporary var dir); for PostgreSQL:
 ``DATABASE_URL=postgres://postgres@127.0.0.1:5432/fp_search`` (its test database is
 created and dropped). Run: ``python bench/search.py [--rows N] [--queries Q]``.
+
+``--reuse`` keeps the rows for the next run instead: the database of ``DATABASE_URL``
+itself (``sqlite:////path/search.sqlite3`` or a PostgreSQL URL) is migrated, filled
+once, and only searched when it already holds the ``--rows`` images.
 """
 
 import argparse
@@ -40,6 +44,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=40, help="timed requests per case")
+    parser.add_argument("--reuse", action="store_true", help="keep the rows in DATABASE_URL")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     os.environ.setdefault("FITSPORTAL_INSECURE_DEV_KEY", "1")
@@ -48,6 +53,8 @@ def main():
     import django
 
     django.setup()
+    if args.reuse:
+        return run(args, kept(args.rows, data))
     from django.test.runner import DiscoverRunner
     from django.test.utils import setup_test_environment
 
@@ -55,9 +62,28 @@ def main():
     runner = DiscoverRunner(verbosity=0, interactive=False)  # a stale copy is replaced
     old = runner.setup_databases()
     try:
-        run(args, data)
+        run(args, populate(args.rows, data))
     finally:
         runner.teardown_databases(old)
+
+
+def kept(rows, data):
+    """(reader, superuser, collection) of the rows kept in DATABASE_URL, filled first
+    if it does not hold ``rows`` images (an interrupted fill is started again)."""
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from portal.models import Collection, Image
+
+    call_command("migrate", verbosity=0, interactive=False)
+    if Image.objects.count() != rows or not get_user_model().objects.filter(username="admin"):
+        call_command("flush", verbosity=0, interactive=False)
+        return populate(rows, data)
+    User = get_user_model()
+    reader = User.objects.get(username="user0")
+    seen = Collection.objects.visible_to(reader).filter(visibility=Collection.PRIVATE)
+    print(f"reusing {rows:,} images")
+    return reader, User.objects.get(username="admin"), seen.first()
 
 
 # --- the data set ----------------------------------------------------------------------
@@ -317,11 +343,11 @@ def explain(user, params):
     return queryset.order_by(*order)[:51].explain(**options)
 
 
-def run(args, data):
+def run(args, people):
     from django.db import connection
     from django.test import Client
 
-    reader, superuser, collection = populate(args.rows, data)
+    reader, superuser, collection = people
     limits = {"postgresql": 100, "sqlite": 300}
     limit = limits.get(connection.vendor, 300)
     print(f"\n{connection.vendor}, {args.rows:,} images; p95 target {limit} ms")
