@@ -119,6 +119,14 @@ def host_and_scheme(scope, headers):
     return facts
 
 
+def query_pairs(text):
+    """``parse_qsl(text, keep_blank_values=True)``, splitting only when there is nothing
+    to unquote (no ``%`` or ``+``: the usual tile URL)."""
+    if "%" in text or "+" in text:
+        return parse_qsl(text, keep_blank_values=True)
+    return [field.partition("=")[::2] for field in text.split("&") if field]
+
+
 @receiver(setting_changed)
 def _settings_changed(**kwargs):
     _facts.clear()
@@ -218,7 +226,7 @@ class TileFastPath:
             return None  # Django's redirect to HTTPS
         if refused_agents and "user-agent" in headers:
             return None  # Django's 403, perhaps
-        pairs = parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True)
+        pairs = query_pairs(raw_query.decode("latin-1"))
         etag = headers.get("if-none-match")
         if match is None:
             return IIPCall.read(pairs, etag), headers, secure
