@@ -268,20 +268,22 @@ def _frame_line(frame):
 
 
 _SETTING = re.compile(r"(?<![\w-])(composite|color|width)\s*=\s*([#\w.]+)", re.I)
-DS9_DRAWING = {"color": "green", "width": "1"}  # ds9's own, without a global line
 
 
 def _composite(part, number, frame, globals_in_force=()):
     """A composite's own description: its line, frame and parameters as written; whether
     it is ``global`` (ds9's ``composite=1``, its default: the members are drawn in the
-    composite's colour and width, which it takes from the global lines unless it says)."""
+    composite's colour and width, from its line or the global lines in force; None when
+    neither says, for the default colour)."""
     inside = part[part.find("(") + 1 : part.find(")")] if ")" in part else ""
-    settings = dict(DS9_DRAWING)
+    settings = {}
     for text in [*globals_in_force, part[part.find(")") + 1 :]]:
         settings.update((k.lower(), v) for k, v in _SETTING.findall(_QUOTED_VALUE.sub("=", text)))
+    width = settings.get("width")
     return {"line": number, "frame": SKY_FRAMES.get(frame) or PIXEL_FRAMES.get(frame, frame),
             "at": re.sub(r"\s+", "", inside)[:200], "global": settings.get("composite", "1") != "0",
-            "color": settings["color"][:40], "linewidth": _number(settings["width"])}  # fmt: skip
+            "color": settings["color"][:40] if "color" in settings else None,
+            "linewidth": _number(width) if width is not None else None}  # fmt: skip
 
 
 def _parse_chunk(state, chunk, notes):

@@ -21,6 +21,7 @@ import { measureStar, parseFitsImage } from "./star.js";
 const STAR_HALF = 12; // the cutout around a click: 25 x 25 pixels, more for a wide star
 const SPECTRUM_DELAY = 250; // ms the cursor rests before its spectrum is asked
 const MARK_COLOUR = "#ffcc00";
+const MAX_COLUMNS = 6; // channels of a cube measured side by side
 
 function button(label, title, name) {
   return element("button", { type: "button", title, name, className: "fp-tool" }, label);
@@ -67,7 +68,6 @@ function quantityTable(name, columns, rows) {
 
 const number = (value, digits = 6) => formatNumber(value, digits);
 const unitLabel = (label, unit) => (unit ? `${label} (${unit})` : label);
-const pair = (values, digits = 7) => (values ? `${number(values[0], digits)}, ${number(values[1], digits)}` : "—");
 // RA and Dec on rows of their own (sexagesimal, ICRS): short enough for a phone.
 const skyRows = (values, columns = [values]) => [
   ["centroid_ra", "centroid RA", ...columns.map((v) => (v ? formatRA(v[0], 3) : "—"))],
@@ -96,9 +96,10 @@ export function statisticsTable(answer, image) {
     rows.push(["surface_brightness", `surface brightness (${answer.surface_brightness_unit.replace("arcsec2", "arcsec²")})`,
       ...cells((c) => number(c.surface_brightness))]);
   }
-  rows.push(["centroid", "centroid x, y", ...cells((c) => pair(c.centroid))]);
+  rows.push(["centroid_x", "centroid x", ...cells((c) => number(c.centroid && c.centroid[0], 7))],
+    ["centroid_y", "centroid y", ...cells((c) => number(c.centroid && c.centroid[1], 7))]);
   if (celestial) rows.push(...skyRows(null, channels.map((c) => c.centroid_sky)));
-  const columns = channels.length > 1 ? channels.map((c) => channelName(image, c.channel - 1)) : [];
+  const columns = image.channels > 1 ? channels.map((c) => channelName(image, c.channel - 1)) : [];
   return quantityTable("region-statistics", columns, rows);
 }
 
@@ -106,7 +107,7 @@ export function statisticsTable(answer, image) {
 // the image has a pixel scale, values in ``unit`` (BUNIT).
 export function starTable(star, arcsec, unit) {
   const length = (pixels) => `${number(pixels, 4)} px` + (arcsec ? ` = ${number(pixels * arcsec, 3)}″` : "");
-  const rows = [["centroid", "centroid x, y", pair([star.x, star.y])]];
+  const rows = [["centroid_x", "centroid x", number(star.x, 7)], ["centroid_y", "centroid y", number(star.y, 7)]];
   if (star.ra !== undefined) rows.push(...skyRows([star.ra, star.dec]));
   rows.push(
     ["fwhm_gaussian", "FWHM, Gaussian", length(star.fwhm_gaussian)],
@@ -254,11 +255,15 @@ export function attachAnalysis(map, image, wcs, state, container) {
     }
   };
 
+  // Every channel side by side, up to a table's width; else the channel shown.
+  const measuredChannels = () => (image.channels <= MAX_COLUMNS
+    ? Array.from({ length: image.channels }, (_, c) => c + 1) : [channel() + 1]);
+
   // Statistics of regions ({ catalog, ids } or { features }), titled.
   const showStatistics = async (regions, title) => {
     note.textContent = "Measuring…";
     try {
-      const answer = await regionStatistics(image, regions, { channel: [...Array(image.channels).keys()].map((c) => c + 1) });
+      const answer = await regionStatistics(image, regions, { channel: measuredChannels() });
       showResult(title, statisticsTable(answer, image));
       note.textContent = "";
       return answer;

@@ -179,17 +179,17 @@ function globalComposite(props) {
   return composite && typeof composite === "object" && composite.global === true ? composite : null;
 }
 
-// The colour of a feature as ds9 draws it (CSS).
+// The colour of a feature as ds9 draws it (CSS); ``fallback`` for one that names none.
 export function regionColour(props, fallback) {
   const composite = globalComposite(props);
-  return cssColour(composite && composite.color ? composite.color : props && props.color, fallback);
+  return cssColour(composite ? composite.color : props && props.color, fallback);
 }
 
 // The stroke of a feature as ds9 draws it: colour, width, dashes for dash=1, for
 // background regions and for exclusions.
 export function strokeStyle(props, fallback) {
   const composite = globalComposite(props);
-  const width = composite && composite.linewidth ? composite.linewidth : props.linewidth;
+  const width = composite ? composite.linewidth : props.linewidth;
   const style = { color: regionColour(props, fallback), weight: Number(width) || 1.5 };
   if (props.dash || props.include === false || props.source === false) {
     style.dashArray = typeof props.dashlist === "string" && /^[0-9 ]+$/.test(props.dashlist) ? props.dashlist : "8 3";

@@ -49,4 +49,7 @@ test("members of a global ds9 composite take its colour and width; others keep t
   assert.equal(regionColour(own, "#fff"), "pink");
   assert.deepEqual(strokeStyle(own, "#fff"), { color: "pink", weight: 3 });
   assert.deepEqual(strokeStyle({ color: "red" }, "#fff"), { color: "red", weight: 1.5 });
+  // A global composite that names no colour: the default one, not its members'.
+  const plain = { color: "pink", linewidth: 3, composite: { line: 4, global: true, color: null, linewidth: null } };
+  assert.deepEqual(strokeStyle(plain, "#fff"), { color: "#fff", weight: 1.5 });
 });

@@ -35,10 +35,10 @@ def generated_image():
     return data.astype(np.float32)
 
 
-def circle_weights(x_fits, y_fits, radius):
-    """regions' exact mask of a circle, as an image of the generated one's shape."""
+def circle_weights(x_fits, y_fits, radius, shape=(HEIGHT, WIDTH)):
+    """regions' exact mask of a circle, as an image (of the generated one's shape)."""
     region = CirclePixelRegion(PixCoord(x_fits - 1.0, y_fits - 1.0), radius)
-    return region.to_mask(mode="exact").to_image((HEIGHT, WIDTH))
+    return region.to_mask(mode="exact").to_image(shape)
 
 
 def expected_statistics(data, w):
@@ -288,3 +288,42 @@ def test_measure_a_star_gives_its_fwhm_and_flux_as_a_table_and_a_csv_row(
     page.locator(".fp-measure-results").scroll_into_view_if_needed()
     screen.shot("star")
     assert not errors, errors
+
+
+def test_statistics_of_a_cube_are_given_per_channel(page, server, login):
+    login(page, server, "alice", "alice-password")
+    page.goto(f"{server.url}/images/{server.seed['cube']}/")
+    page.wait_for_function("() => document.getElementById('viewer').fitsportal?.sky")
+    page.wait_for_load_state("networkidle")
+    centre_on(page, 200.0, 150.0)
+    use_tool(type("Screen", (), {"page": page, "name": "desktop"}), "region-stats")
+    cx, cy = map_centre(page)
+    page.mouse.click(cx, cy)
+    with page.expect_response("**/api/catalogs/statistics/") as response:
+        page.mouse.click(cx + 30, cy + 20)
+    sent = response.value.request.post_data_json
+    assert sent["channel"] == [1, 2, 3]
+    (x, y), radius = (
+        sent["features"][0]["geometry"]["coordinates"],
+        sent["features"][0]["properties"]["radius"],
+    )
+    page.wait_for_selector("table[data-name=region-statistics]")
+    header = page.eval_on_selector_all(
+        "table[data-name=region-statistics] thead th", "(cells) => cells.map((c) => c.textContent)"
+    )
+    assert header[0] == "quantity" and len(header) == 4
+    cells = table_cells(page, "region-statistics")
+    planes = fits.getdata(Path(server.var) / "data" / "seed" / "cube.fits")
+    for c, (plane, measured) in enumerate(
+        zip(planes, response.value.json()["channels"], strict=True)
+    ):
+        expected = expected_statistics(plane, circle_weights(x, y, radius, plane.shape))
+        assert measured["channel"] == c + 1
+        assert measured["mean"] == pytest.approx(expected["mean"], rel=1e-9)
+        assert measured["median"] == pytest.approx(expected["median"], rel=1e-9)
+        assert float(cells["mean"][c]) == pytest.approx(expected["mean"], rel=1e-5)
+    assert (
+        90 < float(cells["mean"][0]) < 110 < float(cells["mean"][1]) < 210 < float(cells["mean"][2])
+    )
+    page.locator(".fp-measure-results").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "region-statistics-of-a-cube.png"))

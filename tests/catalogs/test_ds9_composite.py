@@ -29,7 +29,7 @@ def test_a_composite_takes_its_colour_and_width_from_its_line_then_the_global_on
     assert (first["color"], first["linewidth"]) == ("cyan", 2)
     assert (second["color"], second["linewidth"]) == ("#ff00ff", 4)
     plain = composites("image\n# composite(1,1,0) || composite=1\ncircle(1,1,1)\n")[0]
-    assert (plain["color"], plain["linewidth"]) == ("green", 1)  # ds9's own defaults
+    assert (plain["color"], plain["linewidth"]) == (None, None)  # the default colour, width
 
 
 def test_composites_are_written_back_with_their_settings():
