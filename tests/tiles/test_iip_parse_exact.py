@@ -268,6 +268,13 @@ def test_rgn_boxes_in_level_pixels():
 
 
 def test_a_region_empty_at_its_binning_is_refused():
-    for rgn, binning in (("1,1:1,9", None), ("1,1:9,1", None), ("1,1:4,9", "4"), ("2,2:4,30", "4")):
+    for rgn, binning in (
+        ("1,1:1,9", None),
+        ("1,1:9,1", None),
+        ("5,1:5,9", None),
+        ("1,5:9,5", None),
+        ("1,1:4,9", "4"),
+        ("2,2:4,30", "4"),
+    ):
         with pytest.raises(ParameterError, match=r"^RGN: the region is empty at this binning\.$"):
             region(rgn, binning)
