@@ -257,6 +257,29 @@ class GrantSerializer(serializers.Serializer):
             assign_perm(LEVEL_CODENAMES[self.validated_data["level"]], principal, collection)
 
 
+class GrantEntrySerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="user or group")
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    level = serializers.ChoiceField(choices=LEVELS)
+
+
+class GrantsSerializer(serializers.Serializer):
+    """The answer of the grant endpoints: every grant of the collection."""
+
+    grants = GrantEntrySerializer(many=True)
+
+
+class PrincipalEntrySerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="user or group")
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class PrincipalsSerializer(serializers.Serializer):
+    results = PrincipalEntrySerializer(many=True)
+
+
 class PrincipalQuerySerializer(serializers.Serializer):
     q = serializers.CharField(max_length=150, help_text="The start of a user or group name")
 
@@ -292,3 +315,7 @@ class MoveSerializer(serializers.Serializer):
         min_length=1, max_length=MAX_MOVED_IMAGES, help_text="Ids of the images to move",
     )  # fmt: skip
     collection = serializers.SlugField(max_length=100, help_text="The collection they go to")
+
+
+class MovedSerializer(serializers.Serializer):
+    results = ImageSerializer(many=True)

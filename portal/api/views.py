@@ -20,11 +20,14 @@ from portal.api.pagination import cursor_response
 from portal.api.serializers import (
     CollectionSerializer,
     GrantSerializer,
+    GrantsSerializer,
     ImageDetailSerializer,
     ImageSerializer,
     ImageUploadSerializer,
+    MovedSerializer,
     MoveSerializer,
     PrincipalQuerySerializer,
+    PrincipalsSerializer,
     grants_of,
     principals_like,
     revoke,
@@ -87,7 +90,7 @@ class CollectionViewSet(
         managed(self.request.user, instance)
         instance.delete()
 
-    @extend_schema(request=GrantSerializer, responses={200: None})
+    @extend_schema(request=GrantSerializer, responses=GrantsSerializer)
     @action(detail=True, methods=["get", "post"], url_path="grants", url_name="grants")
     def grants(self, request, slug=None, format=None):
         """Who holds which level (managers only); POST grants one, replacing the level
@@ -99,7 +102,7 @@ class CollectionViewSet(
             grant.save()
         return Response({"grants": grants_of(collection)})
 
-    @extend_schema(request=None, responses={200: None})
+    @extend_schema(request=None, responses=GrantsSerializer)
     @action(
         detail=True, methods=["delete"], url_name="grant",
         url_path=r"grants/(?P<kind>user|group)/(?P<principal>[0-9]{1,18})",
@@ -112,8 +115,10 @@ class CollectionViewSet(
         return Response({"grants": grants_of(collection)})
 
     @extend_schema(
-        parameters=[OpenApiParameter("q", description="The start of a user or group name")],
-        responses={200: None},
+        parameters=[
+            OpenApiParameter("q", description="The start of a user or group name", required=True)
+        ],
+        responses=PrincipalsSerializer,
     )
     @action(detail=True, methods=["get"], url_path="principals", url_name="principals")
     def principals(self, request, slug=None, format=None):
@@ -222,7 +227,7 @@ class ImageViewSet(mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
         managed(self.request.user, instance.collection)
         instance.delete()
 
-    @extend_schema(request=MoveSerializer, responses=ImageSerializer(many=True))
+    @extend_schema(request=MoveSerializer, responses=MovedSerializer)
     @action(detail=False, methods=["post"], url_path="move", url_name="move")
     def move(self, request, format=None):
         """Move images into another collection; the user manages both collections.
