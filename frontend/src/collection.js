@@ -202,7 +202,8 @@ function sharing(panel, collection) {
       return;
     }
     if (mine !== asked) return; // a later keystroke asked again
-    shown = results;
+    shown = results.filter((p) => !(p.kind === "user" && p.name === collection.owner)); // holds every level
+    results = shown;
     chosen = shown.find((p) => p.name === text) || null;
     share.disabled = !chosen;
     suggestions.replaceChildren(...results.map((principal, n) => {
