@@ -236,9 +236,17 @@ export function attachGoTo(map, image, wcs, input, options = {}) {
     const [x, y] = Number.isFinite(a) ? wcs.worldToPixel(a, b) : [NaN, NaN];
     return Number.isFinite(x) && Number.isFinite(y) ? fitsToLatLng(x, y, image.height) : null;
   };
+  // The place gone to stays marked (a ring, with the object's name) until the next one.
+  let mark = null;
   const go = (latlng, target) => {
     input.dataset.state = "found";
     say("");
+    if (mark) map.removeLayer(mark);
+    mark = L.circleMarker(latlng, { radius: 12, color: "#ff4081", weight: 2, fill: false, interactive: false });
+    if (target && target.name) {
+      mark.bindTooltip(element("span", {}, target.name), { permanent: true, direction: "right", offset: [12, 0] });
+    }
+    mark.addTo(map);
     map.setView(latlng, Math.max(map.getZoom(), image.levels - 1));
     if (options.onGo) options.onGo(latlng, target);
     map.fire("fp:goto", { latlng, target });
