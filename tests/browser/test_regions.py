@@ -234,6 +234,23 @@ def test_a_pixel_region_file_added_from_the_viewer_is_drawn_on_this_image(page, 
         " out = [c.lng + 0.5, v.image.height - c.lat + 0.5]; } });"
         " return [out, layer.catalog.id]; }"
     )
+    # ds9's line=1 1: the line and an arrowhead at each end, in the line's colour.
+    strokes = page.evaluate(
+        "() => { const v = document.getElementById('viewer').fitsportal; const out = [];"
+        " const layer = v.catalogs.find((c) => c.catalog.name === 'ds9.image.reg');"
+        " layer.group.eachLayer((m) => { if (m.feature.properties.text === 'Line') {"
+        " (m.getLayers ? m.getLayers() : [m]).forEach((p) => { if (p.getLatLngs) out.push({"
+        " points: p.getLatLngs().map((c) => [c.lng + 0.5, v.image.height - c.lat + 0.5]),"
+        " colour: p.options.color }); }); } });"
+        " v.map.setView([v.image.height - 420, 450], v.image.levels, { animate: false }); return out; }"
+    )
+    line = strokes[0]  # then the arrowheads, then the strike of an exclusion (a '-line')
+    heads = [s for s in strokes if len(s["points"]) == 3]
+    assert line["points"] == [[509.0, 513.0], [569.0, 564.0]] and len(heads) == 2
+    assert sorted(tuple(h["points"][1]) for h in heads) == [(509.0, 513.0), (569.0, 564.0)]
+    assert {s["colour"] for s in strokes} == {"cyan"}
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(ARTIFACTS / "regions-added-from-the-viewer-arrows.png"))
     token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
     deleted = page.request.delete(f"{server.url}/api/catalogs/{catalog}/",
                                   headers={"X-CSRFToken": token, "Referer": server.url + "/"})  # fmt: skip
