@@ -50,7 +50,10 @@ def test_share_upload_live_and_revoke(screen, server, browser, tmp_path):
 
     # Grant view to bob, picked among the suggestions.
     alice.fill("#fp-grant-name", "bo")
-    alice.locator("#fp-grant-suggestions li", has_text="bob").click()
+    suggestion = alice.locator("#fp-grant-suggestions li", has_text="bob")
+    suggestion.wait_for()
+    screen.shot("suggestions")
+    suggestion.click()
     alice.select_option(".fp-grant-form select[name=level]", "view")
     alice.click(".fp-grant-form button[type=submit]")
     bob_row = alice.locator(".fp-grant", has_text="bob")
