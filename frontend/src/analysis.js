@@ -158,7 +158,19 @@ export function attachAnalysis(map, image, wcs, state, container) {
     tools.append(element("label", { className: "fp-field", title: "The spectrum under the cursor, along the cube's third axis" },
       spectrumBox, element("span", {}, "Spectrum at the cursor")));
   }
-  const group = element("fieldset", { className: "fp-group fp-plots" }, element("legend", {}, "Plots"), tools, note);
+  // The star's photometry radii (pixels); blank: from its FWHM (2, 3 and 5 times).
+  const radius = (name, placeholder, title) => element("input", { type: "number", name, min: "0.1", max: "500",
+    step: "any", placeholder, title, className: "fp-radius" });
+  const radii = { aperture: radius("aperture", "2×FWHM", "Aperture radius, pixels"),
+    inner: radius("inner", "3×FWHM", "Background annulus: inner radius, pixels"),
+    outer: radius("outer", "5×FWHM", "Background annulus: outer radius, pixels") };
+  const radiiRow = element("div", { className: "fp-row fp-radii", title: "Radii of the star's photometry, in pixels" },
+    element("label", { className: "fp-field" }, element("span", {}, "Aperture"), radii.aperture),
+    element("label", { className: "fp-field" }, element("span", {}, "Annulus"), radii.inner, "–", radii.outer,
+      element("span", { className: "fp-unit" }, "px")));
+  radiiRow.hidden = true; // shown with the star tool
+  const group = element("fieldset", { className: "fp-group fp-plots" }, element("legend", {}, "Plots"), tools, radiiRow,
+    note);
   const results = element("div", { className: "fp-measure-results" });
   results.hidden = true;
   container.append(group);
@@ -185,6 +197,7 @@ export function attachAnalysis(map, image, wcs, state, container) {
       b.setAttribute("aria-pressed", String(mode === m));
     }
     map.getContainer().classList.toggle("fp-picking", mode !== null);
+    radiiRow.hidden = mode !== "star";
     note.textContent = mode === "profile" ? "Click the line's first point on the image."
       : mode === "star" ? "Click a star on the image."
         : mode === "region" ? "Click a region, or a circle's centre on the image." : "";
@@ -224,6 +237,8 @@ export function attachAnalysis(map, image, wcs, state, container) {
   // and a link to the same measurement as a CSV row.
   const photometry = async (x, y) => {
     const options = { channel: channel() + 1 };
+    if (radii.aperture.value) options.aperture = radii.aperture.value;
+    if (radii.inner.value || radii.outer.value) Object.assign(options, { inner: radii.inner.value, outer: radii.outer.value });
     const star = await measureStarOnServer(image, x, y, options);
     marks.clearLayers();
     markStar(star);

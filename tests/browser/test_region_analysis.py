@@ -287,6 +287,22 @@ def test_measure_a_star_gives_its_fwhm_and_flux_as_a_table_and_a_csv_row(
     assert float(values["flux"]) == pytest.approx(star["flux"], rel=1e-9)
     page.locator(".fp-measure-results").scroll_into_view_if_needed()
     screen.shot("star")
+    # Radii of one's own: a 6 px aperture, a 10-15 px annulus.
+    for name, value in (("aperture", "6"), ("inner", "10"), ("outer", "15")):
+        page.fill(f"input[name={name}]", value)
+    if screen.name == "phone":
+        page.evaluate("() => document.getElementById('panel-toggle').click()")
+        page.wait_for_timeout(300)
+    with page.expect_response(lambda r: "/api/catalogs/measure/" in r.url) as response:
+        page.mouse.click(*screen_point(page, *STAR))
+    assert "aperture=6&inner=10&outer=15" in response.value.url
+    star = response.value.json()
+    assert [star["aperture"], star["annulus_inner"], star["annulus_outer"]] == [6.0, 10.0, 15.0]
+    assert star["aperture_area"] == pytest.approx(math.pi * 36, rel=1e-3)
+    enclosed = 1 - math.exp(-36 / (2 * SIGMA**2))
+    assert star["flux"] == pytest.approx(2 * math.pi * AMPLITUDE * SIGMA**2 * enclosed, rel=0.02)
+    show_analysis(page)
+    assert "aperture=6" in page.get_attribute(".fp-measure-csv", "href")
     assert not errors, errors
 
 
