@@ -361,7 +361,8 @@ def main():
     args = parser.parse_args()
     files = make_files(args.files)
     print(f"{args.files} files, {'PostgreSQL' if args.database else 'SQLite'}")
-    measure(args.database, files, args.files, args.runs)
+    if args.runs:
+        measure(args.database, files, args.files, args.runs)
     ok = True
     if not args.no_resume_check:
         ok = kill_and_resume(args.database, files, args.files)
