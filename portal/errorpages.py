@@ -9,6 +9,7 @@ missing (``portal/permissions.py``), and both get the same page.
 
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.views import defaults
 
 MACHINE_PREFIXES = ("/api/", "/iip/")
 
@@ -32,3 +33,11 @@ def permission_denied(request, exception=None, expired_form=False):
 def csrf_failure(request, reason=""):
     """A form sent without its page's token (an old tab, cookies refused): say so."""
     return permission_denied(request, expired_form=True)
+
+
+def server_error(request):
+    """An uncaught failure: Django's plain page (nothing that might fail again), JSON for
+    machine clients."""
+    if not for_people(request):
+        return JsonResponse({"detail": "Internal error."}, status=500)
+    return defaults.server_error(request)

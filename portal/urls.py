@@ -16,4 +16,4 @@ urlpatterns = [
 
 handler404 = "portal.errorpages.not_found"
 handler403 = "portal.errorpages.permission_denied"
-handler500 = "portal.api.errors.server_error"
+handler500 = "portal.errorpages.server_error"

@@ -6,8 +6,7 @@ tile answers use themselves; the others here.
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, JsonResponse
-from django.views import defaults
+from django.http import Http404
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -47,24 +46,3 @@ def _summary(errors):
     if isinstance(errors, list):
         return " ".join(str(e) for e in errors)
     return str(errors)
-
-
-# Outside any view (a URL that matches nothing, an uncaught failure): machine clients of
-# /api/ and /iip/ get JSON too; people get Django's pages.
-MACHINE_PREFIXES = ("/api/", "/iip/")
-
-
-def _for_machines(request):
-    return request.path.startswith(MACHINE_PREFIXES)
-
-
-def not_found(request, exception=None):
-    if _for_machines(request):
-        return JsonResponse({"detail": "Not found."}, status=404)
-    return defaults.page_not_found(request, exception)
-
-
-def server_error(request):
-    if _for_machines(request):
-        return JsonResponse({"detail": "Internal error."}, status=500)
-    return defaults.server_error(request)

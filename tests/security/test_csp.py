@@ -28,8 +28,8 @@ def boom(request):
 
 # This module is also the URL conf of the error-page test: the portal's, plus a failing view.
 urlpatterns = [path("boom/", boom), *portal_urlpatterns]
-handler404 = "portal.api.errors.not_found"
-handler500 = "portal.api.errors.server_error"
+handler404 = "portal.errorpages.not_found"
+handler500 = "portal.errorpages.server_error"
 
 
 def policy_of(response):
