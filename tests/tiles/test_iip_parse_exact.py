@@ -278,3 +278,14 @@ def test_a_region_empty_at_its_binning_is_refused():
     ):
         with pytest.raises(ParameterError, match=r"^RGN: the region is empty at this binning\.$"):
             region(rgn, binning)
+
+
+def test_point_pairs_split_at_the_first_colon_within_the_coordinate_limit():
+    refused("RGN: '4:5' is not an integer.", ("RGN", "1,2:3,4:5"))
+    long = "1," * 40  # 80 characters, no colon: the message quotes the first 60
+    refused(f"PFL: expected 'x1,y1:x2,y2', got '{long[:60]}'.", ("PFL", long))
+    limit = 2**40
+    assert parse(("RGN", f"{-limit},1:{limit},2")).rgn == ((-limit, 1), (limit, 2))
+    refused(f"RGN: {limit + 1} is out of range", ("RGN", f"{limit + 1},1:2,2"))
+    refused(f"RGN: {-limit - 1} is out of range", ("RGN", f"1,1:{-limit - 1},2"))
+    refused(f"PFL: {limit + 1} is out of range", ("PFL", f"1,{limit + 1}:2,2"))
