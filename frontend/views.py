@@ -82,6 +82,8 @@ def compare_page(request):
     visible = Image.objects.visible_to(request.user).select_related("collection").in_bulk(ids)
     panes = [{"pk": pk, "image": visible.get(pk)} for pk in ids]
     shown = [pane["image"] for pane in panes if pane["image"]]
+    for image in shown:  # the comparison without it
+        image.compare_without = ",".join(str(pk) for pk in ids if pk != image.pk)
     candidates = []
     if len(ids) < COMPARE_MAX:
         collections = {image.collection_id for image in shown}

@@ -111,8 +111,10 @@ function start(root) {
     if (link) link.value = window.location.href;
   };
 
-  // Linked views: a move of any map moves the others to the same sky view.
+  // Linked views: a move of any map moves the others to the same sky view, the one
+  // `wanted` (a map at the end of its zoom range says it cannot follow).
   let syncing = false;
+  let wanted = null;
   const notes = () => {
     const base = reference && orientation(reference);
     for (const viewer of viewers) {
@@ -125,11 +127,12 @@ function start(root) {
           parts.push(`north ${Math.round(own.north)}° from up`);
           if (base && viewer !== reference) {
             const turn = ((own.north - base.north + 540) % 360) - 180;
-            if (Math.abs(turn) >= 1) parts.push(`rotated ${Math.round(turn)}° from the first`);
+            if (Math.abs(turn) >= 1) {
+              parts.push(`turned ${Math.abs(Math.round(turn))}° ${turn > 0 ? "clockwise" : "anticlockwise"} from the first`);
+            }
             if (own.mirrored !== base.mirrored) parts.push("mirrored");
           }
         }
-        const wanted = reference && skyView(reference);
         const got = skyView(viewer);
         if (wanted && got && Math.abs(got.scale / wanted.scale - 1) > 0.01) parts.push("cannot zoom to this scale");
       }
@@ -141,6 +144,7 @@ function start(root) {
     if (syncing || !source.wcs || !source.wcs.isCelestial) return;
     const view = skyView(source);
     if (!view) return;
+    wanted = view;
     syncing = true;
     try {
       for (const viewer of viewers) {
@@ -245,6 +249,15 @@ function start(root) {
     else if (event.key === " " && settings.mode === "blink") { event.preventDefault(); pause(!paused); }
     else if (event.key === "0" && reference) { reference.fit(); follow(reference); }
   });
+  // Taking an image out keeps the view and the cuts.
+  for (const remove of root.querySelectorAll(".fp-compare-remove")) {
+    remove.addEventListener("click", (event) => {
+      event.preventDefault();
+      const params = new URLSearchParams(window.location.search);
+      params.set("images", new URL(remove.href).searchParams.get("images"));
+      window.location.assign(`${window.location.pathname}?${params}${window.location.hash}`);
+    });
+  }
   // "Add" keeps the view: the hash goes along.
   const add = bar.querySelector(".fp-compare-add");
   if (add) {

@@ -214,7 +214,7 @@ def test_linked_views_show_the_same_sky_at_both_centres(screen, server, login, p
     assert assert_linked(page, pair, 0.5) < scale / 1.5
     # The labels say how each image is turned relative to the first.
     note = page.locator(".fp-compare-note").nth(1).inner_text()
-    assert "rotated" in note and "mirrored" in note, note
+    assert "turned" in note and "mirrored" in note, note
 
 
 def shown_cell(page):
