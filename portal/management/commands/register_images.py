@@ -70,11 +70,11 @@ class Command(BaseCommand):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
         named, found = self._files(paths, recursive)
+        warm = settings.WARM_ON_REGISTER if warm is None else warm
         if title:
             if len(named) + len(found) != 1:
                 raise CommandError("--title applies to a single file.")
-            return self._register_titled((named or found)[0], target, title)
-        warm = settings.WARM_ON_REGISTER if warm is None else warm
+            return self._register_titled((named or found)[0], target, title, warm)
         # Named files are refused if registered already; found ones are skipped then.
         batches = [(chunk, False) for chunk in _chunks(named, batch_size)]
         batches += [(chunk, True) for chunk in _chunks(found, batch_size)]
@@ -110,9 +110,10 @@ class Command(BaseCommand):
             found.extend(inside)
         return named, found
 
-    def _register_titled(self, path, target, title):
+    def _register_titled(self, path, target, title, warm):
         try:
-            image = register_path(target, path, title=title)
+            with ingest.warming(warm):
+                image = register_path(target, path, title=title)
         except RegistrationError as exc:
             self.stderr.write(self.style.ERROR(exc.message))
             raise CommandError("No file was registered.") from None
