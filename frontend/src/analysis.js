@@ -10,11 +10,12 @@
 // and its tab is shown.
 import L from "leaflet";
 import { fetchValues } from "./api.js";
-import { formatDec, formatRA } from "./coords.js";
 import { fitsToLatLng, latLngToFits } from "./crs.js";
 import { element, link } from "./dom.js";
-import { formatNumber } from "./format.js";
+import { starTable, statisticsTable } from "./measuretables.js";
 import { channelName, ProfilePlot, RadialPlot, SpectrumPlot } from "./plots.js";
+import { SHAPES, ShapeDrawer } from "./regiondraw.js";
+import { pixelOutline } from "./regions.js";
 import { measureStarCsvUrl, measureStar as measureStarOnServer, regionStatistics } from "./regionsapi.js";
 import { measureStar, parseFitsImage } from "./star.js";
 
@@ -47,81 +48,6 @@ export async function findStar(image, x, y, channel) {
     star = measureStar(await starCutout(image, star.x, star.y, half, channel), star.x, star.y) || star;
   }
   return star;
-}
-
-// A table of quantities (rows) by columns, every cell text: rows are [label, ...cells],
-// ``key`` names the row for whoever reads it back.
-function quantityTable(name, columns, rows) {
-  const head = columns.length
-    ? [element("thead", {}, element("tr", {}, element("th", { scope: "col" }, "quantity"),
-      ...columns.map((c) => element("th", { scope: "col" }, c))))]
-    : [];
-  const body = element("tbody", {}, ...rows.map(([key, label, ...cells]) => {
-    const row = element("tr", {}, element("th", { scope: "row" }, label), ...cells.map((c) => element("td", {}, c)));
-    row.dataset.key = key;
-    return row;
-  }));
-  const table = element("table", { className: "fp-measure" }, ...head, body);
-  table.dataset.name = name;
-  return element("div", { className: "fp-measure-scroll" }, table);
-}
-
-const number = (value, digits = 6) => formatNumber(value, digits);
-const unitLabel = (label, unit) => (unit ? `${label} (${unit})` : label);
-// RA and Dec on rows of their own (sexagesimal, ICRS): short enough for a phone.
-const skyRows = (values, columns = [values]) => [
-  ["centroid_ra", "centroid RA", ...columns.map((v) => (v ? formatRA(v[0], 3) : "—"))],
-  ["centroid_dec", "centroid Dec", ...columns.map((v) => (v ? formatDec(v[1], 2) : "—"))],
-];
-
-// The statistics answer (regionsapi.regionStatistics) as a table: a row per quantity, a
-// column per channel.
-export function statisticsTable(answer, image) {
-  const { unit } = answer;
-  const channels = answer.channels;
-  const cells = (read) => channels.map((c) => read(c));
-  const rows = [
-    ["pixels", "pixels", ...cells((c) => String(c.pixels) + (c.blank_pixels ? ` (+${c.blank_pixels} blank)` : ""))],
-    ["sum", unitLabel("flux, sum", unit), ...cells((c) => number(c.sum))],
-    ["mean", unitLabel("mean", unit), ...cells((c) => number(c.mean))],
-    ["median", unitLabel("median", unit), ...cells((c) => number(c.median))],
-    ["sigma", unitLabel("σ", unit), ...cells((c) => number(c.sigma))],
-    ["min", unitLabel("min", unit), ...cells((c) => number(c.min))],
-    ["max", unitLabel("max", unit), ...cells((c) => number(c.max))],
-    ["area_pixels", "area (px)", ...cells((c) => number(c.area_pixels))],
-  ];
-  const celestial = channels.some((c) => c.area_arcsec2 !== undefined);
-  if (celestial) {
-    rows.push(["area_arcsec2", "area (arcsec²)", ...cells((c) => number(c.area_arcsec2))]);
-    rows.push(["surface_brightness", `surface brightness (${answer.surface_brightness_unit.replace("arcsec2", "arcsec²")})`,
-      ...cells((c) => number(c.surface_brightness))]);
-  }
-  rows.push(["centroid_x", "centroid x", ...cells((c) => number(c.centroid && c.centroid[0], 7))],
-    ["centroid_y", "centroid y", ...cells((c) => number(c.centroid && c.centroid[1], 7))]);
-  if (celestial) rows.push(...skyRows(null, channels.map((c) => c.centroid_sky)));
-  const columns = image.channels > 1 ? channels.map((c) => channelName(image, c.channel - 1)) : [];
-  return quantityTable("region-statistics", columns, rows);
-}
-
-// A star measurement (regionsapi.measureStar) as a table; sizes also in arcseconds when
-// the image has a pixel scale, values in ``unit`` (BUNIT).
-export function starTable(star, arcsec, unit) {
-  const length = (pixels) => `${number(pixels, 4)} px` + (arcsec ? ` = ${number(pixels * arcsec, 3)}″` : "");
-  const rows = [["centroid_x", "centroid x", number(star.x, 7)], ["centroid_y", "centroid y", number(star.y, 7)]];
-  if (star.ra !== undefined) rows.push(...skyRows([star.ra, star.dec]));
-  rows.push(
-    ["fwhm_gaussian", "FWHM, Gaussian", length(star.fwhm_gaussian)],
-    ["fwhm_moffat", "FWHM, Moffat", length(star.fwhm_moffat)],
-    ["moffat_beta", "Moffat β", number(star.moffat_alpha, 3)],
-    ["peak", unitLabel("peak", unit), number(star.peak)],
-    ["aperture", "aperture radius", length(star.aperture)],
-    ["annulus", "annulus radii", `${number(star.annulus_inner, 4)} – ${number(star.annulus_outer, 4)} px`],
-    ["background", unitLabel("background/px", unit), number(star.background)],
-    ["aperture_sum", unitLabel("aperture sum", unit), number(star.aperture_sum)],
-    ["aperture_area", "aperture area (px)", number(star.aperture_area)],
-    ["flux", unitLabel("flux", unit), number(star.flux)],
-  );
-  return quantityTable("star-measurement", [], rows);
 }
 
 const AREA_SHAPES = new Set(["circle", "ellipse", "box", "polygon", "annulus", "ellipse_annulus", "box_annulus"]);
@@ -169,8 +95,13 @@ export function attachAnalysis(map, image, wcs, state, container) {
     element("label", { className: "fp-field" }, element("span", {}, "Annulus"), radii.inner, "–", radii.outer,
       element("span", { className: "fp-unit" }, "px")));
   radiiRow.hidden = true; // shown with the star tool
+  const shapeSelect = element("select", { name: "region-shape", title: "The shape to draw: its pixels are measured" },
+    ...SHAPES.map((shape) => new Option(shape, shape)));
+  const shapeRow = element("div", { className: "fp-row" },
+    element("label", { className: "fp-field" }, element("span", {}, "Draw a"), shapeSelect));
+  shapeRow.hidden = true; // shown with the statistics tool
   const group = element("fieldset", { className: "fp-group fp-plots" }, element("legend", {}, "Plots"), tools, radiiRow,
-    note);
+    shapeRow, note);
   const results = element("div", { className: "fp-measure-results" });
   results.hidden = true;
   container.append(group);
@@ -185,22 +116,35 @@ export function attachAnalysis(map, image, wcs, state, container) {
 
   let mode = null;
   let start = null;
-  let preview = null;
   const marks = L.layerGroup().addTo(map);
+  // A shape drawn (regiondraw.js), drawn again once done, and measured.
+  const drawer = new ShapeDrawer(map, image, { color: MARK_COLOUR, weight: 1.5, fill: false }, (feature, title) => {
+    marks.clearLayers();
+    const outline = pixelOutline(feature, null);
+    for (const ring of outline.rings) {
+      L.polygon(ring.map(([x, y]) => fitsToLatLng(x, y, image.height)),
+        { color: MARK_COLOUR, weight: 1.5, fill: false, interactive: false }).addTo(marks);
+    }
+    showStatistics({ features: [feature] }, title);
+  }, (text) => { note.textContent = text; });
+  shapeSelect.addEventListener("change", () => drawer.setShape(shapeSelect.value));
+  map.on("mousemove", (event) => { if (mode === "region") drawer.move(event.latlng); });
+  map.on("dblclick", () => { if (mode === "region") drawer.dblclick(); });
+
   const setMode = (next) => {
     mode = mode === next ? null : next;
     start = null;
-    if (preview) map.removeLayer(preview);
-    preview = null;
+    drawer.cancel();
     for (const [b, m] of [[profileButton, "profile"], [starButton, "star"], [regionButton, "region"]]) {
       b.classList.toggle("active", mode === m);
       b.setAttribute("aria-pressed", String(mode === m));
     }
     map.getContainer().classList.toggle("fp-picking", mode !== null);
     radiiRow.hidden = mode !== "star";
+    shapeRow.hidden = mode !== "region";
     note.textContent = mode === "profile" ? "Click the line's first point on the image."
       : mode === "star" ? "Click a star on the image."
-        : mode === "region" ? "Click a region, or a circle's centre on the image." : "";
+        : mode === "region" ? "Click a region, or draw a shape on the image." : "";
   };
   profileButton.addEventListener("click", () => setMode("profile"));
   starButton.addEventListener("click", () => setMode("star"));
@@ -306,39 +250,6 @@ export function attachAnalysis(map, image, wcs, state, container) {
     });
   });
 
-  // A circle drawn: its centre, then its edge (the cursor shows it meanwhile).
-  const circleFeature = (centre, edge) => ({
-    type: "Feature",
-    geometry: { type: "Point", coordinates: [centre.x, centre.y] },
-    properties: { shape: "circle", radius: Math.hypot(edge.x - centre.x, edge.y - centre.y), frame: "image" },
-  });
-  const drawCircle = (event, point) => {
-    if (!start) {
-      start = { point, latlng: event.latlng };
-      preview = L.circle(event.latlng, { radius: 0, color: MARK_COLOUR, weight: 1.5, fill: false, interactive: false })
-        .addTo(map);
-      note.textContent = "Click the circle's edge.";
-      return;
-    }
-    const feature = circleFeature(start.point, point);
-    map.removeLayer(preview);
-    preview = null;
-    start = null;
-    marks.clearLayers();
-    if (!(feature.properties.radius > 0)) return;
-    L.circle(fitsToLatLng(...feature.geometry.coordinates, image.height),
-      { radius: feature.properties.radius, color: MARK_COLOUR, weight: 1.5, fill: false, interactive: false }).addTo(marks);
-    const [x, y] = feature.geometry.coordinates;
-    showStatistics({ features: [feature] },
-      `Circle at (${x.toFixed(1)}, ${y.toFixed(1)}), radius ${feature.properties.radius.toFixed(2)} px`);
-  };
-  map.on("mousemove", (event) => {
-    if (mode === "region" && start && preview) {
-      const point = latLngToFits(event.latlng, image.height);
-      preview.setRadius(Math.hypot(point.x - start.point.x, point.y - start.point.y));
-    }
-  });
-
   map.on("click", (event) => {
     if (!mode) return;
     const point = latLngToFits(event.latlng, image.height);
@@ -347,7 +258,7 @@ export function attachAnalysis(map, image, wcs, state, container) {
       return;
     }
     if (mode === "region") {
-      if (event.originalEvent !== regionClick) drawCircle(event, point);
+      if (event.originalEvent !== regionClick) drawer.click(event.latlng);
       return;
     }
     if (!start) {

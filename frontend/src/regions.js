@@ -230,3 +230,28 @@ export function pointSymbol(symbol, size, colour, width) {
   }
   return svg;
 }
+
+// The feature (and a title) of a shape drawn (circle: centre and edge; box: two
+// corners; polygon: its vertices), FITS pixels, as the catalogs store a pixel region;
+// null for one without an area.
+export function drawnFeature(shape, points) {
+  const properties = { shape, frame: "image" };
+  const at = ([x, y]) => `(${x.toFixed(1)}, ${y.toFixed(1)})`;
+  if (shape === "polygon") {
+    if (points.length < 3) return null;
+    return { feature: { type: "Feature", geometry: { type: "Polygon", coordinates: [[...points, points[0]]] }, properties },
+      title: `Polygon of ${points.length} vertices` };
+  }
+  const [[x0, y0], [x1, y1]] = points;
+  if (shape === "circle") {
+    properties.radius = Math.hypot(x1 - x0, y1 - y0);
+    if (!(properties.radius > 0)) return null;
+    return { feature: { type: "Feature", geometry: { type: "Point", coordinates: [x0, y0] }, properties },
+      title: `Circle at ${at([x0, y0])}, radius ${properties.radius.toFixed(2)} px` };
+  }
+  Object.assign(properties, { width: Math.abs(x1 - x0), height: Math.abs(y1 - y0), angle: 0 });
+  if (!(properties.width > 0 && properties.height > 0)) return null;
+  const centre = [(x0 + x1) / 2, (y0 + y1) / 2];
+  return { feature: { type: "Feature", geometry: { type: "Point", coordinates: centre }, properties },
+    title: `Box at ${at(centre)}, ${properties.width.toFixed(1)} × ${properties.height.toFixed(1)} px` };
+}

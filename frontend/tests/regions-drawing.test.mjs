@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { arrowheads, pixelOutline, regionColour, strokeStyle, textTransform } from "../src/regions.js";
+import { arrowheads, drawnFeature, pixelOutline, regionColour, strokeStyle, textTransform } from "../src/regions.js";
 
 const close = (actual, expected) => {
   assert.equal(actual.length, expected.length);
@@ -52,4 +52,22 @@ test("members of a global ds9 composite take its colour and width; others keep t
   // A global composite that names no colour: the default one, not its members'.
   const plain = { color: "pink", linewidth: 3, composite: { line: 4, global: true, color: null, linewidth: null } };
   assert.deepEqual(strokeStyle(plain, "#fff"), { color: "#fff", weight: 1.5 });
+});
+
+test("a shape drawn becomes a feature in the image's pixels", () => {
+  const circle = drawnFeature("circle", [[10, 20], [13, 24]]).feature;
+  assert.deepEqual(circle.geometry, { type: "Point", coordinates: [10, 20] });
+  assert.deepEqual(circle.properties, { shape: "circle", frame: "image", radius: 5 });
+  const box = drawnFeature("box", [[30, 10], [20, 16]]);
+  assert.deepEqual(box.feature.geometry.coordinates, [25, 13]);
+  assert.deepEqual([box.feature.properties.width, box.feature.properties.height, box.feature.properties.angle], [10, 6, 0]);
+  assert.equal(box.title, "Box at (25.0, 13.0), 10.0 × 6.0 px");
+  const polygon = drawnFeature("polygon", [[1, 1], [5, 1], [5, 4]]).feature;
+  assert.deepEqual(polygon.geometry.coordinates, [[[1, 1], [5, 1], [5, 4], [1, 1]]]);
+});
+
+test("a shape without an area is not measured", () => {
+  assert.equal(drawnFeature("circle", [[10, 20], [10, 20]]), null);
+  assert.equal(drawnFeature("box", [[10, 20], [10, 25]]), null);
+  assert.equal(drawnFeature("polygon", [[1, 1], [5, 1]]), null);
 });

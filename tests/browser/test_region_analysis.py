@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from astropy.io import fits
 from astropy.wcs.utils import proj_plane_pixel_area
-from regions import CirclePixelRegion, PixCoord
+from regions import CirclePixelRegion, PixCoord, PolygonPixelRegion, RectanglePixelRegion
 
 from portal.demo import star_field_wcs
 
@@ -165,6 +165,13 @@ def use_tool(screen, name):
         page.wait_for_timeout(300)
 
 
+def fold_on_phone(screen):
+    """A phone's sheet folded, for the map to take the screen."""
+    if screen.name == "phone":
+        screen.page.evaluate("() => document.getElementById('panel-toggle').click()")
+        screen.page.wait_for_timeout(300)
+
+
 def show_analysis(page):
     page.evaluate(
         """() => {
@@ -218,6 +225,45 @@ def test_statistics_of_a_circle_drawn_and_a_region_clicked(screen, server, login
     assert_statistics(response.value.json(), table_cells(page, "region-statistics"), expected)
     page.locator(".fp-measure-results").scroll_into_view_if_needed()
     screen.shot("drawn-circle")
+    # A box (two corners) and a polygon (four vertices, closed on the first), drawn.
+    show_analysis(page)
+    page.select_option("select[name=region-shape]", "box")
+    fold_on_phone(screen)
+    with page.expect_response("**/api/catalogs/statistics/") as response:
+        page.mouse.click(*screen_point(page, 40.2, 30.6))
+        page.mouse.click(*screen_point(page, 57.9, 41.3))
+    box = response.value.request.post_data_json["features"][0]
+    (bx, by), props = box["geometry"]["coordinates"], box["properties"]
+    # Where the clicks fell (screen pixels are half an image pixel at this zoom).
+    assert props["shape"] == "box" and props["angle"] == 0
+    assert [bx, by, props["width"], props["height"]] == pytest.approx(
+        [49.05, 35.95, 17.7, 10.7], abs=0.5
+    )
+    region = RectanglePixelRegion(PixCoord(bx - 1.0, by - 1.0), props["width"], props["height"])
+    show_analysis(page)
+    page.wait_for_function(
+        "() => document.querySelector('.fp-measure-title').textContent.startsWith('Box')"
+    )
+    assert_statistics(response.value.json(), table_cells(page, "region-statistics"),
+                      expected_statistics(measured_image.data, region.to_mask(mode="exact").to_image((HEIGHT, WIDTH))))  # fmt: skip
+    page.select_option("select[name=region-shape]", "polygon")
+    fold_on_phone(screen)
+    corners = [(45.0, 30.0), (70.0, 33.0), (66.0, 52.0), (48.0, 47.0)]
+    with page.expect_response("**/api/catalogs/statistics/") as response:
+        for corner in [*corners, corners[0]]:
+            page.mouse.click(*screen_point(page, *corner))
+    ring = response.value.request.post_data_json["features"][0]["geometry"]["coordinates"][0]
+    assert len(ring) == 5 and ring[0] == ring[-1]
+    assert np.allclose(ring[:-1], corners, atol=0.5)
+    vertices = np.array(ring[:-1]) - 1.0
+    region = PolygonPixelRegion(PixCoord(vertices[:, 0], vertices[:, 1]))
+    show_analysis(page)
+    page.wait_for_function(
+        "() => document.querySelector('.fp-measure-title').textContent.startsWith('Polygon')"
+    )
+    assert_statistics(response.value.json(), table_cells(page, "region-statistics"),
+                      expected_statistics(measured_image.data, region.to_mask(mode="exact").to_image((HEIGHT, WIDTH))))  # fmt: skip
+    page.select_option("select[name=region-shape]", "circle")
     # The stored circle, clicked inside: its own statistics, by catalog and feature id.
     sx, sy, sr = STORED
     centre_on(page, sx, sy)
