@@ -192,3 +192,4 @@ def test_the_warning_is_logged_at_most_once_a_minute(monkeypatch, caplog):
     with pytest.raises(ValueError):
         cache.incr("k")
     assert len(warnings()) == 3
+    assert "refused" in warnings()[2].getMessage().lower()  # incr reports its error too
