@@ -46,6 +46,8 @@ DEFAULT_CONTRAST = params.BY_NAME["contrast"].iip_value
 DEFAULT_BRIGHTNESS = params.BY_NAME["brightness"].iip_value
 DEFAULT_GAMMA = params.BY_NAME["gamma"].iip_value
 DEFAULT_QUALITY = params.BY_NAME["quality"].iip_value
+# What IIP applies for each declared scalar left out, by REST name.
+IIP_VALUES = {p.name: p.iip_value for p in params.SCALARS}
 # The colour saturation VisiOmatic's client starts from: it folds it into the MIX values
 # it sends (the server never applies it), so it is a hint of INFO, not a parameter.
 DEFAULT_SATURATION = 1.5
@@ -228,7 +230,7 @@ def render_params(request, nchannels, default_cuts, fmt="jpeg"):
             cuts[channel - 1] = pair
         mono = None
         mix = mix_from_iip({c - 1: rgb for c, rgb in request.mix.items()}, nchannels)
-    values = {p.name: request.rendering.get(p.name, p.iip_value) for p in params.SCALARS}
+    values = {**IIP_VALUES, **request.rendering}
     return params.render_params(values, cuts, mono, mix, fmt)
 
 
