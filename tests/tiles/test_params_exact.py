@@ -316,9 +316,9 @@ def test_region_boxes_in_level_pixels():
 
 def test_region_requests_take_render_parameters_but_not_their_own():
     level, box, rendering = params.region_request(
-        QueryDict("x1=1&y1=1&x2=4&y2=4&gamma=3&binning=1"), GRID, 1, [(0.0, 1.0)], "png"
+        QueryDict("x1=1&y1=1&x2=4&y2=4&gamma=2.5&binning=1"), GRID, 1, [(0.0, 1.0)], "png"
     )
-    assert rendering.gamma == 3.0 and rendering.fmt == "png"
+    assert rendering.gamma == 2.5 and rendering.fmt == "png"
     with pytest.raises(ParameterError, match=r"^binning: 0 is out of range \[1, 65536\]\.$"):
         region("x1=1&y1=1&x2=4&y2=4&binning=0")
     with pytest.raises(ParameterError, match=r"^binning: 65537 is out of range"):
@@ -423,3 +423,8 @@ def test_only_repeatable_parameters_are_arrays_in_openapi():
                                      "default": 2.2}  # fmt: skip
     assert by_name["channel"].type == {"type": "integer", "minimum": 1}
     assert by_name["minmax"].type == {"type": "array", "items": {"type": "string"}}
+
+
+def test_cutout_channels_are_within_the_image():
+    with pytest.raises(ParameterError, match=r"^channel: 3 is out of range \[1, 2\]\.$"):
+        params.cutout_request(QueryDict("x1=1&y1=1&x2=2&y2=2&channel=3"), 2)
