@@ -90,7 +90,7 @@ def measured_image(browser, server):
     x, y, r = STORED
     cx, cy, outer, inner = COMPOSITE
     region = (
-        f"# Region file format: DS9 version 4.1\nimage\ncircle({x},{y},{r}) # text={{stored}}\n"
+        f"# Region file format: DS9 version 4.1\nimage\ncircle({x},{y},{r}) # text={{<i>stored</i>}}\n"
         f"# composite({cx},{cy},0) || composite=1\ncircle({cx},{cy},{outer}) || # text={{ring}}\n"
         f"-circle({cx},{cy},{inner}) ||\npoint({cx},{cy}) # point=x\n"
     )
@@ -276,8 +276,9 @@ def test_statistics_of_a_circle_drawn_and_a_region_clicked(screen, server, login
     assert response.value.request.post_data_json["catalog"] == measured_image.catalog
     show_analysis(page)
     page.wait_for_function(
-        "() => document.querySelector('.fp-measure-title').textContent.includes('stored')"
+        "() => document.querySelector('.fp-measure-title').textContent.includes('<i>stored</i>')"
     )
+    assert not page.locator(".fp-measure-results i").count()  # the region's text, as text
     expected = expected_statistics(measured_image.data, circle_weights(sx, sy, sr))
     assert_statistics(response.value.json(), table_cells(page, "region-statistics"), expected)
     # Measured, not shown in a popup (a closed popup fades out first).
