@@ -124,6 +124,7 @@ def test_minmax_and_mix_are_per_channel_the_last_one_given(settings):
     assert request.mix == {3: (0.0, 0.5, 1.0), 1: (1.0, 0.0, 0.0)}
     refused("MINMAX: expected 'channel:values', got '5,6'.", ("MINMAX", "5,6"))
     refused("MIX: expected 'channel:values', got '1,0,0'.", ("MIX", "1,0,0"))
+    refused("MINMAX: expected 2 values separated by ','", ("MINMAX", "1:5"))
     refused("MIX: expected 3 values separated by ','", ("MIX", "1:1,0"))
     refused("MINMAX: 0 is out of range", ("MINMAX", "0:1,2"))
     settings.MAX_REQUEST_CHANNELS = 2

@@ -130,3 +130,18 @@ def test_a_cutout_is_the_files_pixels(image, settings):
         service.cutout(data, (3, 5, 12, 9), None)  # 50 values
     settings.MAX_CUTOUT_PIXELS = 50
     assert service.cutout(data, (3, 5, 12, 9), None) == body
+
+
+def test_a_cutout_of_chosen_channels_of_a_cube(collections, settings):
+    path = settings.UPLOAD_ROOT / "cube.fits"
+    planes = np.stack([PIXELS, PIXELS + 10_000, PIXELS + 20_000])
+    fits.PrimaryHDU(planes).writeto(path)
+    cube = register_path(collections[Collection.PUBLIC], path)
+    try:
+        data = service.open_data(cube)
+        with fits.open(io.BytesIO(service.cutout(data, (1, 1, 4, 3), [2]))) as cut:
+            np.testing.assert_array_equal(np.squeeze(cut[0].data), planes[2, 0:3, 0:4])
+        with fits.open(io.BytesIO(service.cutout(data, (1, 1, 4, 3), None))) as cut:
+            np.testing.assert_array_equal(cut[0].data, planes[:, 0:3, 0:4])
+    finally:
+        service.forget_data(cube)
