@@ -93,13 +93,15 @@ def run_import(catalog, path, on_progress=None, progress_interval=1.0):
     _delete_features(catalog)  # a resumed import starts again from the first line
     catalog.state, catalog.state_reason, catalog.progress = Catalog.IMPORTING, "", 0.0
     catalog.save(update_fields=["state", "state_reason", "progress", "updated"])
-    pixel_ok = catalog.images.count() == 1
+    linked = list(catalog.images.all()[:2])
+    pixel_ok = len(linked) == 1
     last = time.monotonic()
     try:
         job = open_catalog(
             path, fmt=options.get("format"), filename=catalog.source_name or None,
             ra_column=options.get("ra_column"), dec_column=options.get("dec_column"),
             max_bytes=settings.MAX_CATALOG_BYTES, max_feature_bytes=settings.MAX_FEATURE_BYTES,
+            physical=(linked[0].header or {}) if pixel_ok else None,
         )  # fmt: skip
         for batch in job.batches(settings.MAX_CATALOG_FEATURES):
             if not pixel_ok and any(
@@ -113,7 +115,7 @@ def run_import(catalog, path, on_progress=None, progress_interval=1.0):
                 if on_progress is not None:
                     on_progress(catalog, job)
         storage.refresh_summary(catalog, save=False)
-        catalog.warnings = (_physical_warning(catalog) + job.warnings)[:1000]
+        catalog.warnings = job.warnings[:1000]
         if not options.get("kind"):
             catalog.kind = Catalog.REGIONS if job.format == "ds9" else Catalog.SOURCES
         catalog.state, catalog.progress = Catalog.READY, 1.0
@@ -130,31 +132,6 @@ def run_import(catalog, path, on_progress=None, progress_interval=1.0):
         log.exception("the import of catalog %s failed", catalog.pk)
         _fail(catalog, f"The import failed: internal error ({type(exc).__name__}).")
     return catalog
-
-
-PHYSICAL_KEYS = {
-    "LTV1": 0.0,
-    "LTV2": 0.0,
-    "LTM1_1": 1.0,
-    "LTM1_2": 0.0,
-    "LTM2_1": 0.0,
-    "LTM2_2": 1.0,
-}
-
-
-def _physical_warning(catalog):
-    """ds9's physical coordinates are read as the image's pixels: say so when the linked
-    image's header maps them otherwise (LTM/LTV), rather than shift them silently."""
-    if not catalog.features.filter(properties__coordsys="physical").exists():
-        return []
-    header = catalog.images.first().header or {}
-    differs = {
-        k: header[k] for k, default in PHYSICAL_KEYS.items() if k in header and header[k] != default
-    }
-    if not differs:
-        return []
-    cards = ", ".join(f"{k}={v}" for k, v in differs.items())
-    return [f"'physical' regions were read as image pixels: the image's {cards} were not applied."]
 
 
 def _write(catalog, batch):

@@ -174,7 +174,11 @@ class CatalogImport:
             if batch:
                 yield batch
             if not self.count:
-                raise CatalogImportError("no feature found in the file.")
+                # Say why when every line was refused: the first refusals, by line.
+                why = "; ".join(self.warnings[:3])
+                raise CatalogImportError(
+                    f"no feature found in the file{': ' + why if why else '.'}"
+                )
         finally:
             self.source.close()
 

@@ -130,15 +130,31 @@ def test_the_collection_form_offers_the_images_to_link(owner, image, users, clie
     assert '<select name="image">' in page and f'<option value="{image.pk}">' in page
 
 
-def test_physical_regions_on_an_image_with_ltv_say_that_it_was_not_applied(owner, image):
-    image.header = {**image.header, "LTV1": -100.0}
+def test_physical_regions_are_placed_on_the_linked_image_by_its_ltm_and_ltv(owner, image):
+    # The image is a 2 x 2 binned section starting at physical pixel 41, 21: physical
+    # (x, y) is image ((x - 40) / 2, (y - 20) / 2), i.e. LTM = 0.5, LTV = -20, -10.
+    image.header = {**image.header, "LTM1_1": 0.5, "LTM2_2": 0.5, "LTV1": -20.0, "LTV2": -10.0}
     image.save(update_fields=["header"])
     data = {"collection": "team-survey", "name": "physical", "images": [image.pk],
-            "file": SimpleUploadedFile("p.reg", b"physical\ncircle(10,20,3)\n")}  # fmt: skip
+            "file": SimpleUploadedFile("p.reg", b"physical\ncircle(100,60,8)\n")}  # fmt: skip
     response = owner.post("/api/catalogs/", data, format="multipart")
     jobs.wait_idle()
     catalog = Catalog.objects.get(pk=response.json()["id"])
     assert catalog.state == Catalog.READY and catalog.feature_count == 1
-    assert catalog.warnings == [
-        "'physical' regions were read as image pixels: the image's LTV1=-100.0 were not applied."
-    ]
+    assert catalog.warnings == []
+    (feature,) = owner.get(
+        f"/api/catalogs/{catalog.pk}/features/", {"pixels": "1,1,800,700"}
+    ).json()["features"]
+    assert feature["geometry"]["coordinates"] == pytest.approx([30.0, 20.0])
+    assert feature["properties"]["radius"] == pytest.approx(4.0)
+
+
+def test_physical_regions_without_one_linked_image_are_refused_by_line(owner, collections):
+    data = {"collection": "team-survey", "name": "physical",
+            "file": SimpleUploadedFile("p.reg", b"physical\ncircle(100,60,8)\n")}  # fmt: skip
+    response = owner.post("/api/catalogs/", data, format="multipart")
+    jobs.wait_idle()
+    catalog = Catalog.objects.get(pk=response.json()["id"])
+    assert catalog.state == Catalog.FAILED and catalog.feature_count == 0
+    assert catalog.state_reason.startswith("p.reg: no feature found in the file: line 2")
+    assert "physical" in catalog.state_reason
