@@ -104,7 +104,7 @@ fits.PrimaryHDU(pattern, pattern_header).writeto(folder / "stars.fits")
 stars = register_path(checks, folder / "stars.fits", user=alice, title="Test pattern")
 sky = pattern_wcs.all_pix2world([list(p) for p in stars_at], 1)
 features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(ra), float(dec)]},
-             "properties": {"name": f"star {n}", "level": level}}
+             "properties": {"name": f"pattern star {n}", "level": level}}
             for n, ((ra, dec), level) in enumerate(zip(sky, stars_at.values(), strict=True))]  # fmt: skip
 stars_catalog = storage.create_catalog(checks, features, name="Pattern stars", owner=alice)
 print(f"stars={stars.pk} stars_catalog={stars_catalog.pk}")
