@@ -428,3 +428,18 @@ def test_only_repeatable_parameters_are_arrays_in_openapi():
 def test_cutout_channels_are_within_the_image():
     with pytest.raises(ParameterError, match=r"^channel: 3 is out of range \[1, 2\]\.$"):
         params.cutout_request(QueryDict("x1=1&y1=1&x2=2&y2=2&channel=3"), 2)
+
+
+def test_pixel_value_coordinates_are_named_in_their_messages():
+    limit = 2**40
+    for query, message in ((f"x={limit + 1}&y=1", f"x: {limit + 1} is out of range"),
+                           (f"x=1&y={-limit - 1}", f"y: {-limit - 1} is out of range"),
+                           ("x=a&y=1", "x: 'a' is not a number."),
+                           ("x=1&y=b", "y: 'b' is not a number.")):  # fmt: skip
+        with pytest.raises(ParameterError, match="^" + re.escape(message)):
+            params.values_request(QueryDict(query), 1)
+
+
+def test_profile_channels_are_within_the_image():
+    with pytest.raises(ParameterError, match=r"^channel: 3 is out of range \[1, 2\]\.$"):
+        params.profile_request(QueryDict("x1=1&y1=1&x2=2&y2=2&channel=3"), 2)
