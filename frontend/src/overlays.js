@@ -8,7 +8,7 @@ import { equatorialWCS } from "./coords.js";
 import { fitsToLatLng, latLngToFits } from "./crs.js";
 import { element, propertiesTable } from "./dom.js";
 import { LayerList } from "./layerlist.js";
-import { cssColour, pixelOutline, pointSymbol, strokeStyle } from "./regions.js";
+import { pixelOutline, pointSymbol, regionColour, strokeStyle, textTransform } from "./regions.js";
 import { addRegionFile } from "./regionsapi.js";
 
 const PALETTE = ["#ffcc00", "#00e5ff", "#ff5cf4", "#7cff4d", "#ff7043", "#b39dff"];
@@ -98,7 +98,8 @@ export class CatalogLayer {
 
   draw(feature, style) {
     const props = feature.properties || {};
-    const colour = cssColour(props.color, this.colour);
+    // A global composite's members take its colour (ds9's rule), symbols and text too.
+    const colour = regionColour(props, this.colour);
     const latLng = ([x, y]) => fitsToLatLng(x, y, this.image.height);
     const layers = [];
     const source = feature.geometry.type === "Point" && (!props.shape || props.shape === "point") && !props.point;
@@ -154,7 +155,7 @@ export class CatalogLayer {
     text.style.font = `${slant === "italic" ? "italic " : ""}${weight === "bold" ? "bold " : ""}${Number(size) || 10}px ${/^[A-Za-z -]+$/.test(name || "") ? name : "helvetica"}, sans-serif`;
     text.style.whiteSpace = "nowrap";
     text.style.display = "inline-block";
-    text.style.transform = transform;
+    text.style.transform = textTransform(props, transform); // ds9's textangle
     const icon = L.divIcon({ html: text, className: "fp-region-icon", iconSize: [0, 0] });
     return L.marker(fitsToLatLng(centre[0], centre[1], this.image.height), { icon, keyboard: false });
   }
