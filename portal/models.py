@@ -225,6 +225,14 @@ class Image(models.Model):
         queued, or with ``wait`` run here and now. The state changes as the work does."""
         events.warm_requested.send(sender=Image, image=self, wait=wait)
 
+    def opened(self):
+        """Someone opens the image: one registered without its warm (a bulk ingest with
+        ``--no-warm``, ``WARM_ON_REGISTER`` off) is warmed now, once: the request marks
+        it, so the next openings do not ask again."""
+        if self.state == Image.PENDING and self.last_run is None:
+            self.set_state(Image.PENDING, "warming on first view")
+            self.warm()
+
     def warm_again(self, wait=False):
         """Start the life cycle again: back to ``pending``, then warmed."""
         self.set_state(Image.PENDING, "", progress=0.0)

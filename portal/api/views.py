@@ -223,6 +223,11 @@ class ImageViewSet(mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
     def get_serializer_class(self):
         return ImageDetailSerializer if self.action == "retrieve" else ImageSerializer
 
+    def retrieve(self, request, *args, **kwargs):
+        image = self.get_object()
+        image.opened()  # registered without its warm: warmed when first opened
+        return Response(self.get_serializer(image).data)
+
     def perform_destroy(self, instance):
         managed(self.request.user, instance.collection)
         instance.delete()

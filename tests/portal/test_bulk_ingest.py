@@ -229,3 +229,25 @@ def test_a_batch_that_clashes_with_another_registration_goes_one_by_one(
     assert Image.objects.count() == 13
     assert Image.objects.filter(name="exp0-4.fits").exists()  # the name taken meanwhile
     assert ImageMetadata.objects.count() == 13
+
+
+def test_an_image_registered_without_its_warm_is_warmed_when_first_opened(
+    collections, tree, submitted, users
+):
+    from rest_framework.test import APIClient
+
+    register(tree[0])
+    first, second = Image.objects.order_by("pk")[:2]
+    client = APIClient()
+    client.force_authenticate(users["owner"])
+    assert client.get(f"/api/images/{first.pk}/").status_code == 200
+    assert len(submitted) == 1  # this image's warm, queued
+    assert client.get(f"/api/images/{first.pk}/").status_code == 200
+    assert len(submitted) == 1  # asked once, not at every opening
+    first.refresh_from_db()
+    assert first.state == Image.PENDING and first.last_run is not None
+    second.refresh_from_db()
+    assert second.last_run is None  # others wait for their own first view
+    # A request of someone who may not see it warms nothing (it is answered 404 first).
+    assert APIClient().get(f"/api/images/{second.pk}/").status_code == 404
+    assert len(submitted) == 1
