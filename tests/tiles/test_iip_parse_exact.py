@@ -291,3 +291,7 @@ def test_point_pairs_split_at_the_first_colon_within_the_coordinate_limit():
     refused(f"RGN: {limit + 1} is out of range", ("RGN", f"{limit + 1},1:2,2"))
     refused(f"RGN: {-limit - 1} is out of range", ("RGN", f"1,1:{-limit - 1},2"))
     refused(f"PFL: {limit + 1} is out of range", ("PFL", f"1,{limit + 1}:2,2"))
+
+
+def test_iip_renders_jpeg_unless_told():
+    assert iip.render_params(iip.parse([("CHAN", "1")]), 1, [(0.0, 1.0)]).fmt == "jpeg"

@@ -443,3 +443,10 @@ def test_pixel_value_coordinates_are_named_in_their_messages():
 def test_profile_channels_are_within_the_image():
     with pytest.raises(ParameterError, match=r"^channel: 3 is out of range \[1, 2\]\.$"):
         params.profile_request(QueryDict("x1=1&y1=1&x2=2&y2=2&channel=3"), 2)
+
+
+def test_rows_and_channel_lists_name_their_parameter():
+    refused("minmax: expected 'channel:values', got '5,6'.", "minmax=5,6")
+    refused("mix: expected 'channel:values', got '1,1,1'.", "mix=1,1,1", 3)
+    with pytest.raises(ParameterError, match=r"^channel: '1\.5' is not an integer\.$"):
+        params.channel_list(QueryDict("channel=1.5"), 3)

@@ -113,6 +113,7 @@ def test_a_region_is_refused_beyond_its_pixel_limit(image, settings):
 def test_a_tile_outside_the_grid_is_refused_before_anything_is_rendered(image):
     data = service.open_data(image)
     assert service.tile(image, data, 0, 0, 0, params_of("webp")).content_type == "image/webp"
+    assert service.tile(image, data, 0, 0, 0, params_of()).body()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(ParameterError):
         service.tile(image, data, 0, 1, 0, params_of())
     with pytest.raises(ParameterError):
