@@ -249,9 +249,10 @@ def test_slots_are_per_kind_and_bounded(settings):
 
 
 def whole_region_bytes(data, level, box, params):
-    """The region rendered all at once, as before strips: the reference bytes."""
+    """The region rendered all at once, as before strips: the reference bytes (a colour
+    JPEG whose colours are equal encoded grey, as tiles and regions are)."""
     planes = data.region_data(level, *box, params.channels_needed)
-    pixels, alpha = render(np.ascontiguousarray(planes), params)
+    pixels, alpha = render(np.ascontiguousarray(planes), params, grey_when_equal=True)
     return encode(pixels, params.fmt, params.quality, alpha)
 
 
