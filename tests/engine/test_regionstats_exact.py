@@ -311,3 +311,49 @@ def test_ds9_sky_features_in_pixels_of_the_wcs():
     sky_polygon = shape_from_feature(polygon, wcs)
     assert list(sky_polygon.outer.vertices.x) == pytest.approx([0.0, 4.0, 2.0], abs=1e-6)
     assert list(sky_polygon.outer.vertices.y) == pytest.approx([0.0, 0.0, 3.0], abs=1e-6)
+
+
+def test_every_kind_of_ds9_shape_may_be_an_exclusion():
+    polygon = {"type": "Feature", "properties": {"frame": "image", "include": False},
+               "geometry": {"type": "Polygon", "coordinates": [[[1, 1], [5, 1], [3, 4], [1, 1]]]}}  # fmt: skip
+    assert shape_from_feature(polygon).include is False
+    for shape, sizes in (("ellipse", {"width": 4, "height": 2}), ("box", {"width": 4, "height": 2}),
+                         ("annulus", {"radii": [1, 2]}),
+                         ("ellipse_annulus", {"outer": [6, 4], "inner": [3, 2]}),
+                         ("box_annulus", {"outer": [6, 4], "inner": [3, 2]})):  # fmt: skip
+        assert shape_from_feature(point(shape, include=False, **sizes)).include is False, shape
+        assert shape_from_feature(point(shape, **sizes)).include is True, shape
+
+
+def test_messages_name_the_shape_or_geometry():
+    bad_polygon = {"type": "Feature", "properties": {"frame": "image"},
+                   "geometry": {"type": "Polygon", "coordinates": [[[1, "x"], [5, 1], [3, 4], [1, 1]]]}}  # fmt: skip
+    with pytest.raises(RegionError, match=r"^this polygon is not a region: "):
+        shape_from_feature(bad_polygon)
+    line = {"geometry": {"type": "LineString", "coordinates": [[1, 2], [3, 4]]},
+            "properties": {"frame": "image"}}  # fmt: skip
+    with pytest.raises(RegionError, match=r"^a LineString has no area to measure\.$"):
+        shape_from_feature(line)
+    unnamed = {
+        "geometry": {"type": "Point", "coordinates": [1, 2]},
+        "properties": {"frame": "image"},
+    }
+    with pytest.raises(RegionError, match=r"^a point has no area to measure\.$"):
+        shape_from_feature(unnamed)
+
+
+def test_a_point_with_a_third_coordinate_is_read_by_its_first_two():
+    feature = point("circle", radius=1)
+    feature["geometry"]["coordinates"] = [3.0, 4.0, 0.0]
+    shape = shape_from_feature(feature)
+    assert (shape.outer.center.x, shape.outer.center.y) == (2.0, 3.0)
+
+
+def test_a_ds9_sky_box_is_a_rectangle_in_pixels():
+    wcs = arcsec_wcs()
+    centre = wcs.pixel_to_world(2.0, 3.0)
+    rectangle = shape_from_feature(point("box", centre.ra.deg, centre.dec.deg, frame="icrs",
+                                         width=8 / 3600, height=4 / 3600, angle=0), wcs)  # fmt: skip
+    assert isinstance(rectangle.outer, RectanglePixelRegion)
+    assert rectangle.outer.width == pytest.approx(4.0, rel=1e-4)
+    assert rectangle.outer.height == pytest.approx(2.0, rel=1e-4)
