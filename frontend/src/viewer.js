@@ -6,6 +6,7 @@ import { fetchIipInfo, fetchImage, renderQuery } from "./api.js";
 import { buildControls, initialState } from "./controls.js";
 import { fitsToLatLng, latLngToFits, pyramidCrs } from "./crs.js";
 import { Annotator } from "./annotate.js";
+import { equatorialWCS } from "./coords.js";
 import { element } from "./dom.js";
 import { attachHistory, FitControl } from "./navigation.js";
 import { Overview } from "./overview.js";
@@ -37,6 +38,9 @@ export function createViewer(host, image, { state = initialState(image), view = 
     maxZoom: native + OVERZOOM,
     zoomSnap,
     attributionControl: false,
+    // Tiles appear whole, not faded in: a new rendering loaded on top is then opaque
+    // when the old one is taken away, so the image never flashes dark between them.
+    fadeAnimation: false,
     ...options,
   });
   const bounds = L.latLngBounds([0, 0], [image.height, image.width]);
@@ -200,14 +204,19 @@ async function start(host) {
   if (wcs.isCelestial) new ScaleBar(wcs.pixelScale(), native).addTo(map);
   host.fitsportal.tools = attachTools(map, image, state, document.getElementById("stage"));
   if (host.dataset.canAnnotate === "true" && wcs.isCelestial) {
-    host.fitsportal.annotator = new Annotator(map, image, wcs, document.getElementById("quick"),
+    // Marks are stored in RA/Dec, also on an image in galactic coordinates.
+    host.fitsportal.annotator = new Annotator(map, image, equatorialWCS(wcs), document.getElementById("quick"),
       host.dataset.user);
   }
   host.fitsportal.catalogs = await attachCatalogs(map, image, wcs, state);
 
   const progress = document.getElementById("progress");
   if (progress) {
+    // The socket says "ready" as soon as it opens: draw again only for another version,
+    // or an image that was not ready when its tiles were first asked for.
+    const shownReady = image.state === "ready";
     watchProgress(image.id, progress, (event) => {
+      if (shownReady && event.version === image.version) return;
       image.version = event.version;
       rerender();
     });
