@@ -82,6 +82,12 @@ class SearchQuery:
 
     @classmethod
     def parse(cls, params, page_size=50, max_page_size=500):
+        # No database stores a NUL in text (PostgreSQL refuses it): no value may hold one.
+        lists = params.lists() if hasattr(params, "lists") else params.items()
+        for name, values in lists:
+            for value in values if isinstance(values, list) else [values]:
+                if "\x00" in str(value) or "\x00" in str(name):
+                    raise QueryError(f"{name.replace(chr(0), '')}: NUL is not allowed in a query.")
         query = cls()
         query.page_size = _int(params, "page_size", page_size, 1, max_page_size)
         query.spatial = _spatial(params)

@@ -251,3 +251,12 @@ def test_an_image_registered_without_its_warm_is_warmed_when_first_opened(
     # A request of someone who may not see it warms nothing (it is answered 404 first).
     assert APIClient().get(f"/api/images/{second.pk}/").status_code == 404
     assert len(submitted) == 1
+
+
+def test_one_batch_is_registered_here_even_with_workers(collections, tree, capsys, monkeypatch):
+    tasks = []
+    monkeypatch.setattr(jobs, "embedded", lambda: False)
+    monkeypatch.setattr(jobs, "submit", tasks.append)  # a worker would never answer
+    call_command("register_images", "team-survey", str(tree[0]), "-r", "--no-warm")
+    assert tasks == []
+    assert "12 registered, 0 refused" in capsys.readouterr().out

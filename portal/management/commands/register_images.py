@@ -4,7 +4,8 @@ Files found in directories go in batches (``archive/ingest.py``): one transactio
 batch, and a file already registered from the same path, unchanged, is skipped, so
 the same command run again after an interruption registers what is missing and
 nothing twice. Files named one by one are refused if already there. With a broker
-(``REDIS_URL``) the batches are tasks of the Celery workers, unless ``--in-process``.
+(``REDIS_URL``) the batches are tasks of the Celery workers, unless ``--in-process``
+or there is only one.
 """
 
 import sys
@@ -78,7 +79,8 @@ class Command(BaseCommand):
         # Named files are refused if registered already; found ones are skipped then.
         batches = [(chunk, False) for chunk in _chunks(named, batch_size)]
         batches += [(chunk, True) for chunk in _chunks(found, batch_size)]
-        spread = not (in_process or jobs.embedded())
+        # One batch is registered here: a worker would only add its round trip.
+        spread = len(batches) > 1 and not (in_process or jobs.embedded())
         total = ingest.BatchOutcome()
         started = time.monotonic()
         bar = tqdm(total=len(named) + len(found), unit="file", disable=None,
