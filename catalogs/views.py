@@ -59,7 +59,12 @@ class CatalogViewSet(
         queryset = queryset.prefetch_related("images")
         collection = self.request.query_params.get("collection")
         if collection:
-            queryset = queryset.filter(collection__slug=collection)
+            # A slug holds no NUL, and PostgreSQL compares no text with one: nothing matches.
+            queryset = (
+                queryset.none()
+                if "\x00" in collection
+                else queryset.filter(collection__slug=collection)
+            )
         image = self.request.query_params.get("image")
         if image:
             queryset = queryset.filter(

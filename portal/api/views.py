@@ -217,7 +217,12 @@ class ImageViewSet(mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
         queryset = Image.objects.visible_to(self.request.user).select_related("collection")
         collection = self.request.query_params.get("collection")
         if collection:
-            queryset = queryset.filter(collection__slug=collection)
+            # A slug holds no NUL, and PostgreSQL compares no text with one: nothing matches.
+            queryset = (
+                queryset.none()
+                if "\x00" in collection
+                else queryset.filter(collection__slug=collection)
+            )
         return queryset
 
     def get_serializer_class(self):
