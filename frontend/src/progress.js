@@ -24,6 +24,8 @@ export function watchProgress(imageId, element, onReady) {
   const label = element.querySelector("span");
   return followWarming(imageId, {
     onProgress(percent) {
+      // A worker's last progress message may come after its "ready": it changes nothing.
+      if (element.dataset.state === "ready" || element.dataset.state === "failed") return;
       element.hidden = false;
       bar.value = percent;
       label.textContent = `Warming: ${percent.toFixed(0)} %`;
