@@ -46,6 +46,7 @@ def test_share_upload_live_and_revoke(screen, server, browser, tmp_path):
     alice.goto(f"{server.url}/c/{slug}/")
     panel = alice.locator("#fp-manage")
     panel.wait_for(state="visible")
+    alice.locator(".fp-grants li").first.wait_for()  # the grants are asked after the panel shows
     assert alice.locator(".fp-grants li").all_inner_texts()[0].startswith("alice")
 
     # Grant view to bob, picked among the suggestions.
