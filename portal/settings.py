@@ -408,3 +408,9 @@ SURVEY_CACHE_SECONDS = envint("FITSPORTAL_SURVEY_CACHE_SECONDS", 7 * 86400)
 
 # A form refused for its CSRF token gets the portal's 403 page.
 CSRF_FAILURE_VIEW = "portal.errorpages.csrf_failure"
+
+# --- catalog import and export limits (catalogs/importers/) ---------------------------
+# The importers read MAX_CATALOG_BYTES, MAX_CATALOG_FEATURES and MAX_FEATURE_BYTES (one
+# feature, and one line of a CSV/TSV/ds9 file) above when they are used; and the CSV
+# export writes at most this many property columns (the first keys met).
+MAX_EXPORT_COLUMNS = envint("FITSPORTAL_MAX_EXPORT_COLUMNS", 500)

@@ -1,6 +1,8 @@
 """Turning user files into GeoJSON features: ds9 regions, CSV/TSV tables, GeoJSON.
 
-Framework-free. Importers stream: ``open_catalog`` reads a file line by line (or JSON
+Framework-free but for the limits (file size, features per catalog, one feature's or
+line's size, CSV export columns): settings of portal/settings.py, read through
+``django.conf.settings`` when a call does not give them (``limit``). Importers stream: ``open_catalog`` reads a file line by line (or JSON
 item by item) and yields its features in batches, so memory stays bounded whatever the
 file's size; a broken line raises ``CatalogImportError`` naming the line (and column)
 at fault, possibly after earlier batches were yielded — whoever stores the batches
@@ -19,11 +21,19 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-MAX_BYTES = 200 * 1024 * 1024
-MAX_FEATURES = 1_000_000
-MAX_FEATURE_BYTES = 64 * 1024
 BATCH = 2000
 FORMATS = ("ds9", "csv", "tsv", "geojson")
+
+
+def limit(name, given=None):
+    """``given``, else the setting ``name`` as it is now (tests and deployments lower it):
+    ``MAX_CATALOG_BYTES``, ``MAX_CATALOG_FEATURES``, ``MAX_FEATURE_BYTES`` (a feature, a
+    line of a text catalog), ``MAX_EXPORT_COLUMNS``."""
+    if given is not None:
+        return given
+    from django.conf import settings
+
+    return getattr(settings, name)
 
 
 class CatalogImportError(ValueError):
@@ -52,9 +62,10 @@ class TextSource:
     ``position`` is how far the current pass has read, in bytes (for progress).
     """
 
-    def __init__(self, source, max_bytes=MAX_BYTES, max_line=MAX_FEATURE_BYTES):
+    def __init__(self, source, max_bytes=None, max_line=None):
+        max_bytes = limit("MAX_CATALOG_BYTES", max_bytes)
         self.source = source
-        self.max_line = max_line
+        self.max_line = limit("MAX_FEATURE_BYTES", max_line)
         if isinstance(source, bytes):
             self.size = len(source)
         else:
@@ -158,7 +169,8 @@ class CatalogImport:
         within = min(self.source.position / self.source.size, 1.0)
         return min((max(self._pass - 1, 0) + within) / self._passes, 1.0)
 
-    def batches(self, max_features=MAX_FEATURES):
+    def batches(self, max_features=None):
+        max_features = limit("MAX_CATALOG_FEATURES", max_features)
         batch = []
         try:
             for feature in self._parser(self):
@@ -184,12 +196,15 @@ class CatalogImport:
 
 
 def open_catalog(source, fmt=None, filename=None, ra_column=None, dec_column=None,
-                 max_bytes=MAX_BYTES, max_feature_bytes=MAX_FEATURE_BYTES, physical="image"):  # fmt: skip
+                 max_bytes=None, max_feature_bytes=None, physical="image"):  # fmt: skip
     """A ``CatalogImport`` of a ds9, CSV/TSV or GeoJSON file (path or bytes).
 
     ``physical``: where ds9 ``physical`` coordinates go (``ds9.parse``): the header of
-    the one linked image (its LTM/LTV), None for no such image, "image" (image pixels)."""
+    the one linked image (its LTM/LTV), None for no such image, "image" (image pixels).
+    The limits not given are the settings' (``limit``)."""
     from catalogs.importers import ds9, geojson, table
+
+    max_feature_bytes = limit("MAX_FEATURE_BYTES", max_feature_bytes)
 
     if isinstance(source, str):
         source = Path(source)
@@ -213,7 +228,7 @@ def open_catalog(source, fmt=None, filename=None, ra_column=None, dec_column=Non
 
 
 def import_catalog(source, fmt=None, filename=None, ra_column=None, dec_column=None,
-                   max_features=MAX_FEATURES, max_bytes=MAX_BYTES, physical="image"):  # fmt: skip
+                   max_features=None, max_bytes=None, physical="image"):  # fmt: skip
     """Every feature of a ds9, CSV/TSV or GeoJSON file (path, bytes or text), in memory."""
     if isinstance(source, str) and "\n" in source:
         source = source.encode("utf-8")

@@ -19,12 +19,12 @@ import math
 import re
 
 from catalogs.geometry import feature_center
+from catalogs.importers import limit
 
 # ds9 and CSS colour names are letters; else #rgb ... #rrggbbaa.
 COLOUR = re.compile(r"[A-Za-z]{1,30}|#[0-9A-Fa-f]{3,12}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-MAX_COLUMNS = 500
 
 
 def to_geojson(features):
@@ -35,11 +35,13 @@ def to_geojson(features):
 
 
 def to_csv(features):
-    """``features``: a callable returning an iterable of features (read twice)."""
+    """``features``: a callable returning an iterable of features (read twice). The
+    property columns are the first ``MAX_EXPORT_COLUMNS`` (setting) keys met."""
+    max_columns = limit("MAX_EXPORT_COLUMNS")
     keys = {}
     for feature in features():
         for key in feature.get("properties") or {}:
-            if key not in keys and key != "frame" and len(keys) < MAX_COLUMNS:
+            if key not in keys and key != "frame" and len(keys) < max_columns:
                 keys[key] = None
     keys = list(keys)
     out = io.StringIO()

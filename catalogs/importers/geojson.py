@@ -6,7 +6,7 @@ import re
 
 import ijson
 
-from catalogs.importers import MAX_FEATURE_BYTES, CatalogImportError
+from catalogs.importers import CatalogImportError, limit
 
 # A colour name (ds9's and CSS's are letters) or a hex colour: nothing a reader could parse.
 COLOUR = re.compile(r"[A-Za-z]{1,30}|#[0-9A-Fa-f]{3,12}")  # X11: #rgb to #rrrrggggbbbb
@@ -23,8 +23,9 @@ DEPTH = {
 }
 
 
-def parse(job, max_feature_bytes=MAX_FEATURE_BYTES):
+def parse(job, max_feature_bytes=None):
     """Features of a GeoJSON document, a FeatureCollection read one feature at a time."""
+    max_feature_bytes = limit("MAX_FEATURE_BYTES", max_feature_bytes)
     job.next_pass()
     kind = _top_level_type(job.source)
     if kind == "FeatureCollection":
@@ -64,8 +65,10 @@ def _top_level_type(source):
     raise CatalogImportError("unknown GeoJSON type None.")
 
 
-def validate_feature(item, index=0, max_bytes=MAX_FEATURE_BYTES):
-    """A clean copy of one GeoJSON feature; ``CatalogImportError`` naming the feature."""
+def validate_feature(item, index=0, max_bytes=None):
+    """A clean copy of one GeoJSON feature; ``CatalogImportError`` naming the feature.
+    ``max_bytes``: its JSON text's limit (the ``MAX_FEATURE_BYTES`` setting if not given)."""
+    max_bytes = limit("MAX_FEATURE_BYTES", max_bytes)
     where = f"feature {index}"
     text = json.dumps(item, default=str)
     if len(text) > max_bytes:
