@@ -2,9 +2,12 @@
 // the cut values and BUNIT, from the render state (cuts, stretch, contrast, brightness,
 // gamma, inversion, colormap: colormap.js). A Leaflet control.
 //
-// Test hooks: data-lo, data-hi, data-colormap, data-stretch on its element.
+// Its colours are drawn once the server's colormap tables are in (colormap.js).
+//
+// Test hooks: data-lo, data-hi, data-colormap, data-stretch on its element; data-drawn,
+// the colormap its colours were last drawn with.
 import L from "leaflet";
-import { barTicks, displayColour } from "./colormap.js";
+import { barTicks, colormapsLoaded, displayColour, loadColormaps } from "./colormap.js";
 import { element } from "./dom.js";
 import { formatNumber } from "./format.js";
 
@@ -31,6 +34,7 @@ export const ColourBar = L.Control.extend({
     document.addEventListener("click", this.refresh); // preset buttons
     window.addEventListener("hashchange", this.refresh);
     map.on("fp:render fp:state resize", this.refresh);
+    loadColormaps().then(this.refresh, (error) => console.warn(error.message));
     this.update(map);
     return this.box;
   },
@@ -52,13 +56,16 @@ export const ColourBar = L.Control.extend({
     const [lo, hi] = state.cuts[c];
     const width = map.getSize().x < 500 ? this.options.narrowWidth : this.options.width;
     this.box.style.width = `${width}px`;
-    const context = this.canvas.getContext("2d");
-    const pixels = context.createImageData(256, 1);
-    for (let i = 0; i < 256; i++) {
-      const [r, g, b] = displayColour(i / 255, state);
-      pixels.data.set([r, g, b, 255], i * 4);
+    if (colormapsLoaded()) {
+      const context = this.canvas.getContext("2d");
+      const pixels = context.createImageData(256, 1);
+      for (let i = 0; i < 256; i++) {
+        const [r, g, b] = displayColour(i / 255, state);
+        pixels.data.set([r, g, b, 255], i * 4);
+      }
+      context.putImageData(pixels, 0, 0);
+      this.box.dataset.drawn = state.colormap || "grey";
     }
-    context.putImageData(pixels, 0, 0);
     const label = (value, at) => {
       const span = element("span", {}, formatNumber(value, 5));
       span.style.left = `${at * 100}%`;

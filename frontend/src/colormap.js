@@ -1,37 +1,45 @@
 // The display's colours, as the server renders tiles: the cut fraction through stretch,
-// contrast, brightness, gamma, inversion and colormap. The tiles are rendered by the
-// server; this mirrors its tables (tiles/engine/render.py, colormaps.py) for the colour
-// bar, and a test keeps the two equal.
+// contrast, brightness, gamma, inversion and colormap, for the colour bar. The tiles are
+// rendered by the server (tiles/engine/render.py); the colormaps' tables are the
+// server's own, asked once (GET /api/colormaps/, tiles/colormap_views.py) and kept by
+// the browser: loadColormaps() before displayColour().
 
 const LOG_A = 1000;
 const ASINH_BETA = 0.1;
-const VIRIDIS = ["#440154", "#472d7b", "#3b528b", "#2c728e", "#21918c", "#28ae80", "#5ec962", "#addc30", "#fde725"];
-const MAGMA = ["#000004", "#1c1033", "#4f127b", "#812581", "#b5367a", "#e55964", "#fb8761", "#fec287", "#fcfdbf"];
+const URL = "/api/colormaps/";
 
 const clip = (v) => Math.max(0, Math.min(1, v));
 
-function anchors(hexes) {
-  const rgb = hexes.map((h) => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16)));
-  return (t) => {
-    const f = t * (rgb.length - 1);
-    const k = Math.min(rgb.length - 2, Math.floor(f));
-    return rgb[k].map((a, i) => (a + (f - k) * (rgb[k + 1][i] - a)) / 255);
-  };
+let TABLES = null;
+let loading = null;
+// The colormaps' names, in the server's order, once the tables are in.
+export let COLORMAPS = [];
+
+// Takes the tables as the server sends them: {name: 256 "#rrggbb"}.
+export function useColormaps(tables) {
+  TABLES = Object.fromEntries(Object.entries(tables).map(([name, colours]) =>
+    [name, colours.map((hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)))]));
+  COLORMAPS = Object.keys(TABLES);
 }
 
-const hot = (t) => [clip(3 * t), clip(3 * t - 1), clip(3 * t - 2)];
-const RAMPS = {
-  grey: (t) => [t, t, t],
-  jet: (t) => [clip(1.5 - Math.abs(4 * t - 3)), clip(1.5 - Math.abs(4 * t - 2)), clip(1.5 - Math.abs(4 * t - 1))],
-  cold: (t) => hot(t).reverse(),
-  cool: (t) => [t, 1 - t, 1],
-  hot,
-  viridis: anchors(VIRIDIS),
-  magma: anchors(MAGMA),
-};
-const TABLES = Object.fromEntries(Object.entries(RAMPS).map(([name, ramp]) =>
-  [name, Array.from({ length: 256 }, (_, k) => ramp(k / 255).map((v) => Math.round(v * 255)))]));
-export const COLORMAPS = Object.keys(TABLES);
+// Resolves once the tables are in (asked of the server once per page; again after a failure).
+export function loadColormaps() {
+  if (!loading) {
+    loading = fetch(URL, { credentials: "same-origin" })
+      .then((response) => {
+        if (!response.ok) throw new Error(`Cannot load the colormaps (${response.status})`);
+        return response.json();
+      })
+      .then(useColormaps)
+      .catch((error) => {
+        loading = null;
+        throw error;
+      });
+  }
+  return loading;
+}
+
+export const colormapsLoaded = () => TABLES !== null;
 
 function stretch(u, name) {
   if (name === "sqrt") return Math.sqrt(u);
@@ -41,8 +49,10 @@ function stretch(u, name) {
 }
 
 // The [r, g, b] (0-255) the display gives the cut fraction u (0 at the low cut, 1 at
-// the high one) in the render state ``state`` (as controls.js keeps it).
+// the high one) in the render state ``state`` (as controls.js keeps it); null until
+// the tables are in.
 export function displayColour(u, state) {
+  if (!TABLES) return null;
   const contrast = state.contrast ?? 1;
   const brightness = state.brightness ?? 0;
   const v = clip(stretch(clip(u), state.stretch || "linear") * contrast + 0.01 * contrast * brightness);

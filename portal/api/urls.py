@@ -38,3 +38,8 @@ urlpatterns += [
         name="image-survey-features",
     ),
 ]
+
+# The colormaps' tables for the client's colour bar (tiles/colormap_views.py).
+from tiles.colormap_views import ColormapsView  # noqa: E402
+
+urlpatterns += [path("colormaps/", ColormapsView.as_view(), name="colormaps")]

@@ -1,6 +1,7 @@
-"""The colour bar's colours (frontend/src/colormap.js) are the server's: the engine's
-lookup table (tiles/engine/render.py) gives the same RGB for every cut fraction, stretch,
-colormap, gamma, inversion, contrast and brightness."""
+"""The colour bar's colours (frontend/src/colormap.js, with the tables the server sends
+at /api/colormaps/) are the server's: the engine's lookup table (tiles/engine/render.py)
+gives the same RGB for every cut fraction, stretch, colormap, gamma, inversion, contrast
+and brightness."""
 
 import itertools
 import json
@@ -42,21 +43,24 @@ def engine_colours(state):
     return out.view(np.uint8).reshape(-1, 4)[:, :3].astype(int)
 
 
-def test_colour_bar_matches_the_engine():
+@pytest.mark.django_db
+def test_colour_bar_matches_the_engine(client):
     node = shutil.which("node")
     if node is None:
         pytest.fail("Node.js is needed for the client's tests (install nodejs).")
     program = (
-        f"import {{ COLORMAPS, displayColour }} from {json.dumps(MODULE.as_uri())};\n"
+        f"import * as colormap from {json.dumps(MODULE.as_uri())};\n"
         "let input = '';\n"
         "process.stdin.on('data', (d) => { input += d; });\n"
         "process.stdin.on('end', () => {\n"
         "  const job = JSON.parse(input);\n"
-        "  process.stdout.write(JSON.stringify({ names: COLORMAPS,\n"
-        "    colours: job.states.map((s) => job.fractions.map((u) => displayColour(u, s))) }));\n"
+        "  colormap.useColormaps(job.tables);\n"
+        "  process.stdout.write(JSON.stringify({ names: colormap.COLORMAPS, colours:\n"
+        "    job.states.map((s) => job.fractions.map((u) => colormap.displayColour(u, s))) }));\n"
         "});\n"
     )
-    job = {"states": STATES, "fractions": FRACTIONS.tolist()}
+    tables = client.get("/api/colormaps/").json()
+    job = {"states": STATES, "fractions": FRACTIONS.tolist(), "tables": tables}
     done = subprocess.run([node, "--input-type=module", "-e", program], input=json.dumps(job),
                           capture_output=True, text=True)  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]

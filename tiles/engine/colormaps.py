@@ -1,18 +1,20 @@
-"""Colormaps as 256-entry RGB tables (uint8), from formulas or colour anchors."""
+"""Colormaps as 256-entry RGB tables (uint8).
 
+The IIP maps (grey, jet, cold, cool, hot) are the classic formulas; the perceptual maps
+(viridis, magma) are matplotlib's own tables, read from the installed matplotlib once,
+when this module is imported (astropy.visualization imports matplotlib in the same
+process anyway, so the tile path pays nothing more).
+"""
+
+import matplotlib
 import numpy as np
 
 _X = np.linspace(0.0, 1.0, 256)
+PERCEPTUAL = ("viridis", "magma")
 
 
 def _clip(values):
     return np.clip(values, 0.0, 1.0)
-
-
-def _from_anchors(hex_colours):
-    anchors = np.array([[int(h[i : i + 2], 16) for i in (1, 3, 5)] for h in hex_colours], float)
-    positions = np.linspace(0.0, 1.0, len(anchors))
-    return np.stack([np.interp(_X, positions, anchors[:, k]) for k in range(3)], axis=1) / 255.0
 
 
 def _jet():
@@ -42,10 +44,11 @@ def _grey():
     return np.stack([_X, _X, _X], axis=1)
 
 
-_VIRIDIS = ["#440154", "#472d7b", "#3b528b", "#2c728e", "#21918c", "#28ae80", "#5ec962",
-            "#addc30", "#fde725"]  # fmt: skip
-_MAGMA = ["#000004", "#1c1033", "#4f127b", "#812581", "#b5367a", "#e55964", "#fb8761",
-          "#fec287", "#fcfdbf"]  # fmt: skip
+def _matplotlib(name):
+    """matplotlib's 256-entry table of ``name`` (RGB fractions): sampling a 256-colour
+    ListedColormap at k/255 gives its entry k."""
+    return matplotlib.colormaps[name](_X)[:, :3]
+
 
 _TABLES = {
     "grey": _grey(),
@@ -53,9 +56,13 @@ _TABLES = {
     "cold": _cold(),
     "cool": _cool(),
     "hot": _hot(),
-    "viridis": _from_anchors(_VIRIDIS),
-    "magma": _from_anchors(_MAGMA),
+    **{name: _matplotlib(name) for name in PERCEPTUAL},
 }
 
 COLORMAPS = tuple(_TABLES)
 TABLES = {name: np.round(table * 255.0).astype(np.uint8) for name, table in _TABLES.items()}
+
+
+def as_hex(name):
+    """The table of ``name`` as 256 ``#rrggbb`` strings, entry 0 first."""
+    return [f"#{r:02x}{g:02x}{b:02x}" for r, g, b in TABLES[name].tolist()]
