@@ -18,6 +18,14 @@ _OPTIONS = dict(cache=True, nogil=True, boundscheck=False, error_model="numpy")
 _TABLE = types.Array(types.uint8, 1, "C", readonly=True)  # the cached gamma tables
 
 
+@njit(inline="always", **_OPTIONS)
+def _unit(x, a, b):
+    """``clip(x * a + b, 0, 1)`` in float32, NaN counting as 0: a channel's share."""
+    v = x * a + b
+    v = v if v > np.float32(0) else np.float32(0)  # NaN fails the test: 0
+    return v if v < np.float32(1) else np.float32(1)
+
+
 @njit(
     "void(float32[:, ::1], float32, float32, float32[::1], float32[:, :, ::1], boolean)",
     **_OPTIONS,
@@ -26,23 +34,18 @@ def mix_channel(plane, a, b, weights, acc, first):
     """``acc[k] (+)= weights[k] * clip(plane * a + b, 0, 1)`` for the three colours ``k``;
     NaN counts as 0. ``first``: assign instead of adding."""
     height, width = plane.shape
-    zero, one = np.float32(0), np.float32(1)
     w0, w1, w2 = weights[0], weights[1], weights[2]
     for i in range(height):
         row, red, green, blue = plane[i], acc[0, i], acc[1, i], acc[2, i]
         if first:
             for j in range(width):
-                v = row[j] * a + b
-                v = v if v > zero else zero  # NaN fails the test: 0
-                v = v if v < one else one
+                v = _unit(row[j], a, b)
                 red[j] = w0 * v
                 green[j] = w1 * v
                 blue[j] = w2 * v
         else:
             for j in range(width):
-                v = row[j] * a + b
-                v = v if v > zero else zero
-                v = v if v < one else one
+                v = _unit(row[j], a, b)
                 red[j] += w0 * v
                 green[j] += w1 * v
                 blue[j] += w2 * v
@@ -76,9 +79,9 @@ def pack_rgbx(acc, high, table, shifts, out):
 
 
 # --- mono tiles, and colour mixes that are grey -------------------------------------------
-# The planes as tiles are cut from the pyramid: read-only maps, rows in any order (a tile
-# is a slice with the rows reversed), read in place.
-_PLANE = types.Array(types.float32, 2, "A", readonly=True)
+# The planes come C-contiguous (copied out of the pyramid, as for the mix): strided rows
+# keep the index loop from being vectorised, which costs more than the copy.
+_PLANE = types.Array(types.float32, 2, "C")
 _WORDS = types.Array(types.uint32, 1, "C", readonly=True)  # colormap tables (RGBX words)
 
 
@@ -93,17 +96,20 @@ _WORDS = types.Array(types.uint32, 1, "C", readonly=True)  # colormap tables (RG
 )  # fmt: skip
 def lookup(plane, a, b, high, table, out):
     """``out = table[int(clip(plane * a + b, 0, high))]``, NaN counting as 0: the mono
-    rendering's quantisation (``x * a``, then ``+ b``, in float32) and its table in one
-    pass."""
+    rendering's quantisation (``x * a``, then ``+ b``, in float32) and its table, a row
+    at a time."""
     height, width = plane.shape
     zero = np.float32(0)
+    index = np.empty(width, np.int32)
     for i in range(height):
         row, pixels = plane[i], out[i]
-        for j in range(width):
+        for j in range(width):  # quantise: vectorised
             v = row[j] * a
             v = v + b
             v = v if v > zero else zero  # NaN fails the test: 0
-            pixels[j] = table[np.int32(v if v < high else high)]
+            index[j] = np.int32(v if v < high else high)
+        for j in range(width):  # the gather
+            pixels[j] = table[index[j]]
 
 
 @njit("void(float32[:, ::1], float32, float32, float32, float32[:, ::1], boolean)", **_OPTIONS)
@@ -111,21 +117,14 @@ def mix_grey_channel(plane, a, b, weight, acc, first):
     """``mix_channel`` of a mix whose colours are equal: ``acc (+)= weight * clip(plane
     * a + b, 0, 1)``, the one colour all three would be."""
     height, width = plane.shape
-    zero, one = np.float32(0), np.float32(1)
     for i in range(height):
         row, grey = plane[i], acc[i]
         if first:
             for j in range(width):
-                v = row[j] * a + b
-                v = v if v > zero else zero  # NaN fails the test: 0
-                v = v if v < one else one
-                grey[j] = weight * v
+                grey[j] = weight * _unit(row[j], a, b)
         else:
             for j in range(width):
-                v = row[j] * a + b
-                v = v if v > zero else zero
-                v = v if v < one else one
-                grey[j] += weight * v
+                grey[j] += weight * _unit(row[j], a, b)
 
 
 @njit(types.void(types.float32[:, ::1], types.float32, _TABLE, types.uint8[:, ::1]), **_OPTIONS)

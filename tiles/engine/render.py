@@ -11,9 +11,10 @@ a 3 x N matrix, clips to [0, 1], then applies the power, the scale and the inver
 
 Speed: ``v`` is quantised to a 16-bit index (``x * a + b`` then clip) and everything
 after it (power, stretch, inversion, colormap) is one lookup table, cached per parameter
-set. A mono tile is one pass over the pyramid's slice (``kernels.lookup``); the colour
-mix runs in fused loops (``kernels``). Scratch buffers are reused per thread: page
-faults cost more than arithmetic here.
+set. A mono tile is one pass (``kernels.lookup``) over its plane copied out of the
+pyramid (contiguous rows: the loop is vectorised); the colour mix runs in fused loops
+(``kernels``). Scratch buffers are reused per thread: page faults cost more than
+arithmetic here.
 """
 
 import math
@@ -373,8 +374,10 @@ def _render_mono(plane, params, scratch=False):
                params.invert, params.colormap)  # fmt: skip
     coefficients = affine(lo, hi, params.contrast, params.brightness, params.stretch)
     if coefficients is not None and _one_pass(plane):
+        contiguous = _buffer("plane", plane.shape, np.float32)
+        np.copyto(contiguous, plane)
         pixels = _output(plane.shape, lut.dtype, scratch)
-        kernels.lookup(plane, *coefficients, np.float32(STEPS), lut, pixels)
+        kernels.lookup(contiguous, *coefficients, np.float32(STEPS), lut, pixels)
     else:
         index = _index(plane, lo, hi, params.contrast, params.brightness, params.stretch)
         pixels = np.take(lut, index, out=_output(index.shape, lut.dtype, scratch))
