@@ -78,9 +78,41 @@ clean:
 
 # Mutation testing (docs/MUTATION.md): not part of `make test`. MUTANTS narrows the run,
 # e.g. `make mutation MUTANTS='portal.cached.*'`; the survivors are listed at the end.
+# MODULE (one or more files) with TESTS (its fast test files, pytest arguments) measures
+# that module on those tests alone, in a clean export of the last commit under
+# var/mutation/<module> (two modules can be measured side by side); CHILDREN: mutants run
+# at once (2 only for tests that use no database). E.g.
+#   make mutation MODULE=tiles/engine/stats.py TESTS='tests/engine/test_stats*.py' CHILDREN=2
+MODULE ?=
+TESTS ?=
+CHILDREN ?= 1
+define MUTATION_NARROW
+import glob, json, re, shlex, sys
+path, module, tests = sys.argv[1], sys.argv[2].split(), sys.argv[3]
+root = path.rsplit("/", 1)[0] + "/"
+selection = [name for word in shlex.split(tests) for name in
+             (sorted(p[len(root):] for p in glob.glob(root + word)) if "*" in word else [word])]
+text = open(path).read()
+for key, value in (("only_mutate", module), ("pytest_add_cli_args_test_selection", selection)):
+    text, n = re.subn(rf"(?ms)^{key} = \[.*?^\]", f"{key} = {json.dumps(value)}", text, count=1)
+    assert n == 1, f"[tool.mutmut] has no {key}"
+open(path, "w").write(text)
+endef
+export MUTATION_NARROW
 .PHONY: mutation
 mutation: export FITSPORTAL_VAR_DIR ?= $(CURDIR)/var/mutation
 mutation: export FITSPORTAL_INSECURE_DEV_KEY := 1
 mutation: install
-	$(BIN)/mutmut run --max-children 1 $(MUTANTS)
+ifeq ($(strip $(MODULE)),)
+	$(BIN)/mutmut run --max-children $(CHILDREN) $(MUTANTS)
 	$(BIN)/mutmut results
+else
+	@test -n "$(strip $(TESTS))" || { echo "MODULE needs TESTS: its fast test files" >&2; exit 2; }
+	set -e; d="$(CURDIR)/var/mutation/$(subst /,.,$(firstword $(MODULE)))"; \
+	rm -rf "$$d"; mkdir -p "$$d"; git archive HEAD | tar -x -C "$$d"; \
+	$(BIN)/python -c "$$MUTATION_NARROW" "$$d/pyproject.toml" "$(MODULE)" "$(TESTS)"; \
+	grep -A1 -E '^(only_mutate|pytest_add_cli_args_test_selection) =' "$$d/pyproject.toml"; \
+	cd "$$d"; export FITSPORTAL_VAR_DIR="$$d/var"; \
+	"$(CURDIR)/$(BIN)/mutmut" run --max-children $(CHILDREN) $(MUTANTS); \
+	"$(CURDIR)/$(BIN)/mutmut" results
+endif
