@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.db import connections
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -341,21 +342,36 @@ class Page:
 def base_queryset(user, query):
     """The metadata rows of the images ``user`` may see that meet the query's filters
     (and, for a spatial query, may meet it: the exact test comes after)."""
+    return _visible(_matching(query), _few_collections(user), user)
+
+
+def _few_collections(user):
+    """The ids of the collections ``user`` may see when there are at most
+    ``FEW_COLLECTIONS`` of them, else None."""
+    visible = Collection.objects.visible_to(user).values_list("pk", flat=True)
+    few = list(visible[: FEW_COLLECTIONS + 1])
+    return few if len(few) <= FEW_COLLECTIONS else None
+
+
+def _visible(queryset, few, user):
     # The rule is Image.objects.visible_to's: the collections the user may see. A user
     # who sees few of them has them listed, so that the planner knows how few images
     # pass and may read just those (the collection index). For one who sees many, the
     # rule is asked of each row as it is read ("+ 0" hides the collection index): rows
     # come in the order of the sort's index (or from the cells, or a filter's index)
     # and a page stops early.
+    if few is not None:
+        return queryset.filter(image__collection_id__in=few)
     visible = Collection.objects.visible_to(user).values_list("pk", flat=True)
-    few = list(visible[: FEW_COLLECTIONS + 1])
-    if len(few) <= FEW_COLLECTIONS:
-        queryset = ImageMetadata.objects.filter(image__collection_id__in=few)
-    else:
-        queryset = ImageMetadata.objects.alias(collection_key=F("image__collection_id") + 0).filter(
-            collection_key__in=visible
-        )
-    queryset = queryset.filter(query.filters)
+    return queryset.alias(collection_key=F("image__collection_id") + 0).filter(
+        collection_key__in=visible
+    )
+
+
+def _matching(query):
+    """The metadata rows of every image that meets the query's filters (and, for a
+    spatial query, may meet it), whoever may see them."""
+    queryset = ImageMetadata.objects.filter(query.filters)
     for subquery in query.subqueries:
         queryset = queryset.filter(subquery)
     if query.spatial is not None:
@@ -390,7 +406,11 @@ def _key(meta, column):
 
 def search(user, query):
     """One ``Page`` of the images ``user`` may see that match ``query``."""
-    queryset = base_queryset(user, query)
+    few = _few_collections(user)
+    queryset = _visible(_matching(query), few, user)
+    # Sorted by id, a user's collections are each read from its end (the image index
+    # on (collection, id)) and merged: their images may lie anywhere in the id order.
+    merged = few is not None and len(few) > 1 and not query.spatial and not query.subqueries
     column, nullable = SORTS[query.sort.lstrip("-")]
     descending = query.sort.startswith("-")
     phase, value, pk = query.cursor or (0, None, None)
@@ -401,7 +421,10 @@ def search(user, query):
     found, examined = [], 0
     while True:
         limit = chunk if predicate is None else max(1, min(chunk, budget - examined))
-        rows = list(_after(queryset, column, descending, nullable, phase, value, pk)[:limit])
+        if merged and column == "pk":
+            rows = _merged_by_id(query, few, queryset, descending, pk, limit)
+        else:
+            rows = list(_after(queryset, column, descending, nullable, phase, value, pk)[:limit])
         for meta in rows:
             examined += 1
             value, pk = (None if phase == 1 else _key(meta, column)), meta.pk
@@ -418,6 +441,26 @@ def search(user, query):
             return Page(_images(found), None, examined)
         if predicate is not None and examined >= budget:
             return Page(_images(found), encode_cursor(phase, value, pk), examined)
+
+
+def _merged_by_id(query, few, queryset, descending, pk, limit):
+    """The first ``limit`` rows of ``queryset`` by id after ``pk``: one statement that
+    reads at most ``limit`` ids of each collection of ``few`` from the end of its part
+    of the image index on (collection, id), then those rows."""
+    parts, params = [], []
+    for number, collection_id in enumerate(few):
+        part = _after(
+            _matching(query).filter(image__collection_id=collection_id),
+            "pk", descending, False, 0, None, pk,
+        ).values_list("pk", flat=True)[:limit]  # fmt: skip
+        sql, part_params = part.query.sql_with_params()
+        parts.append(f"SELECT * FROM ({sql}) AS part{number}")
+        params += part_params
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        ids = sorted((row[0] for row in cursor.fetchall()), reverse=descending)[:limit]
+    rows = {meta.pk: meta for meta in queryset.filter(pk__in=ids)}
+    return [rows[i] for i in ids if i in rows]
 
 
 def _images(found):

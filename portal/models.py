@@ -177,6 +177,14 @@ class Image(models.Model):
                 fields=["collection", "checksum"], name="unique_image_checksum"
             ),
         ]
+        # A collection's images in registration order (the newest first of a search by
+        # id reads each visible collection's end), by last change (its live page) and
+        # by file path (registration's duplicate check), however large it is.
+        indexes = [
+            models.Index(fields=["collection", "id"], name="image_collection_id"),
+            models.Index(fields=["collection", "updated"], name="image_collection_updated"),
+            models.Index(fields=["collection", "path"], name="image_collection_path"),
+        ]
 
     def __str__(self):
         return f"{self.collection.slug}/{self.name}"

@@ -285,3 +285,30 @@ def test_many_visible_collections_give_the_same_answers(users, sky_images, monke
     monkeypatch.setattr(search, "FEW_COLLECTIONS", 0)
     assert [[r["id"] for r in all_pages(client, q)] for q in queries] == listed
     assert all(listed)
+
+
+@pytest.mark.parametrize(
+    "who, params",
+    [
+        ("owner", {"sort": "-id"}),
+        ("owner", {"sort": "id"}),
+        ("other", {"sort": "-id", "filter": "g,r"}),
+        ("other", {"sort": "id", "exptime_min": "100"}),
+        (None, {"sort": "-id"}),
+    ],
+)
+def test_id_order_over_a_few_collections_is_every_visible_image_in_order(
+    users, sky_images, visible, who, params
+):
+    """Sorted by id, each visible collection is read from its end and merged: the pages
+    still hold every matching image the user may see, once, in id order."""
+    client = client_for(users, who)
+    ids = [r["id"] for r in all_pages(client, params, page_size=7)]
+    bands = params.get("filter", "").split(",")
+    low = float(params.get("exptime_min", "-inf"))
+    wanted = expected_ids(
+        sky_images, visible[who],
+        lambda w, e: (not params.get("filter") or e["FILTER"] in bands)
+        and (e["EXPTIME"] is not None and e["EXPTIME"] >= low or "exptime_min" not in params),
+    )  # fmt: skip
+    assert ids == sorted(wanted, reverse=params["sort"] == "-id") and ids
