@@ -249,10 +249,13 @@ def affine(lo, hi, contrast, brightness, stretch, steps=STEPS):
     else:
         a = steps / (hi - lo) if hi > lo else float(HUGE)
         b = -lo * a
+    with np.errstate(over="ignore"):
+        a, b = np.float32(a), np.float32(b)
     if not (math.isfinite(a) and math.isfinite(b)):
-        # hi <= lo with a large |lo|: keep the step at lo without overflowing b.
+        # hi <= lo with a large |lo| (b = -lo * 1e30 * steps beyond float32 from about
+        # 5200): keep the step at lo without overflowing b.
         return None
-    return np.float32(a), np.float32(b)
+    return a, b
 
 
 # --- quantisation ----------------------------------------------------------------------
@@ -447,7 +450,7 @@ def _scaled_plane(plane, lo, hi, params, out):
         if np.isnan(out).any():  # NaN -> 0 before the mix (rare: one cheap test)
             np.nan_to_num(out, copy=False, nan=0.0)
         return
-    span = hi - lo if hi > lo else float(HUGE)
-    u = np.clip((np.nan_to_num(plane, nan=lo) - lo) / span, 0.0, 1.0)
+    shifted = np.nan_to_num(plane, nan=lo) - lo
+    u = np.clip(shifted / (hi - lo) if hi > lo else shifted * HUGE, 0.0, 1.0)  # hi <= lo: a step
     s = _stretch(u, params.stretch) * params.contrast + 0.01 * params.contrast * params.brightness
     np.clip(s, 0.0, 1.0, out=out, casting="unsafe")
