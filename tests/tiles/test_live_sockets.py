@@ -1,0 +1,268 @@
+"""The live sockets hear of image changes through channel-layer groups (``tiles/live.py``),
+never by polling: the collection page's and the search page's. Two users in one
+process; a stranger to an image is never told anything of it; a revoked grant ends the
+feed."""
+
+import time
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.db import transaction
+from guardian.shortcuts import remove_perm
+
+from portal import events
+from portal.asgi import application
+from portal.models import Collection, Image
+from tiles import consumers, live, progress
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _quick(monkeypatch):
+    monkeypatch.setattr(consumers, "LIVE_READ_SECONDS", 0.02)
+
+
+def make_image(collection, name, **fields):
+    return Image.objects.create(
+        collection=collection, title=name.upper(), name=name, path=f"/nowhere/{name}",
+        checksum=name.ljust(64, "0"), size=1, width=30, height=20, **fields,
+    )  # fmt: skip
+
+
+async def open_socket(path, user):
+    communicator = WebsocketCommunicator(
+        application, path, headers=[(b"origin", b"http://127.0.0.1")]
+    )
+    communicator.scope["user"] = user
+    connected, _ = await communicator.connect()
+    assert connected
+    return communicator
+
+
+async def search_socket(user, query="", since=None):
+    since = time.time() if since is None else since
+    communicator = await open_socket(f"/ws/search/?{query}&since={since}", user)
+    assert await communicator.receive_json_from(timeout=5) == {"type": "watching"}
+    return communicator
+
+
+async def receive(communicator, kind):
+    event = await communicator.receive_json_from(timeout=5)
+    assert event["type"] == kind, event
+    return event
+
+
+# --- the messages ---------------------------------------------------------------------
+
+
+def test_one_transaction_is_one_message_of_ids_after_commit(collections, monkeypatch):
+    sent = []
+    monkeypatch.setattr(live, "send", lambda group, message: sent.append((group, message)))
+    private, team = collections[Collection.PRIVATE], collections[Collection.TEAM]
+    with transaction.atomic():
+        made = [make_image(private, f"b{n}.fits") for n in range(3)] + [make_image(team, "t.fits")]
+        for image in made:
+            events.image_registered.send(sender=Image, image=image)
+            events.image_state_changed.send(sender=Image, image=image)
+        assert sent == []  # nothing before the commit
+    pairs = [[image.pk, image.collection_id] for image in made]
+    assert sent == [
+        (f"collection-{private.pk}", {"type": "images.changed", "images": pairs[:3]}),
+        (f"collection-{team.pk}", {"type": "images.changed", "images": pairs[3:]}),
+        ("archive-images", {"type": "images.changed", "images": pairs}),
+    ]
+    sent.clear()
+    never = []
+    with pytest.raises(RuntimeError), transaction.atomic():
+        never.append(make_image(private, "never.fits").pk)
+        raise RuntimeError
+    assert sent == []
+    made[0].set_state(Image.READY)  # outside a transaction: at once
+    group, message = sent[-1]
+    # The rolled-back image's id may go with it (the sockets find no such image).
+    assert group == "archive-images" and message["images"][0] == pairs[0]
+    assert message["images"][1:] in ([], [[never[0], private.pk]])
+
+
+# --- the collection page ----------------------------------------------------------------
+
+
+async def test_the_collection_socket_hears_changes_without_reading_in_between(
+    users, collections, monkeypatch
+):
+    reads = []
+    real = consumers.CollectionConsumer.changed_images
+
+    def counted(self, ids, catch_up):
+        reads.append((sorted(ids), catch_up))
+        return real(self, ids, catch_up)
+
+    monkeypatch.setattr(consumers.CollectionConsumer, "changed_images", counted)
+    private = collections[Collection.PRIVATE]
+    communicator = await open_socket(f"/ws/collections/{private.pk}/?since={time.time()}",
+                                     users["member"])  # fmt: skip
+    await receive(communicator, "watching")
+    assert await communicator.receive_nothing(timeout=1.0)
+    assert reads == [([], True)]  # the catch-up at start; then nothing until told
+    image = await database_sync_to_async(make_image)(private, "m42.fits")
+    card = (await receive(communicator, "image"))["image"]
+    assert (card["id"], card["state"]) == (image.pk, "pending")
+    await database_sync_to_async(image.set_state)(Image.READY, progress=1.0)
+    card = (await receive(communicator, "image"))["image"]
+    assert (card["id"], card["state"], card["progress"]) == (image.pk, "ready", 1.0)
+    assert reads[1:] == [([image.pk], False), ([image.pk], False)]
+    assert await communicator.receive_nothing(timeout=0.3)
+    await communicator.disconnect()
+
+
+async def test_what_changed_between_the_page_and_the_socket_is_sent_at_connect(users, collections):
+    private = collections[Collection.PRIVATE]
+    page_time = time.time()
+    image = await database_sync_to_async(make_image)(private, "gap.fits")  # no socket yet
+    communicator = await open_socket(f"/ws/collections/{private.pk}/?since={page_time}",
+                                     users["owner"])  # fmt: skip
+    await receive(communicator, "watching")
+    assert (await receive(communicator, "image"))["image"]["id"] == image.pk
+    assert await communicator.receive_nothing(timeout=0.3)
+    await communicator.disconnect()
+
+
+async def test_a_safety_read_finds_a_change_no_event_told_of(users, collections, monkeypatch):
+    monkeypatch.setattr(consumers, "SAFETY_READ_SECONDS", 0.5)
+    private = collections[Collection.PRIVATE]
+    communicator = await open_socket(f"/ws/collections/{private.pk}/?since={time.time()}",
+                                     users["owner"])  # fmt: skip
+    await receive(communicator, "watching")
+    monkeypatch.setattr(live, "send", lambda group, message: None)  # the event is lost
+    image = await database_sync_to_async(make_image)(private, "unheard.fits")
+    assert (await receive(communicator, "image"))["image"]["id"] == image.pk
+    await communicator.disconnect()
+
+
+# --- the search page ------------------------------------------------------------------
+
+
+async def test_two_users_searching_each_hear_only_what_they_may_see(users, collections):
+    owner = await search_socket(users["owner"], "q=m42")
+    stranger = await search_socket(users["other"], "q=m42")
+    private = collections[Collection.PRIVATE]
+    public = collections[Collection.PUBLIC]
+    secret = await database_sync_to_async(make_image)(private, "m42-secret.fits")
+    row = (await receive(owner, "result"))["image"]
+    assert (row["id"], row["name"], row["collection"], row["state"]) == (
+        secret.pk, "m42-secret.fits", "private-survey", "pending",
+    )  # fmt: skip
+    assert row["page_url"] == f"/images/{secret.pk}/" and "metadata" in row
+    await database_sync_to_async(make_image)(public, "ngc1976.fits")  # matches no one's query
+    await database_sync_to_async(secret.set_state)(Image.WARMING)
+    assert (await receive(owner, "result"))["image"]["state"] == "warming"
+    await database_sync_to_async(progress.publish)(
+        secret.pk, {"type": "progress", "image": secret.pk, "percent": 40.0}
+    )
+    assert await receive(owner, "progress") == {"type": "progress", "id": secret.pk,
+                                                "percent": 40.0}  # fmt: skip
+    await database_sync_to_async(secret.set_state)(Image.READY, progress=1.0)
+    row = (await receive(owner, "result"))["image"]
+    assert (row["id"], row["state"], row["progress"]) == (secret.pk, "ready", 1.0)
+    shared = await database_sync_to_async(make_image)(public, "m42-public.fits")
+    assert (await receive(owner, "result"))["image"]["id"] == shared.pk
+    assert (await receive(stranger, "result"))["image"]["id"] == shared.pk
+    # The stranger heard of the public image only: nothing of the private one, ever.
+    assert await stranger.receive_nothing(timeout=0.5)
+    assert await owner.receive_nothing(timeout=0.3)
+    await owner.disconnect()
+    await stranger.disconnect()
+
+
+async def test_a_stranger_who_names_an_image_learns_nothing_of_it(users, collections):
+    secret = await database_sync_to_async(make_image)(collections["private"], "m42.fits")
+    stranger = await search_socket(users["other"], "", since=time.time() - 3600)
+    await stranger.send_json_to({"type": "showing", "ids": [secret.pk]})
+    await database_sync_to_async(progress.publish)(
+        secret.pk, {"type": "progress", "image": secret.pk, "percent": 10.0}
+    )
+    await database_sync_to_async(secret.set_state)(Image.READY, progress=1.0)
+    assert await stranger.receive_nothing(timeout=0.5)  # no row, no "gone", no progress
+    await stranger.disconnect()
+
+
+async def test_rows_shown_are_read_again_and_go_when_they_no_longer_match(users, collections):
+    private = collections[Collection.PRIVATE]
+    image = await database_sync_to_async(make_image)(private, "m42.fits")
+    other = await database_sync_to_async(make_image)(private, "m42-b.fits")
+    page = await search_socket(users["owner"], "q=m42&state=pending")
+    await page.send_json_to({"type": "showing", "ids": [image.pk, other.pk, 10**9, "x"]})
+    rows = [(await receive(page, "result"))["image"]["id"] for _ in range(2)]
+    assert sorted(rows) == sorted([image.pk, other.pk])
+    assert await page.receive_nothing(timeout=0.3)  # nothing of ids that name no image
+    await database_sync_to_async(image.set_state)(Image.READY)  # no longer pending
+    assert await receive(page, "gone") == {"type": "gone", "id": image.pk}
+    other_id = other.pk
+    await database_sync_to_async(other.delete)()
+    assert await receive(page, "gone") == {"type": "gone", "id": other_id}
+    assert await page.receive_nothing(timeout=0.3)
+    await page.disconnect()
+
+
+async def test_a_revoked_grant_takes_the_rows_away_and_ends_their_feed(users, collections):
+    private = collections[Collection.PRIVATE]
+    page = await search_socket(users["granted"], "q=m42")
+    image = await database_sync_to_async(make_image)(private, "m42.fits")
+    assert (await receive(page, "result"))["image"]["id"] == image.pk
+    await sync_to_async(remove_perm)("contribute_collection", users["granted"], private)
+    assert await receive(page, "gone") == {"type": "gone", "id": image.pk}
+    await database_sync_to_async(image.set_state)(Image.READY, progress=1.0)
+    await database_sync_to_async(progress.publish)(
+        image.pk, {"type": "progress", "image": image.pk, "percent": 50.0}
+    )
+    await database_sync_to_async(make_image)(private, "m42-later.fits")
+    assert await page.receive_nothing(timeout=0.5)
+    await page.disconnect()
+
+
+async def test_what_matched_between_the_page_and_the_socket_is_sent_at_connect(users, collections):
+    page_time = time.time()
+    image = await database_sync_to_async(make_image)(collections["team"], "m42.fits")
+    await database_sync_to_async(make_image)(collections["team"], "ngc.fits")
+    page = await search_socket(users["member"], "q=m42", since=page_time)
+    assert (await receive(page, "result"))["image"]["id"] == image.pk
+    assert await page.receive_nothing(timeout=0.3)
+    await page.disconnect()
+
+
+async def test_a_query_the_search_refuses_closes_the_socket_with_its_reason(users):
+    communicator = await open_socket("/ws/search/?sort=colour", users["owner"])
+    event = await communicator.receive_json_from(timeout=5)
+    assert event["type"] == "error" and event["detail"].startswith("sort:")
+    assert await communicator.receive_output(timeout=5) == {
+        "type": "websocket.close", "code": consumers.CLOSE_BAD_QUERY,
+    }  # fmt: skip
+    await communicator.disconnect()
+
+
+async def test_a_busy_archive_costs_one_read_per_period(users, collections, monkeypatch):
+    """Changes heard while a read is under way wait for the next one: a batch of 40
+    images is read in a few reads, not 40."""
+    reads = []
+    real = consumers.SearchConsumer.changed_results
+
+    def counted(self, ids, catch_up):
+        reads.append(len(ids))
+        return real(self, ids, catch_up)
+
+    monkeypatch.setattr(consumers.SearchConsumer, "changed_results", counted)
+    monkeypatch.setattr(consumers, "LIVE_READ_SECONDS", 0.3)
+    page = await search_socket(users["owner"], "q=m42")
+
+    def one_by_one():
+        for n in range(40):
+            make_image(collections["private"], f"m42-{n}.fits")  # 40 transactions
+
+    await database_sync_to_async(one_by_one)()
+    ids = {(await receive(page, "result"))["image"]["id"] for _ in range(40)}
+    assert len(ids) == 40
+    assert len(reads) <= 6, reads  # the catch-up, then a handful
+    await page.disconnect()
