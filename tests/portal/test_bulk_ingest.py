@@ -260,3 +260,74 @@ def test_one_batch_is_registered_here_even_with_workers(collections, tree, capsy
     call_command("register_images", "team-survey", str(tree[0]), "-r", "--no-warm")
     assert tasks == []
     assert "12 registered, 0 refused" in capsys.readouterr().out
+
+
+@pytest.fixture
+def broker_mode(monkeypatch):
+    """As with a broker: batches are queued with ``apply_async``; ``answers`` says
+    whether a worker answers a ping (and how often one was asked)."""
+    from archive import tasks
+
+    answers = {"replies": [], "asked": 0}
+
+    def ping(timeout=None, limit=None):
+        answers["asked"] += 1
+        return list(answers["replies"])
+
+    monkeypatch.setattr(jobs, "embedded", lambda: False)
+    monkeypatch.setattr(register_files.app.control, "ping", ping)
+    monkeypatch.setattr(tasks, "_seen", {"asked": float("-inf"), "answered": float("-inf")})
+    return answers
+
+
+def test_with_no_worker_the_batches_are_registered_here_and_the_command_says_why(
+    collections, tree, capsys, broker_mode, monkeypatch
+):
+    from celery.app.task import Task
+
+    queued = []
+    monkeypatch.setattr(Task, "apply_async", lambda *a, **k: queued.append(a))
+    call_command("register_images", "team-survey", str(tree[0]), "-r", "--no-warm",
+                 "--batch-size", "5")  # fmt: skip
+    out = capsys.readouterr()
+    assert queued == []  # nothing left in a queue no one reads
+    assert "no Celery worker answered within 2 s" in out.err
+    assert "registering here" in out.err
+    assert "12 registered, 0 refused" in out.out
+    assert broker_mode["asked"] == 1
+
+
+def test_a_batch_whose_workers_went_away_is_given_up_after_a_bounded_wait(
+    collections, tree, capsys, broker_mode, monkeypatch
+):
+    from celery.app.task import Task
+    from celery.result import AsyncResult
+
+    from archive import tasks
+
+    clock = [1000.0]
+    monkeypatch.setattr(tasks.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(tasks, "WORKER_WAIT_SECONDS", 30.0)
+    broker_mode["replies"] = [{"worker@host": {"ok": "pong"}}]
+    ids = iter(range(100))
+    monkeypatch.setattr(
+        Task, "apply_async",
+        lambda self, *a, **k: self.AsyncResult(f"batch-{next(ids)}"),
+    )  # fmt: skip
+    revoked = []
+    monkeypatch.setattr(AsyncResult, "ready", lambda self: False)  # never done
+    monkeypatch.setattr(AsyncResult, "revoke", lambda self, **k: revoked.append(self.id))
+
+    def later(seconds):  # the command's pause between two looks: time goes by
+        clock[0] += 10.0
+        broker_mode["replies"] = []  # the workers are gone
+
+    monkeypatch.setattr("portal.management.commands.register_images.time.sleep", later)
+    with pytest.raises(Exception, match="No file was registered"):
+        call_command("register_images", "team-survey", str(tree[0]), "-r", "--no-warm",
+                     "--batch-size", "5")  # fmt: skip
+    err = capsys.readouterr().err
+    assert err.count("no Celery worker answered for 30 s") == 12  # each file, its reason
+    assert sorted(revoked) == ["batch-0", "batch-1", "batch-2"]
+    # Given up between 30 and 30 + one ping period after the last answer, not before.
+    assert 1030.0 <= clock[0] <= 1030.0 + tasks.WORKER_ASK_SECONDS + tasks.WORKER_PING_SECONDS + 10

@@ -1,0 +1,66 @@
+"""A search page's socket while an upload warms, end to end. Embedded: the warm runs in a
+worker thread of this process and reaches the in-memory layer. With REDIS_URL (CI's
+second pass): a real ``celery -A portal worker`` process warms it, and its events come
+back through channels_redis to the search socket of this process."""
+
+import asyncio
+import time
+import uuid
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
+
+from portal.asgi import application
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.shared_storage]
+
+
+async def search_socket(query, user):
+    communicator = WebsocketCommunicator(
+        application, f"/ws/search/?{query}&since={time.time()}",
+        headers=[(b"origin", b"http://127.0.0.1")],
+    )  # fmt: skip
+    communicator.scope["user"] = user
+    connected, _ = await communicator.connect()
+    assert connected
+    assert await communicator.receive_json_from(timeout=10) == {"type": "watching"}
+    return communicator
+
+
+async def test_an_upload_appears_then_turns_ready_on_its_searchers_page_only(
+    users, collections, fits_factory, settings
+):
+    settings.WARM_ON_REGISTER = True
+    word = f"live{uuid.uuid4().hex[:8]}"
+    owner = await search_socket(f"q={word}", users["owner"])
+    stranger = await search_socket(f"q={word}", users["other"])
+    seed = uuid.uuid4().int % 100000  # a new checksum: no pyramid from an earlier run
+    with open(fits_factory(f"{word}.fits", width=600, height=500, seed=seed), "rb") as handle:
+        content = handle.read()
+    client = APIClient()
+    client.force_authenticate(users["owner"])
+    response = await sync_to_async(client.post)(
+        "/api/collections/private-survey/images/",
+        {"file": SimpleUploadedFile(f"{word}.fits", content)}, format="multipart",
+    )  # fmt: skip
+    assert response.status_code == 201, response.json()
+    image_id = response.json()["id"]
+    states = []
+    deadline = asyncio.get_running_loop().time() + 120
+    while not states or states[-1] not in ("ready", "failed"):
+        remaining = deadline - asyncio.get_running_loop().time()
+        if remaining <= 0:
+            pytest.fail(f"not ready after 120 s: {states}")
+        event = await owner.receive_json_from(timeout=remaining)
+        if event["type"] == "result":
+            assert event["image"]["id"] == image_id
+            states.append(event["image"]["state"])
+        else:
+            assert event == {"type": "progress", "id": image_id, "percent": event["percent"]}
+    assert states[0] in ("pending", "warming") and states[-1] == "ready", states
+    assert await stranger.receive_nothing(timeout=0.5)  # never a word of it
+    await owner.disconnect()
+    await stranger.disconnect()
