@@ -98,6 +98,9 @@ def test_physical_regions_go_back_through_their_map():
     flat = point(6, 8, shape="circle", radius=4, coordsys="physical", native=[3, 4],
                  physical={"ltm": [[0, 0], [0, 0]]})  # fmt: skip
     assert ds9(flat) == "physical\ncircle(3.0,4.0,4.0)\n"
+    flat_box = point(6, 8, shape="box", width=4, height=2, angle=120, coordsys="physical",
+                     native=[3, 4], physical={"ltm": [[0, 0], [0, 0]]})  # fmt: skip
+    assert ds9(flat_box) == "physical\nbox(3.0,4.0,4.0,2.0,120.0)\n"  # no map: as it is
 
 
 def test_every_setting_in_its_order_and_quoted():

@@ -110,3 +110,38 @@ def test_the_export_api_honours_a_lowered_column_limit(collections, settings):
     assert response.status_code == 200
     header = next(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert header == ["ra", "dec", "shape", "mag"]
+
+
+def test_geojson_parse_reads_the_setting_when_not_given(settings):
+    from catalogs.importers import CatalogImport, TextSource, geojson
+
+    text = b'{"type": "Point", "coordinates": [1, 2]}'  # 40 bytes
+    settings.MAX_FEATURE_BYTES = 39
+    job = CatalogImport(TextSource(text, max_bytes=1000, max_line=1000), "geojson", geojson.parse)
+    with pytest.raises(CatalogImportError, match="a single Point of 40 bytes, the limit is 39"):
+        list(job.batches(10))
+
+
+def test_a_single_feature_is_held_to_the_limit_given_to_the_import(settings):
+    """The file (compact) fits the limit given, its feature written out with json's spaces
+    (the stored form) does not: 66 bytes of file, 73 of feature."""
+    compact = b'{"type":"Feature","geometry":{"type":"Point","coordinates":[1,2]}}'
+    assert len(compact) == 66
+    stored = '{"type": "Feature", "geometry": {"type": "Point", "coordinates": [1, 2]}}'
+    assert len(stored) == 73
+    settings.MAX_FEATURE_BYTES = 10_000
+    job = open_catalog(compact, fmt="geojson", max_feature_bytes=70)
+    with pytest.raises(CatalogImportError, match="feature 0: larger than the limit of 70 bytes"):
+        list(job.batches(10))
+
+
+def test_a_broken_feature_collection_says_it_is_not_json():
+    broken = b'{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": '
+    with pytest.raises(CatalogImportError, match="^not valid JSON: "):
+        import_catalog(broken, fmt="geojson")
+
+
+def test_an_error_without_a_line_is_its_message_alone():
+    assert str(CatalogImportError("no feature")) == "no feature"
+    assert str(CatalogImportError("bad", line=3)) == "line 3: bad"
+    assert str(CatalogImportError("bad", line=3, column="ra")) == "line 3, column 'ra': bad"
