@@ -20,6 +20,9 @@ values are capped by settings (``tiles/numbers.py``); a region's size
 import math
 from dataclasses import dataclass, field
 
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
 from tiles import params
 from tiles.engine import ParameterError, mix_from_iip
 from tiles.numbers import (  # noqa: F401 (number and its limits are used from here too)
@@ -55,6 +58,8 @@ DEFAULT_SATURATION = 1.5
 FLAGS = {"OBJ", "INFO"} | {n for n, p in RENDER_SCALARS.items() if p.kind == "flag"}
 REPEATABLE = {"CHAN", "MINMAX", "MIX"}
 SCALARS = {"FIF", "JTL", "VAL", "PFL", "RGN", "BIN"} | (set(RENDER_SCALARS) - FLAGS)
+# The parameters ``render_params`` reads.
+RENDERING = {"CHAN", "MINMAX", "MIX"} | set(RENDER_SCALARS)
 # Standard IIP parameters a generic client may send; accepted and not used.
 IGNORED = {"CVT", "SDS", "WID", "HEI", "CTW", "SHD", "LYR", "SPECTRA", "CNV", "DEEPZOOM"}
 
@@ -73,6 +78,9 @@ class IIPRequest:
     pfl: tuple[tuple[int, int], tuple[int, int]] | None = None  # FITS pixels, 1-based
     rgn: tuple[tuple[int, int], tuple[int, int]] | None = None  # 1-based, from the top left
     binning: int = 1
+    # What decides the rendering, as given: the (name, text) pairs of CHAN, MINMAX, MIX
+    # and the render scalars, in order (``parse`` sets it; None: not known).
+    rendering_text: tuple | None = field(default=None, compare=False, repr=False)
 
 
 def info_defaults():
@@ -98,6 +106,7 @@ def parse(pairs, colormaps=IIP_COLORMAPS):
     """An ``IIPRequest`` from ``(name, value)`` pairs (names case-insensitive)."""
     request = IIPRequest()
     counts = {}
+    rendering_text = []
     for raw_name, value in pairs:
         name = raw_name.upper()
         if len(value) > MAX_VALUE_LENGTH:
@@ -109,6 +118,8 @@ def parse(pairs, colormaps=IIP_COLORMAPS):
         counts[name] = counts.get(name, 0) + 1
         if counts[name] > MAX_REPEATS:
             raise ParameterError(f"{raw_name}: given too many times.")
+        if name in RENDERING:
+            rendering_text.append((name, value))
         if name in FLAGS:
             _flag(request, name, value)
         elif name in RENDER_SCALARS:
@@ -121,6 +132,7 @@ def parse(pairs, colormaps=IIP_COLORMAPS):
             continue
         else:
             raise ParameterError(f"Unknown parameter '{raw_name}'.")
+    request.rendering_text = tuple(rendering_text)
     return request
 
 
@@ -213,7 +225,34 @@ def render_params(request, nchannels, default_cuts, fmt="jpeg"):
     only a ``MINMAX`` of that channel applies; a channel beyond N falls back to 1. Colour
     mode: every ``MINMAX`` and ``MIX`` applies, to this request only. Other parameters
     left out take their IIP defaults (``tiles/params.py``).
+
+    A viewing session asks for many tiles of one rendering: the answer is remembered by
+    the request's ``rendering_text``, the image's channels, the format and the very
+    ``default_cuts`` object (held with the answer, so its identity is never reused).
     """
+    if request.rendering_text is None:
+        return _render_params(request, nchannels, default_cuts, fmt)
+    key = (request.rendering_text, nchannels, fmt, id(default_cuts))
+    known = _rendered.get(key)
+    if known is not None and known[0] is default_cuts:
+        return known[1]
+    result = _render_params(request, nchannels, default_cuts, fmt)
+    if len(_rendered) >= MAX_RENDERED:
+        _rendered.clear()
+    _rendered[key] = (default_cuts, result)
+    return result
+
+
+_rendered = {}  # (rendering_text, nchannels, fmt, id(default_cuts)) -> (default_cuts, params)
+MAX_RENDERED = 1024
+
+
+@receiver(setting_changed)
+def _settings_changed(**kwargs):
+    _rendered.clear()  # the caps of numbers and channels are settings
+
+
+def _render_params(request, nchannels, default_cuts, fmt):
     for name, entries in (("MINMAX", request.minmax), ("MIX", request.mix)):
         for channel in entries:
             if channel > nchannels:

@@ -19,6 +19,8 @@ the engine once clipped to the image (``MAX_REGION_PIXELS``, ``MAX_CUTOUT_PIXELS
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from drf_spectacular.utils import OpenApiParameter
 
 from tiles.engine import COLORMAPS, STRETCHES, ParameterError, RenderParams, apply_saturation
@@ -244,7 +246,37 @@ def parse(query, nchannels, default_cuts, fmt):
     ``nchannels`` channels. ``default_cuts``: its per-channel statistics (``ChannelStats``
     or their dicts, e.g. ``image.stats or [s.as_dict() for s in data.stats]``: the
     ``cuts`` preset chooses among them, zscale by default), or (lo, hi) pairs (then the
-    only preset: what the image detail reports as ``default_cuts`` follows either way)."""
+    only preset: what the image detail reports as ``default_cuts`` follows either way).
+
+    A plain dict's answer is remembered (a viewing session asks for many tiles of one
+    rendering) by its items, the channels, the format and the very ``default_cuts``
+    object, held with the answer so that its identity is never reused."""
+    if type(query) is not dict:
+        return _parse(query, nchannels, default_cuts, fmt)
+    try:
+        key = (tuple((k, tuple(v)) for k, v in query.items()), nchannels, fmt, id(default_cuts))
+        known = _parsed.get(key)
+    except TypeError:  # values that are not lists of texts
+        return _parse(query, nchannels, default_cuts, fmt)
+    if known is not None and known[0] is default_cuts:
+        return known[1]
+    result = _parse(query, nchannels, default_cuts, fmt)
+    if len(_parsed) >= MAX_PARSED:
+        _parsed.clear()
+    _parsed[key] = (default_cuts, result)
+    return result
+
+
+_parsed = {}  # (query items, nchannels, fmt, id(default_cuts)) -> (default_cuts, params)
+MAX_PARSED = 1024
+
+
+@receiver(setting_changed)
+def _settings_changed(**kwargs):
+    _parsed.clear()  # the caps of numbers and channels are settings
+
+
+def _parse(query, nchannels, default_cuts, fmt):
     unknown = sorted(set(query) - KNOWN)
     if unknown:
         raise ParameterError(

@@ -430,11 +430,22 @@ def _render_colour(data, params, scratch=False, grey=False):
 
 
 def _weights(mix, channels):
-    """(N, 3) float32: each channel's (r, g, b) mix weights times ``STEPS``."""
+    """(N, 3) float32: each channel's (r, g, b) mix weights times ``STEPS``; remembered
+    per mix (a viewing session repeats a few), not to be written to."""
+    try:
+        return _remembered_weights(mix, tuple(channels))
+    except TypeError:  # a mix given as lists
+        return _channel_weights(mix, channels)
+
+
+def _channel_weights(mix, channels):
     rows = [mix[c] for c in channels] if mix is not None else [(1.0, 1.0, 1.0)] * len(channels)
     weights = np.array(rows, np.float32).reshape(len(channels), 3)
     weights *= np.float32(STEPS)
     return weights
+
+
+_remembered_weights = lru_cache(maxsize=256)(_channel_weights)
 
 
 # Where red, green and blue go in a uint32 word whose bytes read R, G, B, X in memory.
