@@ -168,13 +168,15 @@ def request_user(creds, api=True):
 
 def peek_request_user(creds, api=True):
     """(True, what ``request_user`` gives) when it is known without I/O, else (False, None)."""
-    user = AnonymousUser()
+    user = None  # no session cookie: anonymous, made only if it is the answer
     if creds.session is not None:
         found, user = _identities.peek(("session", creds.session))
         if not found:
             return False, None
-    if user.is_authenticated or not api or creds.token is None:
-        return True, user
+        if user.is_authenticated:
+            return True, user
+    if not api or creds.token is None:
+        return True, AnonymousUser() if user is None else user
     if creds.token is BAD_TOKEN:
         return True, None
     return _identities.peek(("token", creds.token))
