@@ -64,3 +64,39 @@ async def test_an_upload_appears_then_turns_ready_on_its_searchers_page_only(
     assert await stranger.receive_nothing(timeout=0.5)  # never a word of it
     await owner.disconnect()
     await stranger.disconnect()
+
+
+async def test_the_collection_page_hears_the_warm_from_where_it_runs(
+    users, collections, fits_factory, settings, monkeypatch
+):
+    """No read by time during the test: the cards come from the events of the process
+    that warms (a worker thread here, or the Celery worker)."""
+    from tiles import consumers
+
+    monkeypatch.setattr(consumers, "SAFETY_READ_SECONDS", 3600.0)
+    settings.WARM_ON_REGISTER = True
+    private = collections["private"]
+    communicator = WebsocketCommunicator(
+        application, f"/ws/collections/{private.pk}/?since={time.time()}",
+        headers=[(b"origin", b"http://127.0.0.1")],
+    )  # fmt: skip
+    communicator.scope["user"] = users["member"]
+    assert (await communicator.connect())[0]
+    assert (await communicator.receive_json_from(timeout=10))["type"] == "watching"
+    seed = uuid.uuid4().int % 100000
+    with open(fits_factory(f"c{seed}.fits", width=600, height=500, seed=seed), "rb") as handle:
+        content = handle.read()
+    client = APIClient()
+    client.force_authenticate(users["owner"])
+    response = await sync_to_async(client.post)(
+        "/api/collections/private-survey/images/",
+        {"file": SimpleUploadedFile(f"c{seed}.fits", content)}, format="multipart",
+    )  # fmt: skip
+    assert response.status_code == 201, response.json()
+    states = []
+    while not states or states[-1] not in ("ready", "failed"):
+        event = await communicator.receive_json_from(timeout=120)
+        assert event["type"] == "image" and event["image"]["id"] == response.json()["id"]
+        states.append(event["image"]["state"])
+    assert states[-1] == "ready", states
+    await communicator.disconnect()
