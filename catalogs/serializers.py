@@ -13,7 +13,9 @@ NO_SUCH_COLLECTION = "Not found."  # what a collection that does not exist answe
 
 class CatalogSerializer(serializers.ModelSerializer):
     collection = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    owner = serializers.CharField(source="owner.username", read_only=True, default=None)
+    # A catalog without an owner (a survey's, a shared import) has owner null.
+    owner = serializers.CharField(source="owner.username", read_only=True, default=None,
+                                  allow_null=True)  # fmt: skip
     images = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     bbox = serializers.SerializerMethodField()
 

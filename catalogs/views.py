@@ -9,7 +9,7 @@ from django.db import transaction
 from django.http import HttpResponse, QueryDict, StreamingHttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import (
@@ -40,6 +40,41 @@ EXPORTS = {
     "geojson": ("application/geo+json", export.to_geojson),
     "csv": ("text/csv", export.to_csv),
     "reg": ("text/plain", export.to_ds9),
+}
+
+# The GeoJSON answers, for the schema: a feature's geometry and properties as stored.
+FEATURE_SCHEMA = {
+    "type": "object",
+    "required": ["type", "id", "geometry", "properties"],
+    "properties": {
+        "type": {"type": "string", "enum": ["Feature"]},
+        "id": {"type": "integer"},
+        "geometry": {"type": "object", "description": "a GeoJSON geometry"},
+        "properties": {"type": "object"},
+    },
+}
+FEATURE_COLLECTION_SCHEMA = {
+    "type": "object",
+    "required": ["type", "features"],
+    "properties": {
+        "type": {"type": "string", "enum": ["FeatureCollection"]},
+        "features": {"type": "array", "items": FEATURE_SCHEMA},
+    },
+}
+FEATURES_PAGE_SCHEMA = {
+    **FEATURE_COLLECTION_SCHEMA,
+    "required": ["type", "features", "count", "truncated"],
+    "properties": {
+        **FEATURE_COLLECTION_SCHEMA["properties"],
+        "count": {"type": "integer", "description": "the number of features here"},
+        "truncated": {"type": "boolean", "description": "whether more features match"},
+    },
+}
+EXPORTED = "the whole catalog: GeoJSON (as=geojson), CSV (as=csv) or a ds9 region file (as=reg)"
+EXPORT_RESPONSES = {
+    (200, "application/geo+json"): OpenApiResponse(FEATURE_COLLECTION_SCHEMA, description=EXPORTED),
+    (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description=EXPORTED),
+    (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description=EXPORTED),
 }
 
 
@@ -181,7 +216,8 @@ class CatalogViewSet(
             OpenApiParameter("dec", float),
             OpenApiParameter("radius", float),
             OpenApiParameter("limit", int),
-        ]  # fmt: skip
+        ],  # fmt: skip
+        responses={200: OpenApiResponse(FEATURES_PAGE_SCHEMA, description="a FeatureCollection")},
     )
     @action(detail=True, methods=["get"])
     def features(self, request, pk=None, format=None):
@@ -240,7 +276,8 @@ class CatalogViewSet(
         row = storage.add_features(catalog, [feature])[0]
         return Response(row.as_geojson(), status=status.HTTP_201_CREATED)
 
-    @extend_schema(parameters=[OpenApiParameter("as", str, enum=list(EXPORTS))])
+    @extend_schema(parameters=[OpenApiParameter("as", str, enum=list(EXPORTS))],
+                   responses=EXPORT_RESPONSES)  # fmt: skip
     @action(detail=True, methods=["get"])
     def export(self, request, pk=None, format=None):
         """The whole catalog as GeoJSON, CSV or a ds9 region file (``?as=geojson|csv|reg``)."""

@@ -45,7 +45,11 @@ def viewable(request, image_id):
     return image
 
 
-IMAGE_RESPONSES = {(200, "image/jpeg"): OpenApiTypes.BINARY}
+# A tile or region answers the format its name asks for (.jpg, .png, .webp).
+IMAGE_RESPONSES = {
+    (200, media_type): OpenApiTypes.BINARY
+    for media_type in ("image/jpeg", "image/png", "image/webp")
+}
 
 
 class TileView(APIView):

@@ -5,8 +5,8 @@ from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -195,6 +195,15 @@ SEARCH_PARAMETERS = [
 ]
 
 
+@extend_schema_serializer(many=False)  # the page itself, not a list to paginate
+class SearchPageSerializer(serializers.Serializer):
+    """A search page (portal/api/pagination.py: cursor_response): keyset pages, no count."""
+
+    next = serializers.URLField(allow_null=True, help_text="the next page, or null")
+    examined = serializers.IntegerField(help_text="images the search looked at for this page")
+    results = SearchResultSerializer(many=True)
+
+
 class ImageViewSet(mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
     """Images the user may see, across collections; the list is the archive search
     (archive/search.py): sky position, metadata, header keywords, words, keyset pages.
@@ -203,7 +212,7 @@ class ImageViewSet(mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = r"[0-9]{1,18}"
     permission_classes = [IsAuthenticatedOrReadOnly]
 
-    @extend_schema(parameters=SEARCH_PARAMETERS, responses=SearchResultSerializer(many=True))
+    @extend_schema(parameters=SEARCH_PARAMETERS, responses=SearchPageSerializer)
     def list(self, request, format=None):  # format: the router's .json suffix
         try:
             query = SearchQuery.parse(request.query_params, page_size=self.paginator.page_size)
