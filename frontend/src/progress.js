@@ -1,11 +1,16 @@
 // Warming progress over the websocket /ws/images/<id>/.
 
+// The websocket URL of ``path`` (``/ws/...``) on this page's host and scheme.
+export function socketURL(path) {
+  const scheme = window.location.protocol === "https:" ? "wss" : "ws";
+  return `${scheme}://${window.location.host}${path}`;
+}
+
 // Follow image ``imageId``: onState(event) for each state (pending, warming, ready,
 // failed, with its progress 0..1), onProgress(percent) as the pyramid is built. With
 // ``untilDone`` the socket closes once the image is ready or failed. Returns the socket.
 export function followWarming(imageId, { onState = () => {}, onProgress = () => {}, untilDone = false } = {}) {
-  const scheme = window.location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${window.location.host}/ws/images/${Number(imageId)}/`);
+  const socket = new WebSocket(socketURL(`/ws/images/${Number(imageId)}/`));
   socket.addEventListener("message", (message) => {
     const event = JSON.parse(message.data);
     if (event.type === "progress") onProgress(event.percent);

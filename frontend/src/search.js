@@ -1,8 +1,16 @@
 // The search page: the form becomes a query of /api/images/ (which applies the
 // permissions), its pages fill the result table and the all-sky map of footprints.
 // Text from the server goes through dom.js; the map's SVG gets only numbers we computed.
+//
+// Live: the socket /ws/search/?<the same query> sends the results that change. A row
+// shown is updated where it is (state, warming progress, thumbnail once ready) and
+// removed when the image no longer matches or may no longer be seen. New matches are
+// counted in a bar ("3 new results · Show") rather than slipped into the table: rows
+// do not move under the reader's pointer, and a new image's place in the sort may be on
+// a page not loaded yet; "Show" runs the search again from its first page.
 import { element, link } from "./dom.js";
 import { formatDec, formatRA, parseCoordinates } from "./coords.js";
+import { socketURL } from "./progress.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const SCALE = 100; // map units per unit of the Hammer projection (x in ±2√2, y in ±√2)
@@ -96,7 +104,17 @@ class SearchPage {
     this.rows = document.querySelector(".fp-results tbody");
     this.map = document.querySelector(".fp-skymap");
     this.more = document.querySelector(".fp-more");
-    this.shapes = new Map(); // image id -> [map element, table row]
+    this.shapes = new Map(); // image id -> { row, shape } shown
+    this.fresh = new Set(); // ids of new matches not shown yet
+    this.socket = null;
+    this.bar = element("div", { className: "fp-live-bar", hidden: true, role: "status" });
+    this.barText = element("span");
+    const show = element("button", { type: "button" }, "Show");
+    show.addEventListener("click", () => this.run(false));
+    this.bar.append(this.barText, " ", show);
+    document.querySelector(".fp-results-wrap").before(this.bar);
+    this.liveMark = element("span", { className: "fp-live-mark", hidden: true, title: "Results update as images are added, warmed or removed" }, "live");
+    this.status.after(this.liveMark);
     graticule(this.map);
     this.layer = svg("g", { class: "fp-sky-footprints" });
     this.marker = svg("g", { class: "fp-sky-query" });
@@ -146,32 +164,45 @@ class SearchPage {
     this.rows.replaceChildren();
     this.layer.replaceChildren();
     this.shapes.clear();
+    this.fresh.clear();
+    this.showFresh();
     this.count = 0;
-    this.load(`/api/images/?${params}`);
+    this.params = params;
+    this.generation = (this.generation || 0) + 1;
+    this.follow(null);
+    this.since = Date.now() / 1000; // what changes after this, the socket sends
+    this.load(`/api/images/?${params}`, this.generation);
   }
 
-  async load(url) {
+  async load(url, generation = this.generation) {
     this.status.textContent = "Searching…";
     this.more.hidden = true;
     const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
     const body = await response.json().catch(() => ({}));
+    if (generation !== this.generation) return; // another search began meanwhile
     if (!response.ok) {
       this.status.textContent = body.detail || `The search failed (${response.status}).`;
       return;
     }
-    for (const image of body.results) this.add(image);
+    for (const image of body.results) if (!this.shapes.has(image.id)) this.add(image);
     this.count += body.results.length;
     this.next = body.next ? sameSite(body.next) : null;
     this.more.hidden = !this.next;
+    this.showCount();
+    if (!this.socket) this.follow(this.params);
+    this.tellShowing(body.results.map((image) => image.id));
+  }
+
+  showCount() {
     const more = this.next ? " (more below)" : "";
     this.status.textContent = this.count ? `${this.count} image${this.count === 1 ? "" : "s"}${more}.` : "No image matches.";
   }
 
-  add(image) {
+  add(image, before = null) {
     const meta = image.metadata || {};
     const row = this.row(image, meta);
     const shape = this.footprint(image, meta);
-    this.rows.append(row);
+    this.rows.insertBefore(row, before);
     if (shape) {
       this.layer.append(shape);
       const on = () => { row.classList.add("fp-hover"); shape.classList.add("fp-hover"); };
@@ -181,6 +212,104 @@ class SearchPage {
         node.addEventListener("mouseleave", off);
       }
     }
+    this.shapes.set(image.id, { row, shape, data: JSON.stringify(image) });
+  }
+
+  // --- live ---------------------------------------------------------------------
+  // The socket of the search ``params`` (null: none). It reopens after a cut, asking for
+  // what changed since it last heard, and is told the rows shown again.
+  follow(params) {
+    if (this.socket) {
+      this.socket.onclose = null;
+      this.socket.close();
+      this.socket = null;
+    }
+    clearTimeout(this.retry);
+    this.liveMark.hidden = true;
+    if (!params) return;
+    const generation = this.generation;
+    const query = new URLSearchParams(params);
+    query.set("since", this.since.toFixed(3));
+    const socket = new WebSocket(socketURL(`/ws/search/?${query}`));
+    this.socket = socket;
+    socket.onopen = () => {
+      this.delay = 1000;
+      this.liveMark.hidden = false;
+      this.tellShowing([...this.shapes.keys()]);
+    };
+    socket.onmessage = (message) => {
+      if (generation !== this.generation) return;
+      this.since = Date.now() / 1000;
+      const event = JSON.parse(message.data);
+      if (event.type === "result") this.changed(event.image);
+      else if (event.type === "gone") this.gone(event.id);
+      else if (event.type === "progress") this.progress(event.id, event.percent);
+    };
+    socket.onclose = (event) => {
+      this.liveMark.hidden = true;
+      if (this.socket !== socket) return;
+      this.socket = null;
+      if (event.code === 4400 || event.code === 4404) return; // refused: reopening would be too
+      this.delay = Math.min(2 * (this.delay || 1000), 30000);
+      this.retry = setTimeout(() => { if (generation === this.generation) this.follow(params); }, this.delay);
+    };
+  }
+
+  tellShowing(ids) {
+    const socket = this.socket;
+    if (!socket || socket.readyState !== WebSocket.OPEN) return; // told on open
+    for (let i = 0; i < ids.length; i += 500) socket.send(JSON.stringify({ type: "showing", ids: ids.slice(i, i + 500) }));
+  }
+
+  // A result that matches, new or changed: a row shown is redrawn where it is.
+  changed(image) {
+    const shown = this.shapes.get(image.id);
+    if (!shown) {
+      this.fresh.add(image.id);
+      this.showFresh();
+      return;
+    }
+    if (shown.data === JSON.stringify(image)) return; // as shown already
+    const next = shown.row.nextSibling;
+    this.drop(image.id);
+    this.add(image, next);
+    const { row } = this.shapes.get(image.id);
+    row.classList.add("fp-updated");
+    setTimeout(() => row.classList.remove("fp-updated"), 1500);
+  }
+
+  gone(id) {
+    if (this.fresh.delete(id)) this.showFresh();
+    if (this.drop(id)) {
+      this.count -= 1;
+      this.showCount();
+    }
+  }
+
+  drop(id) {
+    const shown = this.shapes.get(id);
+    if (!shown) return false;
+    shown.row.remove();
+    if (shown.shape) shown.shape.remove();
+    this.shapes.delete(id);
+    return true;
+  }
+
+  progress(id, percent) {
+    const shown = this.shapes.get(id);
+    if (!shown || !Number.isFinite(percent)) return;
+    const text = `warming ${percent.toFixed(0)} %`;
+    for (const node of shown.row.querySelectorAll(".fp-state")) {
+      node.className = "fp-state state-warming";
+      node.textContent = text;
+    }
+  }
+
+  showFresh() {
+    const n = this.fresh.size;
+    this.bar.hidden = n === 0;
+    this.barText.textContent = `${n} new result${n === 1 ? "" : "s"} since the search`;
+    this.liveMark.textContent = n ? `live · ${n} new` : "live"; // seen from the form too
   }
 
   row(image, meta) {
@@ -191,9 +320,12 @@ class SearchPage {
     const date = meta.date_obs ? meta.date_obs.replace("T", " ").slice(0, 16) : "";
     const exposure = meta.exptime === null || meta.exptime === undefined ? "" : `${meta.exptime} s`;
     const size = `${(image.size / 1024 ** 2).toFixed(1)} MB`;
-    const state = element("span", { className: `state-${image.state}` }, image.state);
-    return element("tr", {},
-      element("td", { className: "fp-thumb" }, link(image.page_url, thumb)),
+    const label = stateText(image);
+    const state = element("span", { className: `fp-state state-${image.state}` }, label);
+    // Phones hide the state column: a row not ready says so on its thumbnail.
+    const badge = element("span", { className: `fp-state fp-badge state-${image.state}`, hidden: image.state === "ready" }, label);
+    const row = element("tr", { className: `fp-row-${image.state}` },
+      element("td", { className: "fp-thumb" }, link(image.page_url, thumb), badge),
       element("td", { className: "fp-name" }, name),
       element("td", {}, meta.object || ""),
       element("td", {}, meta.filter || ""),
@@ -201,6 +333,8 @@ class SearchPage {
       element("td", {}, exposure),
       element("td", { className: "fp-wide" }, size),
       element("td", { className: "fp-wide" }, state));
+    row.dataset.image = String(image.id);
+    return row;
   }
 
   footprint(image, meta) {
@@ -241,6 +375,11 @@ class SearchPage {
       svg("path", { d: `M${x - 6},${y}h12M${x},${y - 6}v12`, class: "fp-sky-cross" }),
     );
   }
+}
+
+function stateText(image) {
+  if (image.state === "warming" && image.progress > 0) return `warming ${(100 * image.progress).toFixed(0)} %`;
+  return image.state;
 }
 
 function cross(a, b) {

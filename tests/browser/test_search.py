@@ -50,3 +50,80 @@ def test_filters_narrow_and_errors_read(screen, server):
         "document.querySelector('.fp-search-status').textContent.includes('date_min')"
     )
     screen.shot("error")
+
+
+# Registered by another process without its warm: pending until someone opens it.
+REGISTER_PENDING = """
+import django, sys
+django.setup()
+from django.conf import settings
+from portal.demo import write_star_field
+from portal.models import Collection
+from portal.registration import register_path
+folder = settings.UPLOAD_ROOT / "live"
+folder.mkdir(parents=True, exist_ok=True)
+path = write_star_field(folder / sys.argv[1], 400, 300, nstars=40, seed=11, obj=sys.argv[2])
+image = register_path(Collection.objects.get(slug="alice-survey"), path)
+print(image.pk, image.state)
+"""
+
+
+def test_a_result_turns_ready_live_and_a_new_match_is_announced(screen, server, tmp_path):
+    """A row shown pending turns ready where it is once the image is warmed (opened by
+    someone), and an upload that matches is counted in the bar until shown."""
+    import os
+    import subprocess
+    import sys
+
+    from portal.demo import write_star_field
+
+    page = screen.page
+    obj = f"Live field {screen.name}"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(FITSPORTAL_VAR_DIR=str(server.var), FITSPORTAL_INSECURE_DEV_KEY="1",
+               DJANGO_SETTINGS_MODULE="portal.settings", FITSPORTAL_WARM_ON_REGISTER="0")  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", REGISTER_PENDING, f"live-{screen.name}.fits", obj],
+        env=env, check=True, capture_output=True, text=True, cwd=os.getcwd(),
+    )  # fmt: skip
+    image_id, state = done.stdout.split()
+    assert state == "pending"
+
+    log_in(page, server, "alice", "alice-password")
+    page.goto(server.url + "/search/?object=" + obj.replace(" ", "+"))
+    row = page.locator(f".fp-results tr[data-image='{image_id}']")
+    row.wait_for()
+    page.locator(".fp-live-mark").wait_for(state="visible")
+    assert "pending" in row.locator(".fp-state").first.inner_text()
+    assert row.get_attribute("class") == "fp-row-pending"
+    row.scroll_into_view_if_needed()
+    screen.shot("pending")
+
+    # Someone opens it: the server warms it, the row turns ready in place.
+    assert page.request.get(f"{server.url}/api/images/{image_id}/").status == 200
+    page.wait_for_selector(f".fp-results tr[data-image='{image_id}'].fp-row-ready", timeout=60000)
+    assert page.locator(".fp-results tbody tr").count() == 1
+    assert page.locator(".fp-live-bar").is_hidden()
+    row.scroll_into_view_if_needed()
+    screen.shot("ready")
+
+    # An upload that matches: announced, not slipped into the table.
+    content = write_star_field(tmp_path / "more.fits", 300, 200, nstars=20, seed=12, obj=obj)
+    csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
+    response = page.request.post(
+        f"{server.url}/api/collections/alice-survey/images/",
+        multipart={"file": {"name": f"more-{screen.name}.fits", "mimeType": "application/fits",
+                            "buffer": content.read_bytes()}},
+        headers={"X-CSRFToken": csrf, "Referer": server.url + "/search/"},
+    )  # fmt: skip
+    assert response.status == 201, response.text()
+    bar = page.locator(".fp-live-bar")
+    bar.wait_for(state="visible", timeout=30000)
+    assert bar.locator("span").inner_text() == "1 new result since the search"
+    assert page.locator(".fp-results tbody tr").count() == 1
+    assert page.locator(".fp-live-mark").inner_text().lower() == "live · 1 new"
+    row.scroll_into_view_if_needed()
+    screen.shot("new-result")
+    bar.locator("button").click()
+    page.wait_for_function("document.querySelectorAll('.fp-results tbody tr').length === 2")
+    assert bar.is_hidden()
