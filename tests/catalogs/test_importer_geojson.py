@@ -1,0 +1,130 @@
+"""GeoJSON features validated, worked by hand from RFC 7946: what is kept, what is
+refused and the message that names it."""
+
+import pytest
+
+from catalogs.importers import CatalogImportError, import_catalog
+from catalogs.importers.geojson import validate_feature
+
+
+def feature(geometry, **extra):
+    return {"type": "Feature", "geometry": geometry, "properties": extra.pop("properties", {}),
+            **extra}  # fmt: skip
+
+
+def point(*coordinates):
+    return {"type": "Point", "coordinates": list(coordinates)}
+
+
+def test_a_position_is_two_finite_numbers_and_a_third_is_ignored():
+    kept = validate_feature(feature(point(370.5, -12.25, None)))
+    assert kept["geometry"] == {"type": "Point", "coordinates": [10.5, -12.25]}
+    assert validate_feature(feature(point(720, 90)))["geometry"]["coordinates"] == [0.0, 90.0]
+    assert validate_feature(feature(point(-360, -90)))["geometry"]["coordinates"] == [0.0, -90.0]
+    for bad in ([1], [1, "2"], [True, 2], [1, float("nan")], "1,2"):
+        with pytest.raises(
+            CatalogImportError, match=r"^feature 0: a position must be \[longitude, latitude\]"
+        ):
+            validate_feature(feature({"type": "Point", "coordinates": bad}))
+
+
+@pytest.mark.parametrize("position", [[10, 90.5], [10, -90.5], [720.5, 0], [-360.5, 0]])
+def test_positions_outside_the_sky_are_refused(position):
+    with pytest.raises(CatalogImportError, match=r"^feature 3: \[.*\] is outside the sky"):
+        validate_feature(feature(point(*position)), 3)
+
+
+def test_pixel_features_keep_their_pixels_at_every_depth():
+    ring = [[100, 500], [900, 500], [900, 800], [100, 500]]
+    kept = validate_feature(feature({"type": "Polygon", "coordinates": [ring]},
+                                    properties={"frame": "image"}))  # fmt: skip
+    assert kept["geometry"]["coordinates"] == [[[float(x), float(y)] for x, y in ring]]
+    with pytest.raises(CatalogImportError, match="outside the sky"):
+        validate_feature(feature({"type": "Polygon", "coordinates": [ring]}))
+
+
+def test_nested_errors_name_the_feature():
+    with pytest.raises(CatalogImportError, match=r"^feature 2: a position must be"):
+        validate_feature(feature({"type": "LineString", "coordinates": [[1, 2], [3]]}), 2)
+    with pytest.raises(CatalogImportError, match=r"^feature 2: empty coordinates\.$"):
+        validate_feature(feature({"type": "MultiPoint", "coordinates": []}), 2)
+    with pytest.raises(CatalogImportError, match=r"^feature 2: empty coordinates\.$"):
+        validate_feature(feature({"type": "Polygon", "coordinates": [[]]}), 2)
+
+
+@pytest.mark.parametrize(
+    ("kind", "coordinates"),
+    [
+        ("Polygon", [[[0, 0], [1, 0], [0, 0]]]),  # 3 positions
+        ("Polygon", [[[0, 0], [1, 0], [1, 1], [0, 1]]]),  # not closed
+        ("MultiPolygon", [[[[0, 0], [1, 0], [0, 0]]]]),
+        ("MultiPolygon", [[[[0, 0], [1, 0], [1, 1], [0, 0]]], [[[5, 5], [6, 5], [6, 6], [5, 6]]]]),
+    ],
+)
+def test_polygon_rings_are_closed_with_four_positions(kind, coordinates):
+    with pytest.raises(CatalogImportError, match="a polygon ring needs 4 or more positions"):
+        validate_feature(feature({"type": kind, "coordinates": coordinates}))
+
+
+def test_lines_need_no_ring():
+    kept = validate_feature(feature({"type": "MultiLineString", "coordinates": [[[0, 0], [1, 0]]]}))
+    assert kept["geometry"]["coordinates"] == [[[0.0, 0.0], [1.0, 0.0]]]
+
+
+def test_only_features_are_features():
+    for item in ([1, 2], "Feature", {"type": "feature", "geometry": point(1, 2)},
+                 {"geometry": point(1, 2)}):  # fmt: skip
+        with pytest.raises(CatalogImportError, match=r"^feature 0: not a GeoJSON Feature\.$"):
+            validate_feature(item)
+    with pytest.raises(CatalogImportError, match="a geometry of type Point, MultiPoint"):
+        validate_feature(feature({"type": "GeometryCollection", "geometries": []}))
+    with pytest.raises(CatalogImportError, match="'properties' must be an object"):
+        validate_feature(feature(point(1, 2), properties=["a"]))
+
+
+@pytest.mark.parametrize("colour", [5, ["red"], "red;x", "#12", "#1234567890abc"])
+def test_a_colour_is_a_name_or_hex(colour):
+    with pytest.raises(CatalogImportError, match="'color' must be a colour name or #rrggbb"):
+        validate_feature(feature(point(1, 2), properties={"color": colour}))
+
+
+@pytest.mark.parametrize("colour", ["red", "#abc", "#AABBCC", "#aabbccdd"])
+def test_colours_kept(colour):
+    kept = validate_feature(feature(point(1, 2), properties={"color": colour}))
+    assert kept["properties"] == {"color": colour}
+
+
+def test_the_id_and_nothing_else_beside_geometry_and_properties_is_kept():
+    kept = validate_feature(feature(point(1, 2), id="s-1", bbox=[0, 0, 1, 1], extra="x"))
+    assert kept == {"type": "Feature", "id": "s-1", "properties": {},
+                    "geometry": {"type": "Point", "coordinates": [1.0, 2.0]}}  # fmt: skip
+    assert "id" not in validate_feature(feature(point(1, 2)))
+    assert validate_feature(feature(point(1, 2), properties=None))["properties"] == {}
+
+
+def test_a_limit_given_wins_over_the_setting(settings):
+    settings.MAX_FEATURE_BYTES = 100_000
+    with pytest.raises(CatalogImportError, match="larger than the limit of 10 bytes"):
+        validate_feature(feature(point(1, 2)), 0, 10)
+
+
+def test_a_nul_in_a_value_is_refused_but_an_escaped_backslash_is_text():
+    with pytest.raises(CatalogImportError, match="a NUL character"):
+        validate_feature(feature(point(1, 2), properties={"name": "a\x00b"}))
+    kept = validate_feature(feature(point(1, 2), properties={"name": "a\\u0000b"}))
+    assert kept["properties"]["name"] == "a\\u0000b"
+
+
+def test_documents_of_each_top_level_type():
+    one = import_catalog(b'{"type": "Feature", "geometry": {"type": "Point", "coordinates": '
+                         b'[1, 2]}, "properties": {"name": "a"}}', fmt="geojson")  # fmt: skip
+    assert [f["properties"] for f in one.features] == [{"name": "a"}]
+    bare = import_catalog(b'{"coordinates": [[1, 2], [3, 4]], "type": "LineString"}', fmt="geojson")
+    assert bare.features[0]["geometry"] == {"type": "LineString",
+                                            "coordinates": [[1.0, 2.0], [3.0, 4.0]]}  # fmt: skip
+    with pytest.raises(CatalogImportError, match="must be an object"):
+        import_catalog(b"[1, 2]", fmt="geojson")
+    with pytest.raises(CatalogImportError, match="unknown GeoJSON type None"):
+        import_catalog(b'{"features": []}', fmt="geojson")
+    with pytest.raises(CatalogImportError, match="unknown GeoJSON type 'Topology'"):
+        import_catalog(b'{"type": "Topology"}', fmt="geojson")
