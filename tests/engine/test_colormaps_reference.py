@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from tiles.engine import RenderParams, render
-from tiles.engine.colormaps import COLORMAPS, TABLES
+from tiles.engine.colormaps import COLORMAPS, FINGERPRINT, TABLES, fingerprint
 
 X = np.linspace(0.0, 1.0, 256)
 
@@ -71,6 +71,19 @@ def test_perceptual_maps_start_and_end_on_matplotlibs_colours():
     for name in ("viridis", "magma"):
         ref = reference(name)
         assert np.abs(TABLES[name][[0, 255]].astype(int) - ref[[0, 255]]).max() <= 1, name
+
+
+def test_the_fingerprint_follows_every_table():
+    """FINGERPRINT (for ETags of rendered tiles) is that of the tables, and changes when
+    any one entry of any table does."""
+    assert fingerprint(TABLES) == FINGERPRINT and len(FINGERPRINT) == 12
+    seen = {FINGERPRINT}
+    for name in COLORMAPS:
+        for index, channel in ((0, 0), (128, 1), (255, 2)):
+            changed = {n: t.copy() for n, t in TABLES.items()}
+            changed[name][index, channel] ^= 1
+            seen.add(fingerprint(changed))
+    assert len(seen) == 1 + 3 * len(COLORMAPS)
 
 
 def level(fraction):

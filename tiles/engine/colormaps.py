@@ -6,6 +6,8 @@ when this module is imported (astropy.visualization imports matplotlib in the sa
 process anyway, so the tile path pays nothing more).
 """
 
+import hashlib
+
 import matplotlib
 import numpy as np
 
@@ -61,6 +63,17 @@ _TABLES = {
 
 COLORMAPS = tuple(_TABLES)
 TABLES = {name: np.round(table * 255.0).astype(np.uint8) for name, table in _TABLES.items()}
+
+
+def fingerprint(tables):
+    """12 hex digits that change whenever an entry of ``tables`` does."""
+    data = b"".join(name.encode() + b"\0" + tables[name].tobytes() for name in sorted(tables))
+    return hashlib.blake2b(data, digest_size=6).hexdigest()
+
+
+# For the cache keys and ETags of what was rendered with these tables: another
+# matplotlib, or a formula changed, changes it.
+FINGERPRINT = fingerprint(TABLES)
 
 
 def as_hex(name):
