@@ -1,0 +1,120 @@
+"""CSV/TSV tables: angles, delimiters, columns and their types, worked out by hand and
+checked against astropy's ``Angle`` for the sexagesimal forms."""
+
+import pytest
+from astropy import units as u
+from astropy.coordinates import Angle
+
+from catalogs.importers import CatalogImportError, import_catalog
+from catalogs.importers.table import parse_angle
+
+
+@pytest.mark.parametrize(
+    ("text", "hours", "degrees"),
+    [
+        ("12.5", False, 12.5),
+        ("12:30", True, 187.5),  # 12.5 h
+        ("12:30:36", True, 187.65),  # 12 h 30 m 36 s = 12.51 h
+        ("12h30m36s", True, 187.65),
+        ("-05 06", False, -5.1),
+        ("-05 06 36", False, -5.11),
+        ("-5d06m36s", False, -5.11),
+        ("+05:06:36.0", False, 5.11),
+        ("5°06'36\"", False, 5.11),
+        (" 0:0:0 ", False, 0.0),
+    ],
+)
+def test_angles(text, hours, degrees):
+    assert parse_angle(text, hours) == pytest.approx(degrees, abs=1e-12)
+    if ":" in text or " " in text.strip():
+        unit = u.hourangle if hours else u.deg
+        assert parse_angle(text, hours) == pytest.approx(Angle(text.strip(), unit=unit).deg)
+
+
+@pytest.mark.parametrize("text", ["", "abc", "12:xx", "inf", "nan", "1 2 3 4"])
+def test_what_is_not_an_angle(text):
+    with pytest.raises(ValueError, match="angle"):
+        parse_angle(text, False)
+
+
+@pytest.mark.parametrize(
+    ("table", "fmt"),
+    [
+        (b"name\tra\tdec\nA\t10.5\t-20.25\n", "tsv"),
+        (b"name,ra,dec\nA,10.5,-20.25\n", "csv"),
+        (b"name;ra;dec\nA;10.5;-20.25\n", "csv"),
+        (b"name|ra|dec\nA|10.5|-20.25\n", "csv"),
+        (b"name  ra   dec\nA 10.5 -20.25\n", "csv"),
+        (b"# a comment\n// another\n\nname,ra,dec\n\nA, 10.5 , -20.25\n", "csv"),
+    ],
+)
+def test_each_delimiter(table, fmt):
+    [feature] = import_catalog(table, fmt=fmt).features
+    assert feature["geometry"]["coordinates"] == [10.5, -20.25]
+    assert feature["properties"] == {"shape": "point", "name": "A"}
+
+
+def test_columns_found_by_name_or_given():
+    text = b"ID,RAJ2000,DEJ2000,alpha,delta\n1,10,20,30,40\n"
+    [found] = import_catalog(text, fmt="csv").features
+    assert found["geometry"]["coordinates"] == [10.0, 20.0]
+    assert found["properties"] == {"shape": "point", "ID": 1, "alpha": 30, "delta": 40}
+    [given] = import_catalog(text, fmt="csv", ra_column=" Alpha ", dec_column="DELTA").features
+    assert given["geometry"]["coordinates"] == [30.0, 40.0]
+    with pytest.raises(CatalogImportError, match=r"no column 'x' \(columns: ID, RAJ2000"):
+        import_catalog(text, fmt="csv", ra_column="x")
+    with pytest.raises(CatalogImportError, match="no Dec column found .*e.g. 'dec'"):
+        import_catalog(b"ra,b\n1,2\n", fmt="csv")
+    with pytest.raises(CatalogImportError, match="no RA column found .*e.g. 'ra'"):
+        import_catalog(b"a,dec\n1,2\n", fmt="csv")
+
+
+def test_each_column_gets_the_one_type_all_its_values_fit():
+    text = (b"ra,dec,n,x,flag,word,mixed,gap\n"
+            b"1,2,3,1.5,true,a,1,\n"
+            b"3,4,-4,2,False,b,x,7\n"
+            b"5,6,5,1e3,TRUE,c,2.5,\n")  # fmt: skip
+    rows = [f["properties"] for f in import_catalog(text, fmt="csv").features]
+    assert rows == [
+        {"shape": "point", "n": 3, "x": 1.5, "flag": True, "word": "a", "mixed": "1", "gap": None},
+        {"shape": "point", "n": -4, "x": 2.0, "flag": False, "word": "b", "mixed": "x", "gap": 7},
+        {"shape": "point", "n": 5, "x": 1000.0, "flag": True, "word": "c", "mixed": "2.5",
+         "gap": None},
+    ]  # fmt: skip
+    assert [type(r["x"]) for r in rows] == [float, float, float]
+    infinite = [f["properties"]["v"] for f in
+                import_catalog(b"ra,dec,v\n1,2,1.5\n3,4,inf\n", fmt="csv").features]  # fmt: skip
+    assert infinite == ["1.5", "inf"]  # not all finite: text
+
+
+def test_positions_are_checked_row_by_row():
+    assert import_catalog(b"ra,dec\n24:00:00,0\n", fmt="csv").features[0]["geometry"][
+        "coordinates"
+    ] == [0.0, 0.0]  # 24 h is 360 degrees, the same as 0
+    assert import_catalog(b"ra,dec\n359.5,90\n0,-90\n", fmt="csv").features[1]["geometry"][
+        "coordinates"
+    ] == [0.0, -90.0]
+    for table, message in [
+        (b"ra,dec\n360,0\n", r"^line 2, column 'ra': RA 360 is outside \[0, 360\)"),
+        (b"ra,dec\n-0.5,0\n", "line 2, column 'ra': RA -0.5 is outside"),
+        (b"ra,dec\n1,2\n24:00:01,0\n", "line 3, column 'ra': RA 24:00:01 is outside"),
+        (b"ra,dec\n1,90.5\n", r"^line 2, column 'dec': Dec 90.5 is outside \[-90, 90\]"),
+        (b"ra,dec\n1,-90.5\n", "column 'dec': Dec -90.5 is outside"),
+        (b"ra,dec\n1,x\n", "line 2, column 'dec': 'x' is not an angle"),
+        (b"ra,dec\nx,1\n", "line 2, column 'ra': 'x' is not an angle"),
+        (b"ra,dec\n1,2,3\n", r"^line 2: 3 values for 2 columns\.$"),
+        (b"# only a comment\n", r"^the table is empty\.$"),
+        (b"ra,dec\n", "no feature found in the file"),
+    ]:
+        with pytest.raises(CatalogImportError, match=message):
+            import_catalog(table, fmt="csv")
+
+
+def test_a_sexagesimal_table_matches_astropy():
+    text = b"name,ra,dec\nM31,00:42:44.3,+41:16:09\nS,23h59m59.9s,-89d59m59s\n"
+    features = import_catalog(text, fmt="csv").features
+    for feature, (ra, dec) in zip(
+        features, [("00:42:44.3", "+41:16:09"), ("23h59m59.9s", "-89d59m59s")], strict=True
+    ):
+        expected = [Angle(ra, unit=u.hourangle).deg, Angle(dec, unit=u.deg).deg]
+        assert feature["geometry"]["coordinates"] == pytest.approx(expected, abs=1e-12)
