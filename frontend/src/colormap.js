@@ -6,7 +6,7 @@
 
 const LOG_A = 1000;
 const ASINH_BETA = 0.1;
-const URL = "/api/colormaps/";
+const TABLES_URL = "/api/colormaps/";
 
 const clip = (v) => Math.max(0, Math.min(1, v));
 
@@ -25,7 +25,7 @@ export function useColormaps(tables) {
 // Resolves once the tables are in (asked of the server once per page; again after a failure).
 export function loadColormaps() {
   if (!loading) {
-    loading = fetch(URL, { credentials: "same-origin" })
+    loading = fetch(TABLES_URL, { credentials: "same-origin" })
       .then((response) => {
         if (!response.ok) throw new Error(`Cannot load the colormaps (${response.status})`);
         return response.json();
