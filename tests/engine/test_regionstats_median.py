@@ -139,3 +139,26 @@ def test_the_hand_worked_medians():
         reader(data), N, N, [0], [Shape(whole()), Shape(hole, include=False)]
     )
     assert (result["pixels"], result["median"]) == (40, 28.5)
+
+
+@pytest.mark.parametrize("narrowing", [(4, 8), (6, 5), (10, 2)], ids=str)
+@pytest.mark.parametrize("name", ["on-edges", "ties-low", "ties-high", "negative", "adjacent"])
+def test_values_are_gathered_only_when_they_fit(monkeypatch, narrowing, name):
+    """Memory stays bounded: the values gathered at once are never more than
+    SELECT_AT_MOST, even when more than that many pixels hold the median's value (30 of
+    -4 in "ties-low": they were all gathered once the bin could not narrow any more)."""
+    monkeypatch.setattr(rs, "SELECT_AT_MOST", narrowing[0])
+    monkeypatch.setattr(rs, "HISTOGRAM_BINS", narrowing[1])
+    gathered = []
+    values_in = rs._values_in
+
+    def recording(*args):
+        found = values_in(*args)
+        gathered.append(found.size)
+        return found
+
+    monkeypatch.setattr(rs, "_values_in", recording)
+    data = IMAGES[name]
+    [result] = region_statistics(reader(data), N, N, [0], [Shape(whole())])
+    assert result["median"] == float(np.median(data))
+    assert max(gathered, default=0) <= narrowing[0]

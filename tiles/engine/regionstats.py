@@ -336,6 +336,12 @@ def _select(read, channel, blocks, rank, low, high):
         new_low, new_high = float(edges[k]), float(edges[k + 1])
         closed = k == HISTOGRAM_BINS - 1 and closed
         if (new_low, new_high) == (low, high):  # no narrower bin in floating point
+            if np.nextafter(low, high) == high:
+                # No float between them: every value here is ``low`` (or ``high``, in a
+                # closed bin). Counted, not gathered: a plateau of one value may hold
+                # many more pixels than SELECT_AT_MOST.
+                at_low = _count_in(read, channel, blocks, low, low, True)
+                return float(low if rank < at_low else high)
             values = np.sort(_values_in(read, channel, blocks, low, high, closed))
             return float(values[rank])
         low, high = new_low, new_high
