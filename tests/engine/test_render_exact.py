@@ -214,6 +214,8 @@ STEP_KWS = [
     {"stretch": "sqrt"},
     {"contrast": 2.0, "gamma": 2.0},
     {"stretch": "asinh", "invert": False},
+    {"brightness": -20.0},  # linear: the step still goes to 1 (the factor is huge)
+    {"stretch": "sqrt", "brightness": -20.0},  # a stretch: to clip(sqrt(1) - 0.2) = 0.8
 ]
 
 
@@ -232,20 +234,54 @@ def step_pixels(lo):
 
 @pytest.mark.parametrize(("lo", "kw"), list(step_cases()))
 def test_equal_cuts_are_a_step_at_the_cut(lo, kw):
-    """hi <= lo: a huge factor, so 0 at and below lo, 255 above it, whatever lo is."""
+    """hi <= lo: a huge factor, so 0 at and below lo, the top above it, whatever lo is."""
     x = step_pixels(lo)
-    assert mono(x, lo, lo, **kw).tolist() == [[0, 0, 0, 255, 255, 0]]
-    assert mono(x, lo, lo - 10, **kw).tolist() == [[0, 0, 0, 255, 255, 0]]  # hi < lo: the same
+    top = 204 if "brightness" in kw and "stretch" in kw else 255
+    assert mono(x, lo, lo, **kw).tolist() == [[0, 0, 0, top, top, 0]]
+    assert mono(x, lo, lo - 10, **kw).tolist() == [[0, 0, 0, top, top, 0]]  # hi < lo: the same
+    np.testing.assert_array_equal(mono(x, lo, lo, **kw)[0], expected_mono(x, lo, lo, **kw))
 
 
 @pytest.mark.parametrize(("lo", "kw"), list(step_cases()))
 def test_equal_cuts_are_a_step_at_the_cut_in_colour(lo, kw):
     x = step_pixels(lo)[None]
-    params = RenderParams(minmax=((lo, lo), (lo, lo)), channel=None,
-                          mix=((1.0, 0.0, 0.5), (0.0, 0.0, 0.0)), **kw)  # fmt: skip
+    mix = ((1.0, 0.0, 0.5), (0.0, 0.0, 0.0))
+    params = RenderParams(minmax=((lo, lo), (lo, lo)), channel=None, mix=mix, **kw)
     colour, _ = render([x], params)
-    assert colour[0, :, 0].tolist() == [0, 0, 0, 255, 255, 0]
+    top = 204 if "brightness" in kw and "stretch" in kw else 255
+    assert colour[0, :, 0].tolist() == [0, 0, 0, top, top, 0]
     assert colour[0, :, 1].tolist() == [0] * 6
+    expected = expected_colour([x, x], ((lo, lo), (lo, lo)), mix, **kw)
+    np.testing.assert_array_equal(colour[..., :3], expected)  # blue: half the step
+
+
+@pytest.mark.parametrize("lo", [0.0, 1e4, -1e9, 5e9])
+@pytest.mark.parametrize("stretch", ["linear", "log"])
+def test_a_step_below_its_cut_adds_nothing_to_another_channel(lo, stretch):
+    """Two channels cut at lo (hi <= lo): one below its cut (0), one above (1); their
+    sum in red is the second's weight, never less than it."""
+    below = np.full((1, 2), lo - 1e3 * (1 + abs(lo)), np.float32)
+    above = np.full((1, 2), lo + 1e3 * (1 + abs(lo)), np.float32)
+    mix = ((1.0, 0.0, 0.0), (0.5, 0.0, 0.0))
+    params = RenderParams(minmax=((lo, lo), (lo, lo)), channel=None, mix=mix, stretch=stretch)
+    pixels, _ = render([below, above], params)
+    assert pixels[0, :, 0].tolist() == [127, 127]  # 255.49 * 0.5
+    pixels, _ = render([above, below], params)
+    assert pixels[0, :, 0].tolist() == [255, 255]
+
+
+def test_a_plane_in_any_dtype_or_byte_order_renders_the_same():
+    """The same float32 values, native (the one-pass loop), big-endian and float64 (the
+    quantise-then-look-up path): the same pixels, with cuts that make ``x * a + b``
+    inexact (so a float64 sum where float32 is documented would show)."""
+    rng = np.random.default_rng(11)
+    plane = rng.normal(120.0, 40.0, (200, 300)).astype(np.float32)
+    for kw in ({"contrast": 1.3, "brightness": 7.0}, {"stretch": "asinh"}):
+        params = RenderParams(minmax=((60.3, 180.7),), channel=0, **kw)
+        native, _ = render([plane], params)
+        assert len(np.unique(native)) > 200
+        for other in (plane.astype(">f4"), plane.astype(np.float64)):
+            np.testing.assert_array_equal(render([other], params)[0], native)
 
 
 def test_a_colormap_is_matplotlibs_table_at_the_grey_value():
