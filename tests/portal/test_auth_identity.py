@@ -122,6 +122,14 @@ def test_a_dict_of_headers_reads_as_the_raw_pairs():
     assert auth.credentials({}) == auth.Credentials(None, None)
 
 
+def test_headers_read_before_are_not_read_again():
+    """A tile stream repeats the same headers: their credentials are remembered."""
+    pairs = raw(cookie="sessionid=s1", authorization="Token t1")
+    first = auth.credentials(pairs)
+    assert auth.credentials(list(pairs)) is first
+    assert auth.credentials(raw(cookie="sessionid=s2", authorization="Token t1")) is not first
+
+
 def test_the_headers_remembered_are_bounded_in_number_and_length():
     for i in range(auth.MAX_READ + 10):
         assert auth.credentials(raw(cookie=f"sessionid=s{i}")).session == f"s{i}"
@@ -281,8 +289,9 @@ def test_user_for_token(users):
 def test_the_token_authentication_is_drfs_with_a_memory(users, django_assert_num_queries):
     token = Token.objects.create(user=users["member"])
     authentication = auth.CachedTokenAuthentication()
-    user, found = authentication.authenticate_credentials(token.key)
-    assert is_user(user, users["member"]) and found.key == token.key
+    with django_assert_num_queries(1):  # the token and its user in one query
+        user, found = authentication.authenticate_credentials(token.key)
+        assert is_user(user, users["member"]) and found.key == token.key
     with django_assert_num_queries(0):  # remembered
         user, found = authentication.authenticate_credentials(token.key)
     assert is_user(user, users["member"]) and found.key == token.key
