@@ -212,6 +212,7 @@ async def test_a_revoked_grant_takes_the_rows_away_and_ends_their_feed(users, co
     page = await search_socket(users["granted"], "q=m42")
     image = await database_sync_to_async(make_image)(private, "m42.fits")
     assert (await receive(page, "result"))["image"]["id"] == image.pk
+    assert await page.receive_nothing(timeout=0.5)  # every event of the image read
     await sync_to_async(remove_perm)("contribute_collection", users["granted"], private)
     assert await receive(page, "gone") == {"type": "gone", "id": image.pk}
     await database_sync_to_async(image.set_state)(Image.READY, progress=1.0)
