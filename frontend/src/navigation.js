@@ -53,5 +53,7 @@ export function attachHistory(map, write, apply, { settle = 700 } = {}) {
   };
   window.addEventListener("hashchange", follow);
   window.addEventListener("popstate", follow);
-  return { written: () => written };
+  // `wrote()`: the page wrote the link itself (a layer or a display setting changed):
+  // the same link pasted back later is then applied, not taken for this page's own.
+  return { written: () => written, wrote: () => { written = window.location.hash; } };
 }

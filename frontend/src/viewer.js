@@ -23,18 +23,22 @@ import { MosaicWCS, WCS } from "./wcs.js";
 
 // How far beyond native resolution one may zoom: 2^4 = 16 screen pixels per image pixel.
 const OVERZOOM = 4;
+const MIN_ZOOM = -3;
 
 // A map of one image in the box `host`: its tile pyramid, the fit view that follows the
 // box until the user moves it, and new renderings that replace the tiles only once
 // loaded. Returns the viewer (also `host.fitsportal`): { map, layer, image, state, bounds,
-// tileUrl, rerender(), fit(), followBox(), moved() }; sky views (skyView, setSkyView
-// below) need its `wcs`. `zoomSnap` 0 lets the zoom take any value, not only whole
-// levels (a linked view matches another image's angular scale); `options` go to the map.
+// tileUrl, rerender(), fit(), show(centre, zoom), followBox(), moved() }; sky views
+// (skyView, setSkyView below) need its `wcs`. `zoomSnap` 0 lets the user's zooming take
+// any value, not only whole levels (a linked view matches another image's angular
+// scale); `options` go to the map.
 export function createViewer(host, image, { state = initialState(image), view = null, zoomSnap = 1, options = {} } = {}) {
   const native = image.levels - 1;
   const map = L.map(host, {
     crs: pyramidCrs(image.levels),
-    minZoom: 0,
+    // Below level 0 (the whole image in one tile), that tile scaled down: a box
+    // smaller than a tile still shows the whole image when fitted.
+    minZoom: MIN_ZOOM,
     maxZoom: native + OVERZOOM,
     zoomSnap,
     attributionControl: false,
@@ -52,6 +56,8 @@ export function createViewer(host, image, { state = initialState(image), view = 
   };
   const tileOptions = {
     tileSize: image.tile_size,
+    minZoom: MIN_ZOOM,
+    minNativeZoom: 0,
     maxNativeZoom: native,
     maxZoom: native + OVERZOOM,
     noWrap: true,
@@ -76,15 +82,29 @@ export function createViewer(host, image, { state = initialState(image), view = 
     });
   };
 
-  // The fit view follows the map's box until the user moves it (a panel opened, a
-  // phone turned, full screen); any other view keeps its centre when the box changes.
+  // A view at any zoom, whole or not (a fit, a link), whatever steps the user's own
+  // zooming takes (`zoomSnap`).
+  const unsnapped = (action) => {
+    const snap = map.options.zoomSnap;
+    map.options.zoomSnap = 0;
+    try {
+      return action();
+    } finally {
+      map.options.zoomSnap = snap;
+    }
+  };
+  viewer.show = (centre, zoom) => unsnapped(() => map.setView(centre, zoom, { animate: false }));
+  // The fit view: the whole image, centred, as large as the box allows (ds9's "zoom to
+  // fit"), at a fractional zoom. It follows the map's box until the user moves it (a
+  // panel opened, a phone turned, full screen); any other view keeps its centre when the
+  // box changes.
   let fitted = false;
   let fitting = false;
   const fit = () => {
-    map.fitBounds(bounds, { animate: false });
+    viewer.show(bounds.getCenter(), unsnapped(() => map.getBoundsZoom(bounds, false)));
     fitted = true;
   };
-  if (view) map.setView(view.centre, view.zoom, { animate: false });
+  if (view) viewer.show(view.centre, view.zoom);
   else fit();
   map.on("dragstart", () => { fitted = false; });
   map.on("zoomstart", () => { if (!fitting) fitted = false; });
@@ -154,16 +174,21 @@ async function start(host) {
   overview.addTo(map);
   host.fitsportal.overview = overview;
   overviewSwitch(overview, panelTab("overlays"));
+  // The link follows the state (the history below learns that this page wrote it).
+  const writeLink = () => {
+    writePermalink(map, image, state);
+    if (host.fitsportal.history) host.fitsportal.history.wrote();
+  };
   // A new rendering: tiles, overview, link, and whoever draws from the state (the
   // colour bar) hears "fp:render".
   const onChange = () => {
     rerender();
     overview.refresh();
-    writePermalink(map, image, state);
+    writeLink();
     map.fire("fp:render");
   };
   buildControls(image, state, onChange);
-  map.on("fp:state", () => writePermalink(map, image, state));
+  map.on("fp:state", writeLink);
 
   // Back, forward, and links pasted into this tab: the view and display they name.
   const applyHash = () => {
@@ -177,16 +202,10 @@ async function start(host) {
       overview.refresh();
       map.fire("fp:render");
     }
-    for (const catalog of host.fitsportal.catalogs || []) {
-      const wanted = state.layers.includes(catalog.catalog.id);
-      if (wanted !== map.hasLayer(catalog.group)) {
-        if (wanted) catalog.group.addTo(map);
-        else map.removeLayer(catalog.group);
-      }
-    }
+    showLayers(map, host.fitsportal.catalogs, state);
     if (next) {
       viewer.moved();
-      map.setView(next.centre, next.zoom, { animate: false });
+      viewer.show(next.centre, next.zoom);
     } else refit();
   };
   writePermalink(map, image, state);
@@ -209,6 +228,7 @@ async function start(host) {
       host.dataset.user);
   }
   host.fitsportal.catalogs = await attachCatalogs(map, image, wcs, state);
+  keepSurveysInState(map, host.fitsportal.catalogs, state);
 
   const progress = document.getElementById("progress");
   if (progress) {
@@ -221,6 +241,29 @@ async function start(host) {
       rerender();
     });
   }
+}
+
+// The catalog layers (the portal's, by id) and survey layers (by key) the state names
+// are shown, the others hidden.
+function showLayers(map, catalogs, state) {
+  const wanted = [...(catalogs || []).map((layer) => [layer, state.layers.includes(layer.catalog.id)]),
+    ...((catalogs && catalogs.surveys) || []).map((layer) => [layer, state.surveys.includes(layer.survey.key)])];
+  for (const [layer, shown] of wanted) {
+    if (shown === map.hasLayer(layer.group)) continue;
+    if (shown) layer.group.addTo(map);
+    else map.removeLayer(layer.group);
+  }
+}
+
+// Survey layers switched on or off change the state (and so the link); those a link
+// names are shown.
+function keepSurveysInState(map, catalogs, state) {
+  for (const layer of (catalogs && catalogs.surveys) || []) {
+    const key = layer.survey.key;
+    layer.group.on("add", () => { state.surveys = [...new Set([...state.surveys, key])]; map.fire("fp:state"); });
+    layer.group.on("remove", () => { state.surveys = state.surveys.filter((k) => k !== key); map.fire("fp:state"); });
+  }
+  showLayers(map, catalogs, state);
 }
 
 // The overview's switch in the "overlays" tab, kept in step with its own button.

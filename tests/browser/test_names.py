@@ -250,6 +250,53 @@ def test_a_survey_catalog_is_drawn_at_its_sources_pixels(screen, names_portal, l
     screen.shot("survey")
 
 
+def test_a_link_reopens_the_same_survey_and_catalog_layers(screen, names_portal, login, vizier):
+    """A shared view shows the survey catalogs and the portal's catalogs it was shown with."""
+    page = open_image(screen, names_portal, login, "named")
+    image = names_portal.seed["named"]
+    offered = page.request.get(f"{names_portal.url}/api/images/{image}/surveys/").json()
+    (gaia,) = [s["key"] for s in offered["surveys"] if s["name"] == "Gaia DR3"]
+    catalogs = page.request.get(f"{names_portal.url}/api/catalogs/").json()["results"]
+    (targets,) = [c["id"] for c in catalogs if c["name"] == "Targets"]
+    show_survey(page, "Gaia DR3 (VizieR)")
+    page.locator(".leaflet-control-layers label", has_text="Targets").locator("input").check()
+    page.wait_for_function(
+        "([gaia, targets]) => { const h = new URLSearchParams(location.hash.slice(1));"
+        " return h.get('surveys') === gaia && h.get('layers') === String(targets); }",
+        arg=[gaia, targets],
+    )
+    link = page.url
+    shown = """() => { const v = document.getElementById('viewer').fitsportal;
+      return { surveys: v.catalogs.surveys.filter((l) => v.map.hasLayer(l.group)).map((l) => l.survey.key),
+               catalogs: v.catalogs.filter((l) => v.map.hasLayer(l.group)).map((l) => l.catalog.id),
+               markers: v.catalogs.surveys.map((l) => l.group.getLayers().length) }; }"""
+    fresh = page.context.new_page()
+    fresh.goto(link)
+    fresh.wait_for_function(READY, timeout=60000)
+    fresh.wait_for_function(
+        f"() => ({shown})().markers.some((n) => n === {len(SURVEY_PIXELS)})", timeout=30000
+    )
+    again = fresh.evaluate(shown)
+    assert again["surveys"] == [gaia] and again["catalogs"] == [targets], again
+    if fresh.locator(".leaflet-control-layers-toggle").is_visible():
+        fresh.click(".leaflet-control-layers-toggle")
+    assert (
+        fresh.locator(".leaflet-control-layers label", has_text="Gaia DR3")
+        .locator("input")
+        .is_checked()
+    )
+    fresh.screenshot(
+        path=str(ROOT / "test-artifacts" / "browser" / f"survey-link-{screen.name}.png")
+    )
+    # Switched off, the survey leaves the link; pasted into the same tab, it comes back.
+    fresh.locator(".leaflet-control-layers label", has_text="Gaia DR3").locator("input").uncheck()
+    fresh.wait_for_function("() => !location.hash.includes('surveys=')")
+    fresh.evaluate("(link) => { location.hash = new URL(link).hash; }", link)
+    fresh.wait_for_function(f"() => ({shown})().surveys.length === 1", timeout=10000)
+    assert fresh.evaluate(shown)["surveys"] == [gaia]
+    fresh.close()
+
+
 def test_a_galactic_image_reads_and_goes_to_l_b(screen, names_portal, login):
     page = open_image(screen, names_portal, login, "galactic")
     wcs = galactic_wcs()

@@ -328,7 +328,8 @@ def test_a_mosaic_takes_each_extensions_own_wcs(page, server, login):
     login(page, server, "alice", "alice-password")
     page.goto(f"{server.url}/images/{server.seed['mosaic']}/")
     page.wait_for_selector(".leaflet-tile-loaded")
-    page.wait_for_function("document.getElementById('viewer').fitsportal.wcs !== undefined")
+    # The viewer's sky coordinates come once the mosaic's extensions are read (null before).
+    page.wait_for_function("Boolean(document.getElementById('viewer').fitsportal.wcs)")
     parts, sky = page.evaluate(
         "() => { const w = document.getElementById('viewer').fitsportal.wcs;"
         " return [w.parts ? w.parts.length : 0, [[150, 200], [450, 600]].map(([x, y]) =>"
