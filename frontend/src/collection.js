@@ -1,5 +1,6 @@
 // The collection page: its image grid kept live (the websocket /ws/collections/<id>/
-// announces images added, moved in or changed state), the upload form (upload.js), and
+// announces images added, moved in or changed state), 2 to 4 images chosen to open
+// side by side on the comparison page, the upload form (upload.js), and
 // for its managers the panel to share it, rename it, change its visibility, move or
 // delete images and delete it. The server checks every action; the panel appears only
 // to those the API says manage the collection.
@@ -49,7 +50,44 @@ function newCard(image) {
     element("div", {}, element("strong", { className: "fp-card-title" }), element("br"),
       element("span", { className: "fp-card-name" }), element("br"),
       element("span", { className: "fp-card-size" }), " · ", element("span", { className: "fp-card-state" })));
+  compareBox(card);
   return card;
+}
+
+// --- comparing images: 2 to 4 chosen on their cards, opened on /compare/ ------------
+const COMPARE_MOST = 4;
+
+// A card's "compare" switch. Inside the card's link, a click on it (or its label)
+// switches it without following the link.
+function compareBox(card) {
+  if (card.querySelector(".fp-compare-pick")) return;
+  const box = element("input", { type: "checkbox", name: "compare", value: card.dataset.imageId });
+  const title = card.querySelector(".fp-card-title");
+  box.setAttribute("aria-label", `Compare ${title ? title.textContent : "this image"}`);
+  card.querySelector("div").append(element("br"), element("label", { className: "fp-compare-pick" }, box, " compare"));
+  box.addEventListener("change", () => document.dispatchEvent(new CustomEvent("fp:compare-pick")));
+}
+
+function comparing(grid) {
+  const button = element("button", { type: "button", name: "compare-selected", disabled: true }, "Compare selected");
+  const note = element("span", { className: "fp-compare-count" });
+  note.setAttribute("role", "status");
+  grid.before(element("p", { className: "fp-compare-picked" }, button, " ", note));
+  const picked = () => [...grid.querySelectorAll("input[name=compare]:checked")].map((box) => Number(box.value));
+  const update = () => {
+    const ids = picked();
+    button.disabled = ids.length < 2 || ids.length > COMPARE_MOST;
+    note.textContent = ids.length ? `${ids.length} selected (2 to ${COMPARE_MOST})` : `Select 2 to ${COMPARE_MOST} images to compare`;
+    for (const box of grid.querySelectorAll("input[name=compare]")) box.disabled = !box.checked && ids.length >= COMPARE_MOST;
+  };
+  for (const card of grid.querySelectorAll(".fp-card")) compareBox(card);
+  document.addEventListener("fp:compare-pick", update);
+  document.addEventListener("fp:card-added", update);
+  button.addEventListener("click", () => {
+    const ids = picked();
+    if (ids.length >= 2 && ids.length <= COMPARE_MOST) window.location.assign(`/compare/?images=${ids.join(",")}`);
+  });
+  update();
 }
 
 function thumbnail(image) {
@@ -385,6 +423,7 @@ async function manage(panel, grid) {
 const page = document.querySelector("[data-collection-id]");
 if (page) {
   const grid = document.querySelector(".fp-images");
+  if (grid) comparing(grid);
   watchCollection(grid, page.dataset.collectionId, page.dataset.since);
   const upload = document.getElementById("upload");
   upload?.addEventListener("fp:image-added", (event) => showImage(grid, {

@@ -44,6 +44,27 @@ function formatScale(arcsec) {
   return `${arcsec.toPrecision(3)}″/px`;
 }
 
+// The maps' boxes on whole screen pixels (a box that starts between pixels has its
+// tiles drawn with faint seams): the grid's tracks sized in whole pixels, the few left
+// over given to the first ones. Side by side, the cells are columns (rows on a phone);
+// blinking, one box.
+function wholePixelTracks(grid, count) {
+  grid.style.gridTemplateColumns = "";
+  grid.style.gridTemplateRows = "";
+  grid.style.gridAutoColumns = "";
+  grid.style.gridAutoRows = "";
+  const cells = [...grid.children].filter((cell) => cell.classList.contains("fp-compare-cell"));
+  if (count < 2 || cells.length < 2 || cells[0].offsetTop === cells[1].offsetTop && cells[0].offsetLeft === cells[1].offsetLeft) return;
+  const across = cells[0].offsetTop === cells[1].offsetTop;
+  const gap = parseFloat(getComputedStyle(grid)[across ? "columnGap" : "rowGap"]) || 0;
+  const total = (across ? grid.clientWidth : grid.clientHeight) - gap * (cells.length - 1);
+  const each = Math.floor(total / cells.length);
+  const extra = Math.round(total - each * cells.length);
+  const tracks = cells.map((_, k) => `${each + (k < extra ? 1 : 0)}px`).join(" ");
+  if (across) grid.style.gridTemplateColumns = tracks;
+  else grid.style.gridTemplateRows = tracks;
+}
+
 // Loads one cell's image and builds its map, or says why it cannot.
 async function openCell(cell) {
   const box = cell.querySelector(".fp-compare-map");
@@ -73,6 +94,7 @@ async function openCell(cell) {
 
 function start(root) {
   const cells = [...root.querySelectorAll(".fp-compare-cell")];
+  const grid = document.getElementById("compare-maps");
   const bar = document.getElementById("compare-bar");
   const field = (name) => bar.querySelector(`[name="${name}"]`);
   const query = new URLSearchParams(window.location.search);
@@ -231,6 +253,7 @@ function start(root) {
     show(shown);
     schedule();
     writeUrl();
+    wholePixelTracks(grid, mode === "side" ? cells.length : 1);
   };
   const pause = (value) => {
     paused = value;
@@ -285,6 +308,7 @@ function start(root) {
     applyHash(opening);
     setMode(settings.mode);
     window.addEventListener("hashchange", () => { if (window.location.hash !== written) applyHash(window.location.hash); });
+    new ResizeObserver(() => wholePixelTracks(grid, settings.mode === "side" ? cells.length : 1)).observe(grid);
     root.dataset.ready = "true";
   });
 }

@@ -113,26 +113,32 @@ ALL_DRAWN = """() => {
 
 # The image point under the centre of map `index`, from its drawn tiles: [x, y] in
 # pixels from the image's top left corner (x right, y down), and the screen pixels per
-# image pixel.
+# image pixel. The tiles are those of the level nearest the zoom, shown 2^(zoom - level)
+# times their size, their edges on whole screen pixels (within half a pixel of where
+# that scale puts them): the tile nearest the image's corner places it.
 CENTRE = """(index) => {
   const box = document.querySelectorAll('.fp-compare-map')[index];
   const f = box.fitsportal;
   const native = f.image.levels - 1;
   const size = f.image.tile_size;
-  const level = Math.min(Math.round(f.map.getZoom()), native);
+  const zoom = f.map.getZoom();
+  const level = Math.max(0, Math.min(Math.round(zoom), native));
+  const perTilePixel = 2 ** (zoom - level);  // screen pixels per pixel of the tile
+  let corner = null;
   for (const tile of box.querySelectorAll('.fp-pyramid img.leaflet-tile-loaded')) {
     const g = /\\/tiles\\/(\\d+)\\/(\\d+)\\/(\\d+)\\./.exec(tile.src);
     if (!g || Number(g[1]) !== level) continue;
-    const q = tile.getBoundingClientRect();
-    const perTilePixel = q.width / tile.naturalWidth;  // screen pixels per pixel of the tile
-    const left = q.left - Number(g[2]) * size * perTilePixel;
-    const top = q.top - Number(g[3]) * size * perTilePixel;
-    const b = box.getBoundingClientRect();
-    const reduce = 2 ** (native - level);
-    return [((b.left + b.width / 2 - left) / perTilePixel) * reduce,
-            ((b.top + b.height / 2 - top) / perTilePixel) * reduce, perTilePixel / reduce];
+    const [i, j] = [Number(g[2]), Number(g[3])];
+    if (!corner || i + j < corner[0] + corner[1]) corner = [i, j, tile.getBoundingClientRect()];
   }
-  return null;
+  if (!corner) return null;
+  const [i, j, q] = corner;
+  const left = q.left - i * size * perTilePixel;
+  const top = q.top - j * size * perTilePixel;
+  const b = box.getBoundingClientRect();
+  const reduce = 2 ** (native - level);
+  return [((b.left + b.width / 2 - left) / perTilePixel) * reduce,
+          ((b.top + b.height / 2 - top) / perTilePixel) * reduce, perTilePixel / reduce];
 }"""
 
 
@@ -142,10 +148,11 @@ def wait_drawn(page):
     page.wait_for_timeout(300)  # Leaflet's fade-in of the last tiles
 
 
-def sky_under_centres(page, pair):
-    """The sky position (astropy) under each map's centre, and arcseconds per screen pixel."""
+def sky_under_centres(page, pair, names=("wide", "turned")):
+    """The sky position (astropy) under each map's centre, and arcseconds per screen pixel
+    (the maps showing the images ``names`` in that order)."""
     found = []
-    for index, name in enumerate(["wide", "turned"]):
+    for index, name in enumerate(names):
         x, y, zoom = page.evaluate(CENTRE, index)
         _, wcs, (_, height) = pair[name]
         fits_x, fits_y = x + 0.5, height - y + 0.5
@@ -169,10 +176,10 @@ def open_pair(screen, server, login, pair, query="", hash_=""):
     return page
 
 
-def assert_linked(page, pair, tolerance):
+def assert_linked(page, pair, tolerance, names=("wide", "turned")):
     """The same sky position under both centres (within ``tolerance`` arcseconds) at the
     same angular scale (1 %); returns arcseconds per screen pixel."""
-    (wide, wide_scale), (turned, turned_scale) = sky_under_centres(page, pair)
+    (wide, wide_scale), (turned, turned_scale) = sky_under_centres(page, pair, names)
     assert wide.separation(turned).arcsec < tolerance, wide.separation(turned).arcsec
     assert abs(wide_scale / turned_scale - 1) < 0.01, (wide_scale, turned_scale)
     return wide_scale
@@ -215,6 +222,41 @@ def test_linked_views_show_the_same_sky_at_both_centres(screen, server, login, p
     # The labels say how each image is turned relative to the first.
     note = page.locator(".fp-compare-note").nth(1).inner_text()
     assert "turned" in note and "mirrored" in note, note
+
+
+def test_tile_edges_show_no_seam_between_zoom_levels(screen, server, login, pair):
+    """Both images drawn flat (the same cuts below every value: white): no line where
+    tiles meet, at the fit and at zooms between levels below and beyond native
+    resolution, in each map (each at its own fractional zoom, the views linked)."""
+    from tests.browser.test_layout import assert_no_seams
+
+    page = open_pair(screen, server, login, pair, "&cuts=same&min=0&max=1")
+    maps = [
+        f"#compare-maps > .fp-compare-cell:nth-of-type({k + 1}) .fp-compare-map" for k in range(2)
+    ]
+    depths = {}
+    # Each map's box starts on a whole screen pixel (its tiles' edges can then be too).
+    corners = page.evaluate(
+        "() => [...document.querySelectorAll('.fp-compare-map')].map((b) => {"
+        " const q = b.getBoundingClientRect(); return [q.left, q.top, q.width, q.height]; })"
+    )
+    assert all(v == round(v) for corner in corners for v in corner), corners
+    for step in ("fit", -0.45, 0.3, 0.62, 1.4, 0):
+        if step != "fit":
+            page.evaluate(
+                "(step) => { const f = document.querySelector('.fp-compare-map').fitsportal;"
+                " f.map.setView(f.map.getCenter(), f.image.levels - 1 + step, { animate: false }); }",
+                step,
+            )
+            wait_drawn(page)
+        zooms = page.evaluate(
+            "() => [...document.querySelectorAll('.fp-compare-map')].map((b) => b.fitsportal.map.getZoom())"
+        )
+        assert step == 0 or all(z != round(z) for z in zooms), zooms  # between levels
+        for k, selector in enumerate(maps):
+            depths[(step, k)] = assert_no_seams(page, selector, f"map {k} at {step}: {zooms[k]}")
+    screen.shot("flat")
+    assert max(depths.values()) <= 2, depths
 
 
 def shown_cell(page):
@@ -262,6 +304,75 @@ def test_blink_shows_one_image_at_a_time_at_the_chosen_rate(screen, server, logi
     screen.shot("blink-next")
 
 
+# Samples, at every frame, how much of the shown map's image area (the part of the image
+# inside its box) is covered by drawn tiles (loaded, of any level), on a 16 x 16 grid;
+# window.frames holds [shown index, covered fraction, time] per frame.
+COVERAGE = """() => {
+  window.frames = [];
+  const cells = [...document.querySelectorAll('.fp-compare-cell')];
+  const look = () => {
+    const k = cells.findIndex((c) => c.dataset.shown === 'true');
+    const box = cells[k].querySelector('.fp-compare-map');
+    const f = box.fitsportal;
+    const b = box.getBoundingClientRect();
+    const a = f.map.latLngToContainerPoint(f.bounds.getSouthWest());
+    const c = f.map.latLngToContainerPoint(f.bounds.getNorthEast());
+    const [x0, x1] = [Math.max(0, Math.min(a.x, c.x)), Math.min(b.width, Math.max(a.x, c.x))];
+    const [y0, y1] = [Math.max(0, Math.min(a.y, c.y)), Math.min(b.height, Math.max(a.y, c.y))];
+    const drawn = [...f.layer.getContainer().querySelectorAll('img.leaflet-tile-loaded')]
+      .filter((t) => t.complete && t.naturalWidth > 0).map((t) => t.getBoundingClientRect());
+    let covered = 0;
+    let total = 0;
+    for (let i = 0; i < 16; i++) {
+      for (let j = 0; j < 16; j++) {
+        const x = b.left + x0 + ((i + 0.5) * (x1 - x0)) / 16;
+        const y = b.top + y0 + ((j + 0.5) * (y1 - y0)) / 16;
+        total += 1;
+        if (drawn.some((q) => q.left <= x && x < q.right && q.top <= y && y < q.bottom)) covered += 1;
+      }
+    }
+    window.frames.push([k, total ? covered / total : 1, performance.now()]);
+    if (!window.stopFrames) requestAnimationFrame(look);
+  };
+  look();
+}"""
+
+
+def test_blink_at_a_high_rate_shows_each_image_whole_while_the_view_changes(
+    screen, server, login, pair
+):
+    """Blinking at the fastest rate offered (4 a second) while the view zooms in by steps about its centre (each
+    view inside the last, a new level's tiles at some): every frame shown is a whole
+    image (the last drawn tiles, placed for the new view, until the new ones are drawn;
+    never an empty or half-drawn map), and the images still alternate at the rate."""
+    page = open_pair(screen, server, login, pair, "&mode=blink&rate=4")
+    page.evaluate(COVERAGE)
+    page.evaluate("""() => new Promise((resolve) => {
+      const f = document.querySelector('.fp-compare-map').fitsportal;
+      const start = f.map.getZoom();
+      let n = 0;
+      const next = () => {
+        if (n === 8) { resolve(); return; }
+        n += 1;
+        f.map.setView(f.map.getCenter(), start + 0.35 * n, { animate: false });
+        setTimeout(next, 350);
+      };
+      next();
+    })""")
+    page.wait_for_timeout(300)
+    frames = page.evaluate("() => { window.stopFrames = true; return window.frames; }")
+    screen.shot("blink-zoomed")
+    shown = [k for k, _, _ in frames]
+    assert set(shown) == {0, 1}, shown  # both images were shown
+    partial = [(k, round(c, 3), round(t)) for k, c, t in frames if c < 1]
+    assert not partial, (len(partial), len(frames), partial[:10])
+    changes = [
+        t for (k, _, t), (before, _, _) in zip(frames[1:], frames, strict=False) if k != before
+    ]
+    assert len(changes) >= 10, len(changes)  # 4 a second for about 3 s
+    assert abs(np.median(np.diff(changes)) - 250) < 60, np.diff(changes)
+
+
 def test_the_comparison_url_reopens_the_same_view_and_cuts(screen, server, login, pair):
     page = open_pair(screen, server, login, pair)
     box = page.locator(".fp-compare-map").first.bounding_box()
@@ -297,6 +408,81 @@ def test_the_comparison_url_reopens_the_same_view_and_cuts(screen, server, login
         assert mine and all("minmax=1%3A480%2C900" in u for u in mine[-3:]), mine[-3:]
     assert fresh.locator("#compare").get_attribute("data-mode") == "blink"
     fresh.close()
+
+
+# A collection of five images for choosing: the pair's two files again, and three small
+# fields.
+PICKS = r"""
+import django
+django.setup()
+from django.conf import settings
+from django.contrib.auth.models import User
+from portal.demo import write_star_field
+from portal.models import Collection
+from portal.registration import register_path
+
+alice = User.objects.get(username="alice")
+picks, _ = Collection.objects.get_or_create(slug="compare-picks", defaults={"name": "Compare picks", "owner": alice})
+folder = settings.UPLOAD_ROOT / "compare"
+made = []
+for name in ("wide", "turned"):
+    made.append(f"{name}={register_path(picks, folder / f'{name}.fits', title=f'Pick {name}').pk}")
+for k in range(3):
+    register_path(picks, write_star_field(folder / f"small{k}.fits", 200, 150, nstars=20, seed=30 + k))
+print(" ".join(made))
+"""
+
+
+@pytest.fixture(scope="module")
+def picks(server, pair):
+    """The ids of the pair's images in the collection "compare-picks" (of five)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(FITSPORTAL_VAR_DIR=str(server.var), FITSPORTAL_INSECURE_DEV_KEY="1",
+               DJANGO_SETTINGS_MODULE="portal.settings", PYTHONPATH=str(ROOT))  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", PICKS], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
+    return {name: int(pk) for name, pk in (item.split("=") for item in done.stdout.split())}
+
+
+def test_compare_selected_on_the_collection_page(screen, server, login, pair, picks):
+    """Two to four images chosen on their cards open side by side; one is not enough, and
+    a fifth cannot be chosen."""
+    page = screen.page
+    login(page, server, "alice", "alice-password")
+    page.goto(f"{server.url}/c/compare-picks/")
+    button = page.locator("button[name=compare-selected]")
+    boxes = page.locator(".fp-images input[name=compare]")
+    assert boxes.count() == page.locator(".fp-images .fp-card").count() == 5
+    assert button.is_disabled()
+    ids = [picks["wide"], picks["turned"]]
+    pick = page.locator(f".fp-card[data-image-id='{ids[0]}'] input[name=compare]")
+    pick.check()
+    # Switched on, not followed: the card is a link.
+    assert button.is_disabled() and page.url.endswith("/c/compare-picks/")
+    page.locator(f".fp-card[data-image-id='{ids[1]}'] input[name=compare]").check()
+    assert button.is_enabled()
+    # Four chosen: the others cannot be; one taken away, they can again.
+    others = [box for box in boxes.all() if int(box.get_attribute("value")) not in ids]
+    for box in others[:2]:
+        box.check()
+    assert button.is_enabled() and "4 selected" in page.inner_text(".fp-compare-count")
+    assert len(others[2:]) == 1 and others[2].is_disabled()
+    screen.shot("collection-four")
+    for box in others[:2]:
+        box.uncheck()
+    assert all(box.is_enabled() for box in others)
+    screen.shot("collection-selected")
+    button.click()
+    page.wait_for_url("**/compare/?images=*")
+    shown = page.evaluate("() => new URLSearchParams(location.search).get('images')")
+    by_id = {picks[name]: name for name in ("wide", "turned")}
+    names = [by_id[int(pk)] for pk in shown.split(",")]  # in the grid's order
+    assert sorted(names) == ["turned", "wide"], shown
+    wait_drawn(page)
+    assert page.locator(".fp-compare-map").count() == 2
+    assert_linked(page, pair, 2.0, names)
+    screen.shot("compare-from-collection")
 
 
 def test_an_image_one_may_not_see_is_named_like_a_missing_one(page, server, login, pair):
