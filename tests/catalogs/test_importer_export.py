@@ -149,6 +149,10 @@ def test_composites_as_ds9_writes_them():
     del local["linewidth"]
     one = point(10, 20, image=False, shape="circle", radius=1 / 3600, composite=local)
     assert ds9(one) == 'icrs\n# composite(1,2,3) || composite=0\ncircle(10.0,20.0,1")\n'
+    wide = dict(group, linewidth=101)  # ds9 draws lines up to 100 wide: not written
+    assert ds9(point(1, 2, image=False, composite=wide)).startswith(
+        "icrs\n# composite(10,20,0) || composite=1 color=red\n"
+    )
     broken = dict(group, at="1;circle(")  # not a composite's parameters: members alone
     two = [point(10, 20, image=False, shape="point", composite=broken)] * 2
     assert ds9(*two) == "icrs\npoint(10.0,20.0)\npoint(10.0,20.0)\n"

@@ -54,6 +54,12 @@ def test_each_delimiter(table, fmt):
     assert feature["properties"] == {"shape": "point", "name": "A"}
 
 
+def test_a_quoted_cell_after_a_space_is_one_cell():
+    [feature] = import_catalog(b'ra,name,dec\n10.5, "M 31, core", 41\n', fmt="csv").features
+    assert feature["properties"]["name"] == "M 31, core"
+    assert feature["geometry"]["coordinates"] == [10.5, 41.0]
+
+
 def test_columns_found_by_name_or_given():
     text = b"ID,RAJ2000,DEJ2000,alpha,delta\n1,10,20,30,40\n"
     [found] = import_catalog(text, fmt="csv").features
