@@ -421,6 +421,28 @@ def test_alpha_is_zero_where_every_plane_is_blank():
     assert render([a], RenderParams(minmax=((0.0, 1.0),), channel=0))[1] is None
 
 
+def test_a_colour_tile_larger_than_the_scratch_buffers_is_the_formula():
+    """512 x 512 (more pixels than the thread's first buffers hold), three channels."""
+    planes = planes_with_nan(3, seed=9, shape=(512, 512))
+    cuts = ((0.0, 256.0), (-16.0, 240.0), (32.0, 288.0))
+    mix = ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0))
+    pixels, _ = render(planes, RenderParams(minmax=cuts, channel=None, mix=mix))
+    diff = np.abs(pixels[..., :3].astype(int) - expected_colour(planes, cuts, mix))
+    assert diff.max() <= 1 and (diff == 0).mean() > 0.995
+
+
+def test_colour_scratch_pixels_are_the_same_and_reused():
+    planes = planes_with_nan(2, seed=4)
+    cuts = ((0.0, 256.0), (0.0, 256.0))
+    for mix in (None, ((1.0, 0.0, 0.0), (0.0, 0.0, 1.0))):
+        params = RenderParams(minmax=cuts, channel=None, mix=mix)
+        fresh, _ = render(planes, params, grey_when_equal=True)
+        first, _ = render(planes, params, scratch=True, grey_when_equal=True)
+        np.testing.assert_array_equal(first, fresh)
+        second, _ = render(planes, params, scratch=True, grey_when_equal=True)
+        assert np.shares_memory(first, second)
+
+
 def test_scratch_pixels_are_the_same_and_reused():
     x = np.array([[0.0, 0.5, 1.0]], np.float32)
     params = RenderParams(minmax=((0.0, 1.0),), channel=0)
