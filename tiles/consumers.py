@@ -5,9 +5,11 @@
 The collection and search sockets hear of changes through channel-layer groups
 (``tiles/live.py``: ids only), then read the images under their user's permission.
 
-A socket lives only as long as its user may view the image (the collection). Every change that can end
-that (``portal/invalidation.py``: a logout, a password change, a deactivated or deleted
-user, a revoked grant, a collection made private, an image moved or deleted) makes the
+A socket lives only as long as its user may view the image (the collection; a search
+socket, as long as its session is the same user's, each result checked on its own).
+Every change that can end that (``portal/invalidation.py``: a logout, a password change,
+a deactivated or deleted user, a revoked grant, a collection made private, an image
+moved or deleted) makes the
 open sockets it concerns, in every process, check again at once: who the session is
 now, and whether they may view the image. A socket that lost it is closed (4404) and
 sends nothing more; and before any event goes out, the same check is made from the
