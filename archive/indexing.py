@@ -49,6 +49,7 @@ def describe(image, header_cards=None):
     _, bunit = keywords.lookup([image.header or {}] + headers, ["BUNIT"])
     values["bunit"] = keywords.text(bunit) if bunit is not None else ""
     values.update(ra=None, dec=None, radius=None, polygons=[])
+    values["collection_id"] = getattr(image, "collection_id", None)
     cells = []
     if parts:
         polygons = [sky.Polygon(corners) for corners in parts]
@@ -118,4 +119,6 @@ def image_saved(instance, raw=False, **kwargs):
         with contextlib.suppress(Exception):
             from archive.models import ImageMetadata
 
-            ImageMetadata.objects.get_or_create(image_id=instance.pk)
+            ImageMetadata.objects.update_or_create(
+                image_id=instance.pk, defaults={"collection_id": instance.collection_id}
+            )

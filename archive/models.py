@@ -4,18 +4,29 @@ cells its footprint covers, and the words of its names.
 Every image has an ``ImageMetadata`` row (filled at registration, see
 ``archive/indexing.py``), even without a WCS (then no footprint and no cells). The
 columns sorted and filtered on have an index with the image id after them, so that a
-sorted first page and a keyset cursor read an index in order on SQLite and PostgreSQL.
+sorted first page and a keyset cursor read an index in order on SQLite and PostgreSQL;
+the observation date's also holds the collection and every filtered column (a search
+reads the ids of a page from it alone, then those rows).
 """
 
 from django.db import models
 
-from portal.models import Image
+from portal.models import Collection, Image
+
+COVERED = ["band", "instrument", "telescope", "object_key", "exptime", "pixel_scale", "bunit"]
 
 
 class ImageMetadata(models.Model):
     image = models.OneToOneField(
         Image, primary_key=True, on_delete=models.CASCADE, related_name="meta"
     )
+    # The image's collection, copied here (indexing.store, on every save of the image)
+    # so that the indexes a search reads also tell whose the image is; the image's own
+    # column stays the rule, asked again of each row a search returns.
+    collection = models.ForeignKey(
+        Collection, null=True, blank=True, on_delete=models.CASCADE, db_index=False,
+        related_name="+",
+    )  # fmt: skip
     # Footprint: ICRS degrees; None without a celestial WCS.
     ra = models.FloatField(null=True, blank=True, help_text="Footprint centre, degrees")
     dec = models.FloatField(null=True, blank=True, help_text="Footprint centre, degrees")
@@ -42,9 +53,17 @@ class ImageMetadata(models.Model):
         indexes = [
             models.Index(fields=[name, "image"], name=f"archive_meta_{name}")
             for name in (
-                "object_key", "band", "instrument", "telescope", "date_obs",
+                "object_key", "band", "instrument", "telescope",
                 "exptime", "pixel_scale", "bunit", "object",
             )
+        ] + [
+            # The default order (newest first) holds the filtered columns too: a
+            # filtered first page is read from this index alone, without the rows.
+            models.Index(
+                fields=["date_obs", "image", "collection", *COVERED],
+                name="archive_meta_date_cover",
+            ),
+            models.Index(fields=["collection", "image"], name="archive_meta_collection"),
         ]  # fmt: skip
 
     def __str__(self):

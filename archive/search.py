@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.db import connections
 from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.functions import Coalesce
 from django.utils.dateparse import parse_date, parse_datetime
 
 from archive import keywords, sky
@@ -356,12 +357,15 @@ def _few_collections(user):
 def _visible(queryset, few, user):
     # The rule is Image.objects.visible_to's: the collections the user may see. A user
     # who sees few of them has them listed, so that the planner knows how few images
-    # pass and may read just those (the collection index). For one who sees many, the
-    # rule is asked of each row as it is read ("+ 0" hides the collection index): rows
-    # come in the order of the sort's index (or from the cells, or a filter's index)
-    # and a page stops early.
+    # pass and may read just those. The metadata's copy of the collection is in the
+    # indexes a search reads (rows of others' collections are passed over in the index);
+    # the image's own column is asked again of the rows a page keeps (``_rows``). For
+    # one who sees
+    # many, the rule is asked of each row as it is read ("+ 0" hides the collection
+    # index): rows come in the order of the sort's index (or from the cells, or a
+    # filter's index) and a page stops early.
     if few is not None:
-        return queryset.filter(image__collection_id__in=few)
+        return queryset.filter(collection_id__in=few)
     visible = Collection.objects.visible_to(user).values_list("pk", flat=True)
     return queryset.alias(collection_key=F("image__collection_id") + 0).filter(
         collection_key__in=visible
@@ -380,9 +384,19 @@ def _matching(query):
     return queryset.select_related("image__collection")
 
 
-def _after(queryset, column, descending, nullable, phase, value, pk):
-    """The rows of ``phase`` (0: with a value, 1: without) after (value, pk), in order."""
+def _after(queryset, column, descending, nullable, phase, value, pk, by_candidates=False):
+    """The rows of ``phase`` (0: with a value, 1: without) after (value, pk), in order.
+
+    ``by_candidates``: the order is asked of an expression no index has (the column
+    coalesced with itself, the same values), so that the planner starts from the
+    candidates of the other conditions (a spatial query's cells) and sorts those,
+    rather than read the sort's index probing each row's cells."""
     order = [f"-{column}", "-pk"] if descending else [column, "pk"]
+    if by_candidates:
+        order = [
+            getattr(Coalesce(name.lstrip("-"), name.lstrip("-")), "desc" if descending else "asc")()
+            for name in order
+        ]
     if column == "pk":
         order = order[1:]
     if nullable:
@@ -421,10 +435,16 @@ def search(user, query):
     found, examined = [], 0
     while True:
         limit = chunk if predicate is None else max(1, min(chunk, budget - examined))
+        # The ids first (read from the indexes alone where they cover the filters),
+        # then those rows whole.
         if merged and column == "pk":
-            rows = _merged_by_id(query, few, queryset, descending, pk, limit)
+            ids = _merged_by_id(query, few, queryset.db, descending, pk, limit)
         else:
-            rows = list(_after(queryset, column, descending, nullable, phase, value, pk)[:limit])
+            ordered = _after(
+                queryset, column, descending, nullable, phase, value, pk, predicate is not None
+            )
+            ids = list(ordered.values_list("pk", flat=True)[:limit])
+        rows = _rows(ids, few)
         for meta in rows:
             examined += 1
             value, pk = (None if phase == 1 else _key(meta, column)), meta.pk
@@ -443,23 +463,52 @@ def search(user, query):
             return Page(_images(found), encode_cursor(phase, value, pk), examined)
 
 
-def _merged_by_id(query, few, queryset, descending, pk, limit):
-    """The first ``limit`` rows of ``queryset`` by id after ``pk``: one statement that
-    reads at most ``limit`` ids of each collection of ``few`` from the end of its part
-    of the image index on (collection, id), then those rows."""
-    parts, params = [], []
-    for number, collection_id in enumerate(few):
-        part = _after(
-            _matching(query).filter(image__collection_id=collection_id),
-            "pk", descending, False, 0, None, pk,
-        ).values_list("pk", flat=True)[:limit]  # fmt: skip
-        sql, part_params = part.query.sql_with_params()
-        parts.append(f"SELECT * FROM ({sql}) AS part{number}")
-        params += part_params
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), params)
-        ids = sorted((row[0] for row in cursor.fetchall()), reverse=descending)[:limit]
-    rows = {meta.pk: meta for meta in queryset.filter(pk__in=ids)}
+NO_COLLECTION = -(2**62) - 7  # an id no collection has: where each one's id goes
+
+
+def _merged_by_id(query, few, db, descending, pk, limit):
+    """The first ``limit`` ids by id after ``pk`` of the images of the collections
+    ``few`` that match ``query``: at most ``limit`` of each collection, read from the
+    end of its part of the image index on (collection, id), then merged. One statement:
+    on PostgreSQL a lateral join over the collections (planned once), elsewhere one
+    part per collection."""
+
+    def part(collection_id):
+        queryset = _matching(query).filter(image__collection_id=collection_id)
+        queryset = _after(queryset, "pk", descending, False, 0, None, pk)
+        return queryset.values_list("pk", flat=True)[:limit].query.sql_with_params()
+
+    connection = connections[db]
+    sql, params = part(NO_COLLECTION) if connection.vendor == "postgresql" else (None, None)
+    pieces = sql.split("%s") if sql is not None else []
+    if len(pieces) == len(params or ()) + 1 and list(params).count(NO_COLLECTION) == 1:
+        at = list(params).index(NO_COLLECTION)
+        sql = "%s".join(pieces[: at + 1]) + "visible.id" + "%s".join(pieces[at + 1 :])
+        statement = (
+            f"SELECT part.pk FROM unnest(%s::bigint[]) AS visible (id)"
+            f" CROSS JOIN LATERAL ({sql}) AS part"
+        )
+        params = [list(few), *params[:at], *params[at + 1 :]]
+    else:
+        parts, params = [], []
+        for number, collection_id in enumerate(few):
+            sql, part_params = part(collection_id)
+            parts.append(f"SELECT * FROM ({sql}) AS part{number}")
+            params += part_params
+        statement = " UNION ALL ".join(parts)
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return sorted((row[0] for row in cursor.fetchall()), reverse=descending)[:limit]
+
+
+def _rows(ids, few):
+    """The metadata rows (with image and collection) of ``ids``, in that order; an
+    image deleted meanwhile, or (``few``: the collections the user may see) no longer in
+    one of them, is left out."""
+    found = ImageMetadata.objects.filter(pk__in=ids).select_related("image__collection")
+    if few is not None:
+        found = found.filter(image__collection_id__in=few)
+    rows = {meta.pk: meta for meta in found}
     return [rows[i] for i in ids if i in rows]
 
 

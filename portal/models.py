@@ -184,6 +184,9 @@ class Image(models.Model):
             models.Index(fields=["collection", "id"], name="image_collection_id"),
             models.Index(fields=["collection", "updated"], name="image_collection_updated"),
             models.Index(fields=["collection", "path"], name="image_collection_path"),
+            # An image's collection by its id, without the row: what a search asks
+            # of each image it reads to keep only those the user may see.
+            models.Index(fields=["id", "collection"], name="image_id_collection"),
         ]
 
     def __str__(self):

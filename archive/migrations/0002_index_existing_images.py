@@ -14,7 +14,8 @@ def index_existing(apps, schema_editor):
     done = set(ImageMetadata.objects.values_list("image_id", flat=True))
     for image in Image.objects.exclude(pk__in=done).iterator(chunk_size=500):
         description = describe(image)
-        ImageMetadata.objects.create(image_id=image.pk, **description.values)
+        values = {k: v for k, v in description.values.items() if k != "collection_id"}
+        ImageMetadata.objects.create(image_id=image.pk, **values)  # its collection: 0004
         SkyCell.objects.bulk_create(SkyCell(image_id=image.pk, cell=c) for c in description.cells)
         SearchWord.objects.bulk_create(
             SearchWord(image_id=image.pk, word=w) for w in description.words

@@ -312,3 +312,51 @@ def test_id_order_over_a_few_collections_is_every_visible_image_in_order(
         and (e["EXPTIME"] is not None and e["EXPTIME"] >= low or "exptime_min" not in params),
     )  # fmt: skip
     assert ids == sorted(wanted, reverse=params["sort"] == "-id") and ids
+
+
+def test_a_moved_image_is_found_where_it_went_and_only_by_who_sees_it_there(
+    users, sky_images, collections
+):
+    """The metadata's copy of the collection follows the image; the image's own column
+    decides who sees a result, even when the copy says otherwise."""
+    from archive.models import ImageMetadata
+
+    private, public = collections["private"], collections["public"]
+    image_id = next(pk for pk, (_, e, c) in sky_images.items() if c == private and e["FILTER"])
+    other = client_for(users, "other")  # sees the public and team collections only
+    pages = {"sort": "-date_obs"}, {"sort": "-id"}, {"filter": "g,r,i,Ha,R"}
+    assert all(image_id not in {r["id"] for r in all_pages(other, p)} for p in pages)
+
+    image = ImageMetadata.objects.get(pk=image_id).image
+    image.collection = public
+    image.save(update_fields=["collection", "updated"])
+    assert ImageMetadata.objects.get(pk=image_id).collection_id == public.pk
+    assert all(image_id in {r["id"] for r in all_pages(other, p)} for p in pages)
+
+    image.collection = private
+    image.save(update_fields=["collection", "updated"])
+    # A copy gone stale (rows changed behind the portal's back) shows nothing more.
+    ImageMetadata.objects.filter(pk=image_id).update(collection_id=public.pk)
+    assert all(image_id not in {r["id"] for r in all_pages(other, p)} for p in pages)
+
+
+@pytest.mark.parametrize("sort", ["-date_obs", "exptime", "-id"])
+@pytest.mark.parametrize("who", ["other", "owner"])
+def test_spatial_results_come_in_the_sort_order(users, sky_images, visible, sort, who):
+    """A spatial search sorts its candidates itself (not by the sort's index): every
+    match once, in order, images without a value last."""
+    client = client_for(users, who)
+    ra, dec, radius = 150.0, 2.0, 4.0
+    results = all_pages(client, {"ra": ra, "dec": dec, "radius": radius, "sort": sort}, 5)
+    wanted = expected_ids(
+        sky_images, visible[who], lambda w, e: skyref.distance(w, ra, dec) <= radius
+    )
+    assert [r["id"] for r in results if r["id"] in wanted] == [r["id"] for r in results]
+    assert {r["id"] for r in results} == wanted and len(wanted) > 10
+    if sort == "-id":
+        assert [r["id"] for r in results] == sorted(wanted, reverse=True)
+        return
+    values = [r["metadata"][sort.lstrip("-")] for r in results]
+    known = [v for v in values if v is not None]
+    assert known == sorted(known, reverse=sort.startswith("-"))
+    assert all(v is None for v in values[len(known) :])
