@@ -146,8 +146,11 @@ class ImageAdmin(admin.ModelAdmin):
     ]  # fmt: skip
 
     def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:  # every collection: no subquery in the page's count
+            return queryset
         managed = Collection.objects.held_by(request.user, permissions.MANAGE)
-        return super().get_queryset(request).filter(collection__in=managed)
+        return queryset.filter(collection__in=managed)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is not None:
