@@ -124,3 +124,10 @@ def test_a_sexagesimal_table_matches_astropy():
     ):
         expected = [Angle(ra, unit=u.hourangle).deg, Angle(dec, unit=u.deg).deg]
         assert feature["geometry"]["coordinates"] == pytest.approx(expected, abs=1e-12)
+
+
+def test_a_row_is_a_geojson_point_feature():
+    [feature] = import_catalog(b"ra,dec,name\n10.5,-20.25,A\n", fmt="csv").features
+    assert feature == {"type": "Feature",
+                       "geometry": {"type": "Point", "coordinates": [10.5, -20.25]},
+                       "properties": {"shape": "point", "name": "A"}}  # fmt: skip
