@@ -38,10 +38,7 @@ from portal.registration import (
     safe_file_name,
     unique_name,
 )
-from tiles import live
 from tiles.engine.claims import is_gzip
-
-live.connect()  # the images it registers reach the live pages
 
 
 @dataclass

@@ -23,9 +23,6 @@ from kombu.exceptions import OperationalError
 from archive import ingest
 from portal import jobs
 from portal.models import Collection
-from tiles import live
-
-live.connect()  # the worker's registrations and warms reach the live pages
 
 WORKER_PING_SECONDS = 2.0  # how long workers have to answer
 WORKER_ASK_SECONDS = 5.0  # how often they are asked, at most

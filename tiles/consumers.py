@@ -43,8 +43,6 @@ from portal import auth, invalidation, permissions
 from portal.models import Collection, Image
 from tiles import live, progress
 
-live.connect()  # this process's image changes reach its sockets
-
 # Close codes (4000-4999 are the application's): the client shows the reason.
 CLOSE_NOT_FOUND = 4404
 CLOSE_BAD_QUERY = 4400

@@ -128,9 +128,9 @@ def image_deleted(sender, instance, **kwargs):
 
 
 def connect():
-    """Subscribe to the image's events and row changes (idempotent). Called where
-    images change: the server (``tiles/consumers.py``), the workers and the bulk
-    registration (``archive/tasks.py``, ``archive/ingest.py``)."""
+    """Subscribe to the image's events and row changes (idempotent). Called by the
+    tiles app's ``ready()``, so every process that changes images sends: the server,
+    the workers, commands and the admin."""
     from portal.models import Image
 
     events.image_registered.connect(image_event, dispatch_uid="live-registered")
