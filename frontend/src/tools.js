@@ -19,7 +19,7 @@ function visibleBox(map, image) {
 
 export function snapshotUrl(map, image, state, fmt = "jpg") {
   const box = visibleBox(map, image);
-  const binning = 2 ** Math.max(0, image.levels - 1 - map.getZoom());
+  const binning = 2 ** Math.max(0, Math.floor(image.levels - 1 - map.getZoom()));
   // Region rows count from the top, as tiles do.
   const top = image.height - box.yTop + 1;
   const bottom = image.height - box.yBottom + 1;

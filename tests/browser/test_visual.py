@@ -47,7 +47,7 @@ DRAWN = """(wanted) => {
   const f = v && v.fitsportal;
   if (!f || !f.layer || f.layer.isLoading()) return false;
   if (v.querySelectorAll(':scope > .leaflet-map-pane .fp-pyramid').length !== 1) return false;
-  const level = Math.min(f.map.getZoom(), f.image.levels - 1);
+  const level = Math.max(0, Math.min(Math.round(f.map.getZoom()), f.image.levels - 1));
   const tiles = [...f.layer.getContainer().querySelectorAll('img.leaflet-tile')]
     .filter((t) => t.src.includes(`/tiles/${level}/`));
   return tiles.length > 0 && tiles.every((t) => t.classList.contains('leaflet-tile-loaded')
@@ -64,14 +64,18 @@ GEOMETRY = """() => {
   const native = f.image.levels - 1;
   const zoom = f.map.getZoom();
   const scale = 2 ** (zoom - native);
-  const size = f.image.tile_size * Math.max(1, scale);
+  // The level nearest the zoom (Leaflet rounds it), its tiles 2^(zoom - level) times
+  // their size, their edges on whole screen pixels: the tile nearest the corner places it.
+  const level = Math.max(0, Math.min(Math.round(zoom), native));
+  const size = f.image.tile_size * 2 ** (zoom - level);
   let origin = null;
+  let nearest = Infinity;
   for (const tile of f.layer.getContainer().querySelectorAll('img.leaflet-tile-loaded')) {
     const g = /\\/tiles\\/(\\d+)\\/(\\d+)\\/(\\d+)\\./.exec(tile.src);
-    if (!g || Number(g[1]) !== Math.min(zoom, native)) continue;
+    if (!g || Number(g[1]) !== level || Number(g[2]) + Number(g[3]) >= nearest) continue;
+    nearest = Number(g[2]) + Number(g[3]);
     const box = tile.getBoundingClientRect();
     origin = [box.left - Number(g[2]) * size, box.top - Number(g[3]) * size];
-    break;
   }
   const box = v.getBoundingClientRect();
   return { origin, scale, zoom, native, width: f.image.width, height: f.image.height,
