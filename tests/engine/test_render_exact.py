@@ -216,7 +216,19 @@ STEP_KWS = [
     {"stretch": "asinh", "invert": False},
     {"brightness": -20.0},  # linear: the step still goes to 1 (the factor is huge)
     {"stretch": "sqrt", "brightness": -20.0},  # a stretch: to clip(sqrt(1) - 0.2) = 0.8
+    {"stretch": "log", "brightness": 20.0},  # from clip(0 + 0.2): at and below lo too
 ]
+
+
+def step_levels(kw):
+    """(below and at lo, above lo, NaN) bytes: a stretch's u is 0 or 1 (NaN: 0), then
+    stretch(u) * CNT + 0.01 CNT BRT; linear: the huge factor takes v to 0 or 1."""
+    if "stretch" not in kw:
+        return 0, 255, 0
+    contrast, gamma = kw.get("contrast", 1.0), kw.get("gamma", 1.0)
+    offset = 0.01 * contrast * kw.get("brightness", 0.0)
+    bottom = int(to_byte(np.clip(offset, 0.0, 1.0), gamma))
+    return bottom, int(to_byte(np.clip(contrast + offset, 0.0, 1.0), gamma)), bottom
 
 
 def step_cases():
@@ -236,9 +248,9 @@ def step_pixels(lo):
 def test_equal_cuts_are_a_step_at_the_cut(lo, kw):
     """hi <= lo: a huge factor, so 0 at and below lo, the top above it, whatever lo is."""
     x = step_pixels(lo)
-    top = 204 if "brightness" in kw and "stretch" in kw else 255
-    assert mono(x, lo, lo, **kw).tolist() == [[0, 0, 0, top, top, 0]]
-    assert mono(x, lo, lo - 10, **kw).tolist() == [[0, 0, 0, top, top, 0]]  # hi < lo: the same
+    bottom, top, blank = step_levels(kw)
+    assert mono(x, lo, lo, **kw).tolist() == [[bottom] * 3 + [top] * 2 + [blank]]
+    assert mono(x, lo, lo - 10, **kw).tolist() == [[bottom] * 3 + [top] * 2 + [blank]]  # hi < lo
     np.testing.assert_array_equal(mono(x, lo, lo, **kw)[0], expected_mono(x, lo, lo, **kw))
 
 
@@ -246,13 +258,14 @@ def test_equal_cuts_are_a_step_at_the_cut(lo, kw):
 def test_equal_cuts_are_a_step_at_the_cut_in_colour(lo, kw):
     x = step_pixels(lo)[None]
     mix = ((1.0, 0.0, 0.5), (0.0, 0.0, 0.0))
-    params = RenderParams(minmax=((lo, lo), (lo, lo)), channel=None, mix=mix, **kw)
-    colour, _ = render([x], params)
-    top = 204 if "brightness" in kw and "stretch" in kw else 255
-    assert colour[0, :, 0].tolist() == [0, 0, 0, top, top, 0]
-    assert colour[0, :, 1].tolist() == [0] * 6
-    expected = expected_colour([x, x], ((lo, lo), (lo, lo)), mix, **kw)
-    np.testing.assert_array_equal(colour[..., :3], expected)  # blue: half the step
+    bottom, top, blank = step_levels(kw)
+    for hi in (lo, lo - 10):  # hi < lo: the same
+        params = RenderParams(minmax=((lo, hi), (lo, hi)), channel=None, mix=mix, **kw)
+        colour, _ = render([x], params)
+        assert colour[0, :, 0].tolist() == [bottom] * 3 + [top] * 2 + [blank]
+        assert colour[0, :, 1].tolist() == [0] * 6
+        expected = expected_colour([x, x], ((lo, hi), (lo, hi)), mix, **kw)
+        np.testing.assert_array_equal(colour[..., :3], expected)  # blue: half the step
 
 
 @pytest.mark.parametrize("lo", [0.0, 1e4, -1e9, 5e9])
@@ -451,6 +464,12 @@ def test_scratch_pixels_are_the_same_and_reused():
     assert first.tolist() == fresh.tolist() == [[0, 127, 255]]
     second, _ = render([x * 0], params, scratch=True)
     assert np.shares_memory(first, second) and second.tolist() == [[0, 0, 0]]
+    # The same through the quantise-then-take path (equal cuts at a huge value, a 1-D row).
+    for data, cuts in (([x[0]], (0.0, 1.0)), ([x * 1e10], (1e9, 1e9))):
+        step = RenderParams(minmax=(cuts,), channel=0)
+        first, _ = render(data, step, scratch=True)
+        assert np.asarray(first).reshape(-1).tolist() == render(data, step)[0].reshape(-1).tolist()
+        assert np.shares_memory(first, render(data, step, scratch=True)[0])
     assert not np.shares_memory(render([x], params)[0], render([x], params)[0])
 
 
