@@ -612,3 +612,24 @@ def test_the_neutral_defaults():
     )
     assert (params.quality, params.fmt, params.smooth) == (75, "jpeg", 0.0)
     assert math.isclose(render_module.ASINH_BETA, 0.1) and render_module.STEPS == 65535
+
+
+def test_hostile_pixels_render_without_a_warning():
+    """Overflow to +-inf and NaN are intended (they clip, or render as 0): a tile of such
+    pixels must not write a RuntimeWarning to the server's log for every request."""
+    import warnings
+
+    plane = np.array([[np.nan, np.inf, -np.inf, 3e38, -3e38, 1e-38, 5.0]], np.float32)
+    cases = [
+        RenderParams(minmax=((0.0, 10.0),), channel=0),
+        RenderParams(minmax=((1e5, 1e5),), channel=0, stretch="log"),
+        RenderParams(minmax=((1e5, 1e5),), channel=0),
+        RenderParams(minmax=((0.0, 10.0), (1e9, 1e9)), channel=None, stretch="asinh"),
+        RenderParams(minmax=((0.0, 10.0), (1e9, 1e9)), channel=None, fmt="png"),
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for params in cases:
+            planes = [plane] * len(params.channels_needed)
+            render(planes, params)
+            render([plane.astype(np.float64)] * len(planes), params)
