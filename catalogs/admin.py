@@ -10,6 +10,7 @@ from catalogs import tasks, uploads
 from catalogs.importers import FORMATS
 from catalogs.models import Catalog
 from portal import permissions
+from portal.admin import CollectionListFilter
 from portal.models import Collection
 
 
@@ -65,9 +66,9 @@ class CatalogUploadForm(forms.ModelForm):
 @admin.register(Catalog)
 class CatalogAdmin(admin.ModelAdmin):
     list_display = ["name", "collection", "kind", "state", "feature_count", "owner", "created"]
-    list_filter = ["kind", "state", "collection"]
+    list_filter = ["kind", "state", CollectionListFilter]
     readonly_fields = ["state", "state_reason", "progress", "warnings"]
-    search_fields = ["name", "description", "source_name"]
+    search_fields = ["name", "description", "source_name", "collection__name"]
 
     def get_queryset(self, request):
         return (
