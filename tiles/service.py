@@ -17,6 +17,7 @@ from django.core.cache import caches
 
 from tiles import file_check, params
 from tiles.engine import CONTENT_TYPES, ImageCache, render_region, render_tile
+from tiles.engine.colormaps import FINGERPRINT as COLOUR_TABLES
 
 _open_images = ImageCache(size=settings.OPEN_IMAGES)
 
@@ -76,8 +77,12 @@ def default_cuts(image, data):
 
 
 def etag_for(image, data, what, params):
+    """The ETag (and tile-cache key) of a rendering: the image's content and version, the
+    colour tables the engine renders with (a new matplotlib or formula gives new ETags,
+    so no browser or cache keeps the old colours on a 304), what and how."""
     text = (
-        f"{image.pk}:{image.checksum}:{image.version}:{int(data.has_pyramid)}:{what}:{params.key()}"
+        f"{image.pk}:{image.checksum}:{image.version}:{int(data.has_pyramid)}:"
+        f"{COLOUR_TABLES}:{what}:{params.key()}"
     )
     return '"' + hashlib.blake2b(text.encode(), digest_size=12).hexdigest() + '"'
 

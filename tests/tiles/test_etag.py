@@ -1,5 +1,5 @@
 """ETags: each of their inputs -- the image's version, its checksum, whether its pyramid
-is used, the tile, the region's level and box, every rendering parameter -- changes the
+is used, the colour tables, the tile, the region's level and box, every rendering parameter -- changes the
 ETag when it alone changes, and only the same answer gets a 304: never another tile,
 another region, or the same place rendered otherwise."""
 
@@ -98,6 +98,12 @@ def test_every_input_alone_changes_the_etag(image):
     image.version, image.checksum = version, "0" * len(checksum)
     distinct("checksum", service.etag_for(image, data, "t0/0/0", base))
     image.checksum = checksum
+    tables = service.COLOUR_TABLES  # the colour tables the engine renders with
+    try:
+        service.COLOUR_TABLES = "another matplotlib"
+        distinct("colour tables", service.etag_for(image, data, "t0/0/0", base))
+    finally:
+        service.COLOUR_TABLES = tables
     plain = open_image(image.path)  # the same file read without its pyramid
     try:
         assert not plain.has_pyramid and data.has_pyramid
