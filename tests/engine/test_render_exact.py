@@ -633,3 +633,14 @@ def test_hostile_pixels_render_without_a_warning():
             planes = [plane] * len(params.channels_needed)
             render(planes, params)
             render([plane.astype(np.float64)] * len(planes), params)
+
+
+def test_a_mix_given_as_lists_renders_as_the_same_mix_in_tuples():
+    planes = planes_with_nan(2, seed=6)
+    cuts = ((0.0, 256.0), (-16.0, 240.0))
+    rows = ((1.0, 0.5, 0.0), (0.0, 0.5, 1.0))
+    expected = expected_colour(planes, cuts, rows, gamma=2.0)
+    for mix in (rows, [list(row) for row in rows]):
+        pixels, _ = render(planes, RenderParams(minmax=cuts, channel=None, mix=mix, gamma=2.0))
+        diff = np.abs(pixels[..., :3].astype(int) - expected)
+        assert diff.max() <= 1 and (diff == 0).mean() > 0.99
