@@ -162,3 +162,21 @@ def test_values_are_gathered_only_when_they_fit(monkeypatch, narrowing, name):
     [result] = region_statistics(reader(data), N, N, [0], [Shape(whole())], block_pixels=2 * N)
     assert result["median"] == float(np.median(data))  # in blocks of 2 rows
     assert max(gathered, default=0) <= narrowing[0]
+
+
+@pytest.mark.parametrize("narrowing", [(0, 2), (1, 2)], ids=str)
+def test_every_rank_of_two_adjacent_floats(monkeypatch, narrowing):
+    """17 pixels of 1.0 and 32 of the next float: two bins cannot split them, so they are
+    counted; rank 16 is the last 1.0, rank 17 the first of the next float."""
+    monkeypatch.setattr(rs, "SELECT_AT_MOST", narrowing[0])
+    monkeypatch.setattr(rs, "HISTOGRAM_BINS", narrowing[1])
+    data = IMAGES["adjacent"]
+    shapes = [Shape(whole())]
+    values = expected_values(data, shapes)
+    assert (values == 1.0).sum() == 17
+    blocks = Blocks(shapes, bounding_box(shapes, N, N), "exact", 3 * N)
+    picked = [
+        rs._select(reader(data), 0, blocks, rank, values[0], values[-1])
+        for rank in range(values.size)
+    ]
+    assert picked == values.tolist()
