@@ -109,7 +109,10 @@ def test_the_export_api_honours_a_lowered_column_limit(collections, settings):
     response = APIClient().get(f"/api/catalogs/{catalog.pk}/export/?as=csv")
     assert response.status_code == 200
     header = next(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert header == ["ra", "dec", "shape", "mag"]
+    # Two property columns, the first keys met: in the order the database keeps them
+    # (PostgreSQL's jsonb orders keys by length, SQLite keeps the file's order).
+    assert header[:2] == ["ra", "dec"] and len(header) == 4, header
+    assert set(header[2:]) < {"shape", "mag", "name", "kind"}, header
 
 
 def test_geojson_parse_reads_the_setting_when_not_given(settings):
