@@ -97,7 +97,6 @@ class GuardedConsumer(AsyncJsonWebsocketConsumer):
         await invalidation.listening()
         self.loop = asyncio.get_running_loop()
         progress.bind_loop(self.loop)
-        live.bind_loop(self.loop)
         self.group = self.watch = self.checking = self.patrol = None
         self.groups = set()  # groups joined besides ``group``
         self.lost = self.recheck = False

@@ -15,37 +15,25 @@ image from the database, after its permission check. The changes of one transact
 
 The senders are synchronous (requests, tasks, commands). With Redis the message reaches
 every process; with the in-memory layer, only the server's own (the embedded worker
-thread is one), handed to the server's loop as ``tiles/progress.py`` does.
+thread is one), through ``tiles/progress.py``'s sender, which hands them to the server's loop.
 """
 
-import asyncio
-import logging
 import threading
 
-from asgiref.sync import async_to_sync
-from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from portal import events
-
-log = logging.getLogger("fitsportal.live")
+from tiles.progress import send  # the one hand-off to the layer (and the tests' seam)
 
 SEARCH_GROUP = "archive-images"
 MAX_PER_MESSAGE = 500  # pairs in one message: a bigger change goes as several
 
-_server_loop = None
 _buffer = threading.local()
 
 
 def collection_group(collection_id):
     return f"collection-{int(collection_id)}"
-
-
-def bind_loop(loop):
-    """The server's event loop, where the in-memory layer lives (the first socket's)."""
-    global _server_loop
-    _server_loop = loop
 
 
 def announce(image_id, collection_id):
@@ -83,32 +71,6 @@ def _flush():
 def _send_all(group, items):
     for start in range(0, len(items), MAX_PER_MESSAGE):
         send(group, {"type": "images.changed", "images": items[start : start + MAX_PER_MESSAGE]})
-
-
-def send(group, message):
-    """``group_send`` from synchronous code, whatever the layer; never raises."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        if isinstance(layer, InMemoryChannelLayer):
-            loop = _server_loop
-            if loop is None or loop.is_closed():
-                return  # nobody has ever listened in this process
-            try:
-                running = asyncio.get_running_loop()
-            except RuntimeError:
-                running = None
-            if running is loop:
-                loop.create_task(layer.group_send(group, message))
-            else:
-                asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop).result(
-                    timeout=5
-                )
-        else:
-            async_to_sync(layer.group_send)(group, message)
-    except Exception:  # live pages are advisory: the work itself must go on
-        log.warning("could not tell the live pages of %s", group, exc_info=True)
 
 
 # --- receivers ------------------------------------------------------------------------

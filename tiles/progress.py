@@ -31,10 +31,16 @@ def bind_loop(loop):
 
 def publish(image_id, event):
     """Send ``event`` to everyone watching image ``image_id``; never raises."""
+    send(group_name(image_id), {"type": "image.event", "event": event})
+
+
+def send(group, message):
+    """``group_send`` from synchronous code, whatever the layer; never raises: what the
+    sockets hear is advisory, the work that announces it must go on. Also the live pages'
+    sender (``tiles/live.py``)."""
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {"type": "image.event", "event": event}
     try:
         if isinstance(layer, InMemoryChannelLayer):
             loop = _server_loop
@@ -45,15 +51,15 @@ def publish(image_id, event):
             except RuntimeError:
                 running = None
             if running is loop:
-                loop.create_task(layer.group_send(group_name(image_id), message))
+                loop.create_task(layer.group_send(group, message))
             else:
-                asyncio.run_coroutine_threadsafe(
-                    layer.group_send(group_name(image_id), message), loop
-                ).result(timeout=5)
+                asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop).result(
+                    timeout=5
+                )
         else:
-            async_to_sync(layer.group_send)(group_name(image_id), message)
-    except Exception:  # progress is advisory: the work itself must go on
-        log.warning("could not publish an event of image %s", image_id, exc_info=True)
+            async_to_sync(layer.group_send)(group, message)
+    except Exception:
+        log.warning("could not send to the sockets of %s", group, exc_info=True)
 
 
 def state_event(image):
