@@ -5,12 +5,11 @@ import time
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 from guardian.shortcuts import remove_perm
 
-from portal.asgi import application
 from portal.models import Collection, Image
+from tests.sockets import collection_socket, make_image, receive
 from tiles import consumers
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,34 +20,13 @@ def _quick_reads(monkeypatch):
     monkeypatch.setattr(consumers, "STATE_POLL_SECONDS", 0.05)
 
 
-def make_image(collection, name, **fields):
-    return Image.objects.create(
-        collection=collection, title=name.upper(), name=name, path=f"/nowhere/{name}",
-        checksum=name.ljust(64, "0"), size=1, width=30, height=20, **fields,
-    )  # fmt: skip
-
-
-async def connect(collection, user, since=None):
-    query = "" if since is None else f"?since={since}"
-    communicator = WebsocketCommunicator(
-        application, f"/ws/collections/{collection.pk}/{query}",
-        headers=[(b"origin", b"http://127.0.0.1")],
-    )  # fmt: skip
-    communicator.scope["user"] = user
-    connected, _ = await communicator.connect()
-    assert connected
-    return communicator
-
-
 async def next_image(communicator):
-    event = await communicator.receive_json_from(timeout=5)
-    assert event["type"] == "image"
-    return event["image"]
+    return (await receive(communicator, "image"))["image"]
 
 
 async def test_new_images_and_their_states_arrive(users, collections):
     private = collections[Collection.PRIVATE]
-    communicator = await connect(private, users["member"], since=time.time())
+    communicator = await collection_socket(private, users["member"], since=time.time())
     assert await communicator.receive_json_from(timeout=5) == {
         "type": "watching", "collection": private.pk,
     }  # fmt: skip
@@ -70,11 +48,11 @@ async def test_only_what_changed_since_the_page_was_made(users, collections):
     private = collections[Collection.PRIVATE]
     await database_sync_to_async(make_image)(private, "old.fits")
     later = time.time() + 10  # the margin taken off "since" is 5 s
-    communicator = await connect(private, users["owner"], since=later)
+    communicator = await collection_socket(private, users["owner"], since=later)
     await communicator.receive_json_from(timeout=5)
     assert await communicator.receive_nothing(timeout=0.3)
     await communicator.disconnect()
-    communicator = await connect(private, users["owner"], since="nonsense")  # now
+    communicator = await collection_socket(private, users["owner"], since="nonsense")  # now
     await communicator.receive_json_from(timeout=5)
     assert await communicator.receive_nothing(timeout=0.3)
     fresh = await database_sync_to_async(make_image)(private, "new.fits")
@@ -83,7 +61,9 @@ async def test_only_what_changed_since_the_page_was_made(users, collections):
 
 
 async def test_images_of_other_collections_are_not_sent(users, collections):
-    communicator = await connect(collections[Collection.PRIVATE], users["owner"], time.time())
+    communicator = await collection_socket(
+        collections[Collection.PRIVATE], users["owner"], time.time()
+    )
     await communicator.receive_json_from(timeout=5)
     await database_sync_to_async(make_image)(collections[Collection.TEAM], "t.fits")
     assert await communicator.receive_nothing(timeout=0.3)
@@ -93,7 +73,7 @@ async def test_images_of_other_collections_are_not_sent(users, collections):
 @pytest.mark.parametrize("who", ["other", "anonymous"])
 async def test_a_collection_one_may_not_see_closes_the_socket(users, collections, who):
     user = AnonymousUser() if who == "anonymous" else users[who]
-    communicator = await connect(collections[Collection.PRIVATE], user)
+    communicator = await collection_socket(collections[Collection.PRIVATE], user)
     assert await communicator.receive_json_from(timeout=5) == {
         "type": "error", "detail": "Not found.",
     }  # fmt: skip
@@ -104,7 +84,7 @@ async def test_a_collection_one_may_not_see_closes_the_socket(users, collections
 
 async def test_a_revoked_grant_closes_the_socket(users, collections):
     private = collections[Collection.PRIVATE]
-    communicator = await connect(private, users["granted"], time.time())
+    communicator = await collection_socket(private, users["granted"], time.time())
     await communicator.receive_json_from(timeout=5)
     await database_sync_to_async(remove_perm)("contribute_collection", users["granted"], private)
     assert (await communicator.receive_json_from(timeout=5))["type"] == "error"

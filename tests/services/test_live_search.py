@@ -9,26 +9,27 @@ import uuid
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
-from portal.asgi import application
 from portal.models import Image
+from tests.sockets import collection_socket, receive, search_socket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.shared_storage]
 
 
-async def search_socket(query, user):
-    communicator = WebsocketCommunicator(
-        application, f"/ws/search/?{query}&since={time.time()}",
-        headers=[(b"origin", b"http://127.0.0.1")],
+async def upload(user, name, seed, fits_factory):
+    """``user`` uploads a new 600 x 500 FITS file to the private collection: its id."""
+    with open(fits_factory(name, width=600, height=500, seed=seed), "rb") as handle:
+        content = handle.read()
+    client = APIClient()
+    client.force_authenticate(user)
+    response = await sync_to_async(client.post)(
+        "/api/collections/private-survey/images/",
+        {"file": SimpleUploadedFile(name, content)}, format="multipart",
     )  # fmt: skip
-    communicator.scope["user"] = user
-    connected, _ = await communicator.connect()
-    assert connected
-    assert await communicator.receive_json_from(timeout=10) == {"type": "watching"}
-    return communicator
+    assert response.status_code == 201, response.json()
+    return response.json()["id"]
 
 
 async def test_an_upload_appears_then_turns_ready_on_its_searchers_page_only(
@@ -39,19 +40,10 @@ async def test_an_upload_appears_then_turns_ready_on_its_searchers_page_only(
     # otherwise show it ready at once.
     settings.WARM_ON_REGISTER = False
     word = f"live{uuid.uuid4().hex[:8]}"
-    owner = await search_socket(f"q={word}", users["owner"])
-    stranger = await search_socket(f"q={word}", users["other"])
+    owner = await search_socket(users["owner"], f"q={word}", timeout=10)
+    stranger = await search_socket(users["other"], f"q={word}", timeout=10)
     seed = uuid.uuid4().int % 100000  # a new checksum: no pyramid from an earlier run
-    with open(fits_factory(f"{word}.fits", width=600, height=500, seed=seed), "rb") as handle:
-        content = handle.read()
-    client = APIClient()
-    client.force_authenticate(users["owner"])
-    response = await sync_to_async(client.post)(
-        "/api/collections/private-survey/images/",
-        {"file": SimpleUploadedFile(f"{word}.fits", content)}, format="multipart",
-    )  # fmt: skip
-    assert response.status_code == 201, response.json()
-    image_id = response.json()["id"]
+    image_id = await upload(users["owner"], f"{word}.fits", seed, fits_factory)
     first = await owner.receive_json_from(timeout=30)
     assert first["type"] == "result" and first["image"]["id"] == image_id, first
     assert first["image"]["state"] == "pending", first
@@ -85,27 +77,14 @@ async def test_the_collection_page_hears_the_warm_from_where_it_runs(
     monkeypatch.setattr(consumers, "SAFETY_READ_SECONDS", 3600.0)
     settings.WARM_ON_REGISTER = True
     private = collections["private"]
-    communicator = WebsocketCommunicator(
-        application, f"/ws/collections/{private.pk}/?since={time.time()}",
-        headers=[(b"origin", b"http://127.0.0.1")],
-    )  # fmt: skip
-    communicator.scope["user"] = users["member"]
-    assert (await communicator.connect())[0]
-    assert (await communicator.receive_json_from(timeout=10))["type"] == "watching"
+    communicator = await collection_socket(private, users["member"], since=time.time())
+    await receive(communicator, "watching", timeout=10)
     seed = uuid.uuid4().int % 100000
-    with open(fits_factory(f"c{seed}.fits", width=600, height=500, seed=seed), "rb") as handle:
-        content = handle.read()
-    client = APIClient()
-    client.force_authenticate(users["owner"])
-    response = await sync_to_async(client.post)(
-        "/api/collections/private-survey/images/",
-        {"file": SimpleUploadedFile(f"c{seed}.fits", content)}, format="multipart",
-    )  # fmt: skip
-    assert response.status_code == 201, response.json()
+    image_id = await upload(users["owner"], f"c{seed}.fits", seed, fits_factory)
     states = []
     while not states or states[-1] not in ("ready", "failed"):
         event = await communicator.receive_json_from(timeout=120)
-        assert event["type"] == "image" and event["image"]["id"] == response.json()["id"]
+        assert event["type"] == "image" and event["image"]["id"] == image_id
         states.append(event["image"]["state"])
     assert states[-1] == "ready", states
     await communicator.disconnect()

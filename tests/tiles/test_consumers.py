@@ -2,10 +2,9 @@
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 
-from portal.asgi import application
 from portal.models import Image
+from tests.sockets import open_socket
 from tiles import progress
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -20,14 +19,7 @@ def image(collections):
 
 
 async def connect(image_id, user=None):
-    communicator = WebsocketCommunicator(
-        application, f"/ws/images/{image_id}/", headers=[(b"origin", b"http://127.0.0.1")]
-    )
-    if user is not None:
-        communicator.scope["user"] = user
-    connected, _ = await communicator.connect()
-    assert connected
-    return communicator
+    return await open_socket(f"/ws/images/{image_id}/", user)
 
 
 async def test_owner_gets_the_state_then_live_events(users, image):

@@ -8,13 +8,12 @@ import time
 import pytest
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.db import transaction
 from guardian.shortcuts import remove_perm
 
 from portal import events
-from portal.asgi import application
 from portal.models import Collection, Image
+from tests.sockets import collection_socket, make_image, open_socket, receive, search_socket
 from tiles import consumers, live, progress
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -23,36 +22,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(autouse=True)
 def _quick(monkeypatch):
     monkeypatch.setattr(consumers, "LIVE_READ_SECONDS", 0.02)
-
-
-def make_image(collection, name, **fields):
-    return Image.objects.create(
-        collection=collection, title=name.upper(), name=name, path=f"/nowhere/{name}",
-        checksum=name.ljust(64, "0"), size=1, width=30, height=20, **fields,
-    )  # fmt: skip
-
-
-async def open_socket(path, user):
-    communicator = WebsocketCommunicator(
-        application, path, headers=[(b"origin", b"http://127.0.0.1")]
-    )
-    communicator.scope["user"] = user
-    connected, _ = await communicator.connect()
-    assert connected
-    return communicator
-
-
-async def search_socket(user, query="", since=None):
-    since = time.time() if since is None else since
-    communicator = await open_socket(f"/ws/search/?{query}&since={since}", user)
-    assert await communicator.receive_json_from(timeout=5) == {"type": "watching"}
-    return communicator
-
-
-async def receive(communicator, kind):
-    event = await communicator.receive_json_from(timeout=5)
-    assert event["type"] == kind, event
-    return event
 
 
 # --- the messages ---------------------------------------------------------------------
@@ -102,8 +71,7 @@ async def test_the_collection_socket_hears_changes_without_reading_in_between(
 
     monkeypatch.setattr(consumers.CollectionConsumer, "changed_images", counted)
     private = collections[Collection.PRIVATE]
-    communicator = await open_socket(f"/ws/collections/{private.pk}/?since={time.time()}",
-                                     users["member"])  # fmt: skip
+    communicator = await collection_socket(private, users["member"], since=time.time())
     await receive(communicator, "watching")
     assert await communicator.receive_nothing(timeout=1.0)
     assert reads == [([], True)]  # the catch-up at start; then nothing until told
@@ -122,8 +90,7 @@ async def test_what_changed_between_the_page_and_the_socket_is_sent_at_connect(u
     private = collections[Collection.PRIVATE]
     page_time = time.time()
     image = await database_sync_to_async(make_image)(private, "gap.fits")  # no socket yet
-    communicator = await open_socket(f"/ws/collections/{private.pk}/?since={page_time}",
-                                     users["owner"])  # fmt: skip
+    communicator = await collection_socket(private, users["owner"], since=page_time)
     await receive(communicator, "watching")
     assert (await receive(communicator, "image"))["image"]["id"] == image.pk
     assert await communicator.receive_nothing(timeout=0.3)
@@ -133,8 +100,7 @@ async def test_what_changed_between_the_page_and_the_socket_is_sent_at_connect(u
 async def test_a_safety_read_finds_a_change_no_event_told_of(users, collections, monkeypatch):
     monkeypatch.setattr(consumers, "SAFETY_READ_SECONDS", 0.5)
     private = collections[Collection.PRIVATE]
-    communicator = await open_socket(f"/ws/collections/{private.pk}/?since={time.time()}",
-                                     users["owner"])  # fmt: skip
+    communicator = await collection_socket(private, users["owner"], since=time.time())
     await receive(communicator, "watching")
     monkeypatch.setattr(live, "send", lambda group, message: None)  # the event is lost
     image = await database_sync_to_async(make_image)(private, "unheard.fits")
