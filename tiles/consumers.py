@@ -300,6 +300,10 @@ class LiveReads:
         self.catch_up = True  # what changed between the page and the socket
         self.wake = asyncio.Event()
 
+    def more_to_read(self):
+        """Whether a read is due besides what was heard (subclasses)."""
+        return False
+
     def heard(self, image_ids):
         for image_id in image_ids:
             if len(self.changed) >= self.MAX_CHANGED:
@@ -313,7 +317,7 @@ class LiveReads:
         ``SAFETY_READ_SECONDS`` whatever it heard."""
         safety = self.loop.time() + SAFETY_READ_SECONDS
         while not self.lost:
-            if not (self.changed or self.catch_up):
+            if not (self.changed or self.catch_up or self.more_to_read()):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), max(0.0, safety - self.loop.time()))
             self.wake.clear()
@@ -430,6 +434,14 @@ class SearchConsumer(LiveReads, GuardedConsumer):
     ``visible_to`` (a socket whose user is a stranger to an image never names it), and
     progress is forwarded after the image's permission check.
 
+    A collection the user comes to see while the socket is open (a grant to them or to
+    one of their groups, a visibility changed) is read too: its images that match are
+    sent as ``result`` rows, as new uploads are (the page counts them in its bar),
+    ``MAX_PER_READ`` at a read until all are sent. The socket notices it when it checks
+    its permission again (an access change, ``portal/invalidation.py``, or the periodic
+    check): the collections it sees then, less those it saw. A user who sees more than
+    ``MAX_COLLECTIONS`` is not told of them (the page's next search shows them).
+
     Bounded per socket: one read per ``LIVE_READ_SECONDS`` of at most ``MAX_PER_READ``
     images; ``MAX_KNOWN`` images followed; ``MAX_FOLLOWED`` warming images whose
     progress is forwarded. Changes of collections the user cannot see are dropped
@@ -440,6 +452,7 @@ class SearchConsumer(LiveReads, GuardedConsumer):
     MAX_KNOWN = 2000
     MAX_FOLLOWED = 100
     MAX_COLLECTIONS = 20000  # visible collections kept to drop others' changes unread
+    REVEAL_CHUNK = 500  # newly visible collections read in one query, at most
     IGNORED = ("since", "cursor", "page_size")
 
     def lookup(self, user):
@@ -465,6 +478,9 @@ class SearchConsumer(LiveReads, GuardedConsumer):
         self.sent = {}  # id -> the row last sent, to send each change once
         self.followed = set()  # warming images whose progress group the socket joined
         self.collections = await database_sync_to_async(self.visible_collections)()
+        self.revealed = []  # newly visible collections whose matches are still to be read
+        self.revealed_after = 0  # the last image read of the first REVEAL_CHUNK of them
+        self.revealed_lock = threading.Lock()  # changed on the loop and by the reads
         self.group = live.SEARCH_GROUP
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.send_json({"type": "watching"})
@@ -531,8 +547,19 @@ class SearchConsumer(LiveReads, GuardedConsumer):
         return permissions.viewable_image_cached(self.current_user(), image_id) is not None
 
     async def access_changed(self):
+        before = self.collections
         self.collections = await database_sync_to_async(self.visible_collections)()
+        if before is not None and self.collections is not None:
+            with self.revealed_lock:
+                kept = [pk for pk in self.revealed if pk in self.collections]
+                revealed = kept + sorted(self.collections - before - set(kept))
+                if revealed[: self.REVEAL_CHUNK] != self.revealed[: self.REVEAL_CHUNK]:
+                    self.revealed_after = 0  # the chunk being read changed: read it anew
+                self.revealed = revealed
         self.heard(self.known)
+
+    def more_to_read(self):
+        return bool(self.revealed)
 
     # --- reading -----------------------------------------------------------------------
     async def read_changes(self, ids, catch_up):
@@ -583,6 +610,7 @@ class SearchConsumer(LiveReads, GuardedConsumer):
             if found:
                 self.since = max(meta.image.updated for meta in found)
             matches.update((meta.pk, meta) for meta in found)
+        matches.update((meta.pk, meta) for meta in self.revealed_matches(user))
         ids = sorted(set(ids) - set(matches))
         if len(ids) > self.MAX_PER_READ:
             self.changed.update(ids[self.MAX_PER_READ :])
@@ -600,6 +628,28 @@ class SearchConsumer(LiveReads, GuardedConsumer):
             meta.image.meta = meta
             images.append(meta.image)
         return list(SearchResultSerializer(images, many=True).data), gone
+
+    def revealed_matches(self, user):
+        """The next ``MAX_PER_READ`` candidates (by id) of the collections that became
+        visible, that match."""
+        with self.revealed_lock:
+            chunk, after = self.revealed[: self.REVEAL_CHUNK], self.revealed_after
+        if not chunk:
+            return []
+        found = list(
+            search.base_queryset(user, self.query)
+            .filter(image__collection_id__in=chunk, pk__gt=after)
+            .order_by("pk")[: self.MAX_PER_READ]
+        )
+        with self.revealed_lock:
+            if self.revealed[: self.REVEAL_CHUNK] == chunk and self.revealed_after == after:
+                if len(found) == self.MAX_PER_READ:
+                    self.revealed_after = found[-1].pk  # more at the next read
+                else:
+                    del self.revealed[: len(chunk)]
+                    self.revealed_after = 0
+            # else: changed meanwhile, and read again (rows sent are not sent twice)
+        return self.matching(found)
 
     def matching(self, queryset):
         rows = list(queryset)

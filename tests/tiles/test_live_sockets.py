@@ -8,8 +8,9 @@ import time
 import pytest
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
-from guardian.shortcuts import remove_perm
+from guardian.shortcuts import assign_perm, remove_perm
 
 from portal import events
 from portal.models import Collection, Image
@@ -236,4 +237,113 @@ async def test_a_busy_archive_costs_one_read_per_period(users, collections, monk
     # The catch-up, then at most one read per period while they came (however slowly
     # this machine made them), and the last.
     assert len(reads) <= 2 + elapsed / 0.3 and len(reads) < 40, (reads, elapsed)
+    await page.disconnect()
+
+
+# --- access given while the search page is open ------------------------------------------
+
+
+def unshared_collection(owner, names):
+    """A private collection of ``owner``'s, shared with no one, with images ``names``."""
+    collection = Collection.objects.create(name="Late", slug="late", owner=owner)
+    return collection, [make_image(collection, name) for name in names]
+
+
+async def results(communicator, count):
+    return [(await receive(communicator, "result"))["image"] for _ in range(count)]
+
+
+@pytest.mark.parametrize("level", ["view", "contribute", "manage"])
+async def test_a_grant_sends_the_new_matches_as_results_and_a_stranger_hears_nothing(
+    users, collections, level
+):
+    late, images = await database_sync_to_async(unshared_collection)(
+        users["owner"], ["m42-a.fits", "m42-b.fits", "ngc1976.fits"]
+    )
+    grantee = await search_socket(users["other"], "q=m42")
+    stranger = await search_socket(users["member"], "q=m42")
+    owner = await search_socket(users["owner"], "q=m42")
+    # The owner's page may be a little older than the images (a margin of 5 s): told then.
+    assert len(await results(owner, 2)) == 2
+    assert await grantee.receive_nothing(timeout=0.3)
+    await sync_to_async(assign_perm)(f"{level}_collection", users["other"], late)
+    rows = await results(grantee, 2)
+    assert sorted(row["id"] for row in rows) == [images[0].pk, images[1].pk]
+    assert {row["collection"] for row in rows} == {"late"}
+    assert await grantee.receive_nothing(timeout=0.5)  # not the image that does not match
+    assert await stranger.receive_nothing(timeout=0.3)
+    assert await owner.receive_nothing(timeout=0.3)  # saw it all along: nothing is new
+    # And revoked: the rows go at once, as any revoked row does.
+    await sync_to_async(remove_perm)(f"{level}_collection", users["other"], late)
+    gone = [(await receive(grantee, "gone"))["id"] for _ in range(2)]
+    assert sorted(gone) == [images[0].pk, images[1].pk]
+    for communicator in (grantee, stranger, owner):
+        await communicator.disconnect()
+
+
+async def test_a_grant_to_a_group_reaches_its_members_only(users, collections):
+    late, images = await database_sync_to_async(unshared_collection)(users["owner"], ["m42.fits"])
+    member = await search_socket(users["member"], "q=m42")  # in the group
+    stranger = await search_socket(users["other"], "q=m42")
+    await sync_to_async(assign_perm)("view_collection", users["group"], late)
+    assert (await receive(member, "result"))["image"]["id"] == images[0].pk
+    assert await member.receive_nothing(timeout=0.3)
+    assert await stranger.receive_nothing(timeout=0.3)
+    await member.disconnect()
+    await stranger.disconnect()
+
+
+async def test_a_collection_made_visible_reaches_those_it_is_now_visible_to(users, collections):
+    late, images = await database_sync_to_async(unshared_collection)(users["owner"], ["m42.fits"])
+    signed_in = await search_socket(users["other"], "q=m42")
+    anonymous = await search_socket(AnonymousUser(), "q=m42")
+    late.visibility = Collection.TEAM  # every signed-in user
+    await database_sync_to_async(late.save)()
+    assert (await receive(signed_in, "result"))["image"]["id"] == images[0].pk
+    assert await anonymous.receive_nothing(timeout=0.3)
+    late.visibility = Collection.PUBLIC
+    await database_sync_to_async(late.save)()
+    assert (await receive(anonymous, "result"))["image"]["id"] == images[0].pk
+    assert await signed_in.receive_nothing(timeout=0.3)  # sent once
+    await signed_in.disconnect()
+    await anonymous.disconnect()
+
+
+async def test_many_new_matches_come_a_bounded_read_at_a_time(users, collections, monkeypatch):
+    """Two collections granted at once (one group grant each), read one collection and
+    two images at a read: every match is sent once."""
+    monkeypatch.setattr(consumers.SearchConsumer, "MAX_PER_READ", 2)
+    monkeypatch.setattr(consumers.SearchConsumer, "REVEAL_CHUNK", 1)
+    reads = []
+    real = consumers.SearchConsumer.revealed_matches
+
+    def counted(self, user):
+        found = real(self, user)
+        reads.append(len(found))
+        return found
+
+    monkeypatch.setattr(consumers.SearchConsumer, "revealed_matches", counted)
+
+    def two_collections():
+        made = []
+        for slug in ("late-a", "late-b"):
+            collection = Collection.objects.create(name=slug, slug=slug, owner=users["owner"])
+            made += [make_image(collection, f"m42-{slug}-{n}.fits") for n in range(3)]
+        return made
+
+    images = await database_sync_to_async(two_collections)()
+    page = await search_socket(users["other"], "q=m42")
+    group = users["group"]
+
+    def grant_both():
+        with transaction.atomic():  # one change: both collections at once
+            users["other"].groups.add(group)
+            for slug in ("late-a", "late-b"):
+                assign_perm("view_collection", group, Collection.objects.get(slug=slug))
+
+    await database_sync_to_async(grant_both)()
+    rows = await results(page, 6)
+    assert sorted(row["id"] for row in rows) == sorted(image.pk for image in images)
+    assert await page.receive_nothing(timeout=0.5)
+    assert max(reads) == 2 and sum(reads) == 6
     await page.disconnect()
