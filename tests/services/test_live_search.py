@@ -12,20 +12,20 @@ from asgiref.sync import sync_to_async
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
-from portal.models import Image
+from portal.models import Collection, Image
 from tests.sockets import collection_socket, receive, search_socket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.shared_storage]
 
 
-async def upload(user, name, seed, fits_factory):
-    """``user`` uploads a new 600 x 500 FITS file to the private collection: its id."""
+async def upload(user, name, seed, fits_factory, slug="private-survey"):
+    """``user`` uploads a new 600 x 500 FITS file to collection ``slug``: its id."""
     with open(fits_factory(name, width=600, height=500, seed=seed), "rb") as handle:
         content = handle.read()
     client = APIClient()
     client.force_authenticate(user)
     response = await sync_to_async(client.post)(
-        "/api/collections/private-survey/images/",
+        f"/api/collections/{slug}/images/",
         {"file": SimpleUploadedFile(name, content)}, format="multipart",
     )  # fmt: skip
     assert response.status_code == 201, response.json()
@@ -88,3 +88,46 @@ async def test_the_collection_page_hears_the_warm_from_where_it_runs(
         states.append(event["image"]["state"])
     assert states[-1] == "ready", states
     await communicator.disconnect()
+
+
+async def test_an_image_shared_while_the_page_is_open_appears_then_warms_there(
+    users, collections, fits_factory, settings
+):
+    """The owner shares a collection the grantee could not see, through the portal, while
+    its image warms (a worker thread here, or the Celery worker): the grantee's page is
+    sent the row, then its states; a stranger's, nothing; the grant revoked, it goes."""
+    settings.WARM_ON_REGISTER = False
+    word = f"shared{uuid.uuid4().hex[:8]}"
+    late = await Collection.objects.acreate(name="Late", slug=f"late-{word}", owner=users["owner"])
+    seed = uuid.uuid4().int % 100000
+    image_id = await upload(users["owner"], f"{word}.fits", seed, fits_factory, late.slug)
+    grantee = await search_socket(users["other"], f"q={word}", timeout=10)
+    stranger = await search_socket(users["member"], f"q={word}", timeout=10)
+    client = APIClient()
+    client.force_authenticate(users["owner"])
+    response = await sync_to_async(client.post)(
+        f"/api/collections/{late.slug}/grants/", {"user": "other", "level": "view"},
+        format="json",
+    )  # fmt: skip
+    assert response.status_code == 200, response.json()
+    first = await receive(grantee, "result", timeout=30)
+    assert (first["image"]["id"], first["image"]["state"]) == (image_id, "pending")
+    image = await Image.objects.aget(pk=image_id)
+    await sync_to_async(image.warm)()
+    states = [first["image"]["state"]]
+    while states[-1] not in ("ready", "failed"):
+        event = await grantee.receive_json_from(timeout=120)
+        if event["type"] == "result":
+            assert event["image"]["id"] == image_id
+            states.append(event["image"]["state"])
+        else:
+            assert event == {"type": "progress", "id": image_id, "percent": event["percent"]}
+    assert states[-1] == "ready", states
+    response = await sync_to_async(client.delete)(
+        f"/api/collections/{late.slug}/grants/user/{users['other'].pk}/"
+    )
+    assert response.status_code == 200, response.json()
+    assert await receive(grantee, "gone", timeout=30) == {"type": "gone", "id": image_id}
+    assert await stranger.receive_nothing(timeout=0.5)  # never a word of it
+    await grantee.disconnect()
+    await stranger.disconnect()
