@@ -14,11 +14,17 @@ otherwise); ``search(user, query)`` returns a ``Page``. Every search starts from
   ``telescope``, ``bunit`` (exact; several values comma-separated), ``date_min``,
   ``date_max`` (ISO dates or times, UTC; or MJD), ``exptime_min``/``_max`` (s),
   ``pixel_scale_min``/``_max`` (arcsec), ``state``, ``collection`` (slug);
-- ``header.KEYWORD=value``: any keyword of the stored header (not indexed: narrow with
-  the others first);
+- ``header.KEYWORD=value``: any keyword of the stored header (on PostgreSQL a GIN
+  index of the headers finds a value few images hold; elsewhere, or for a common
+  value, it is asked of each row read: narrow with the others first);
 - ``sort`` (``-`` for descending) and ``cursor``: keyset pages, stable while images are
   added or removed. Images without a value of the sort column come after the others,
   either way.
+
+Plans: a filter that names few images (the rarest word of ``q``, an exposure-time or
+pixel-scale range, a header value; counted up to a limit first) gives the candidates,
+which are sorted; otherwise rows are read in the order of the sort's index and each is
+asked the filters, until a page is full.
 
 A spatial search examines at most ``ARCHIVE_MAX_EXAMINED`` candidates per page: a page
 may then hold fewer images than asked, with a cursor to go on.
@@ -27,14 +33,17 @@ may then hold fewer images than asked, with a cursor to go on.
 import base64
 import json
 import math
+import operator
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import reduce
 
 from django.conf import settings
-from django.db import connections
+from django.db import connection, connections
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.utils.dateparse import parse_date, parse_datetime
 
 from archive import keywords, sky
@@ -67,8 +76,12 @@ TEXT_FILTERS = {
 RANGE_FILTERS = {"exptime": "exptime", "pixel_scale": "pixel_scale"}
 MAX_VALUES = 50  # comma-separated values of one filter
 MAX_WORDS = 8
-COMMON_WORD = 2000
-FEW_COLLECTIONS = 200  # visible collections listed in the query, at most  # images a word prefix names, from which it is checked row by row
+# Images a word prefix, a range or a header value names, from which it is asked of
+# each row read from the sort's index rather than listed and sorted.
+COMMON_WORD = 20_000
+COMMON_MATCH = 20_000
+COMMON_HEADER = 2000  # counted through the index and the rows it names (a recheck)
+FEW_COLLECTIONS = 200  # visible collections listed in the query, at most
 MAX_HEADER_FILTERS = 10
 _KEYWORD = re.compile(r"^[A-Z0-9_-]{1,8}$")
 
@@ -77,6 +90,7 @@ _KEYWORD = re.compile(r"^[A-Z0-9_-]{1,8}$")
 class SearchQuery:
     filters: Q = field(default_factory=Q)
     subqueries: list = field(default_factory=list)  # Q objects each applied with .filter
+    few: bool = False  # a filter names few images: start from them, sort them
     spatial: object = None  # a Cone, Box or Contains
     sort: str = DEFAULT_SORT
     cursor: tuple = None  # (phase, value, id)
@@ -93,7 +107,7 @@ class SearchQuery:
         query = cls()
         query.page_size = _int(params, "page_size", page_size, 1, max_page_size)
         query.spatial = _spatial(params)
-        query.filters, query.subqueries = _filters(params)
+        query.filters, query.subqueries, query.few = _filters(params)
         sort = params.get("sort") or DEFAULT_SORT
         if sort.lstrip("-") not in SORTS:
             raise QueryError(f"sort: one of {', '.join(SORTS)}, '-' first for descending.")
@@ -216,13 +230,24 @@ def _int(params, name, default, low, high):
 
 
 def _filters(params):
-    q, subqueries = Q(), []
+    """(Q, subqueries, few): the filters, and whether one of them names few images (at
+    most ``COMMON_WORD`` or ``COMMON_MATCH``), so that a search starts from those and
+    sorts them rather than read the sort's index until a page is full."""
+    q, subqueries, few = Q(), [], False
+    # Words, rarest first: the rarest one, when rare, lists its images (the candidates);
+    # every other word is asked of each candidate (or of each row read from the sort's
+    # index, when even the rarest is common) through the image's own words.
+    counted = []
     for term in _words(params.get("q", "")):
         upper = term[:-1] + chr(ord(term[-1]) + 1)  # words are [a-z0-9]: a prefix range
         words = SearchWord.objects.filter(word__gte=term, word__lt=upper)
-        if words[:COMMON_WORD].count() < COMMON_WORD:
-            subqueries.append(Q(pk__in=words.values("image_id")))  # rare: list its images
-        else:  # common: ask each row read (the image's words, by its index) instead
+        counted.append((words[:COMMON_WORD].count(), term, words))
+    counted.sort(key=lambda item: item[:2])
+    for rank, (count, _, words) in enumerate(counted):
+        if rank == 0 and count < COMMON_WORD:
+            subqueries.append(Q(pk__in=words.values("image_id")))
+            few = True
+        else:
             subqueries.append(Q(Exists(words.filter(image_id=OuterRef("pk")))))
     if params.get("object"):
         key = keywords.object_key(params["object"])
@@ -234,10 +259,21 @@ def _filters(params):
             values = [v.strip() for v in params[name].split(",") if v.strip()][:MAX_VALUES]
             q &= Q(**{f"{column}__in": values})
     for name, column in RANGE_FILTERS.items():
-        for bound, lookup in (("min", "gte"), ("max", "lte")):
+        bounds = []
+        for bound, lookup in (("min", GreaterThanOrEqual), ("max", LessThanOrEqual)):
             if params.get(f"{name}_{bound}") not in (None, ""):
-                value = _float(params[f"{name}_{bound}"], f"{name}_{bound}")
-                q &= Q(**{f"{column}__{lookup}": value})
+                bounds.append((lookup, _float(params[f"{name}_{bound}"], f"{name}_{bound}")))
+        if not bounds:
+            continue
+        # A range that holds many images is asked of each row read from the sort's
+        # index ("+ 0" hides the column's own index: SQLite, which knows no more of a
+        # range than that it is one, would otherwise read all of it, then sort).
+        within = ImageMetadata.objects.filter(*(lookup(F(column), v) for lookup, v in bounds))
+        if within[:COMMON_MATCH].count() < COMMON_MATCH:
+            q &= Q(*(lookup(F(column), v) for lookup, v in bounds))
+            few = True
+        else:
+            q &= Q(*(lookup(F(column) + 0.0, v) for lookup, v in bounds))
     for bound, lookup in (("min", "gte"), ("max", "lte")):
         if params.get(f"date_{bound}"):
             q &= Q(**{f"date_obs__{lookup}": _moment(params[f"date_{bound}"], bound)})
@@ -255,16 +291,29 @@ def _filters(params):
         keyword = key[len("header.") :].upper()
         if not _KEYWORD.match(keyword):
             raise QueryError(f"{key}: not a FITS keyword (up to 8 of A-Z 0-9 _ -).")
-        match = Q(**{f"image__header__{keyword}": value})
-        number = keywords.number(value)
-        if number is not None:
-            match |= Q(
-                **{f"image__header__{keyword}": int(number) if number.is_integer() else number}
-            )
-        if value.upper() in ("T", "F"):
-            match |= Q(**{f"image__header__{keyword}": value.upper() == "T"})
+        match, rare = _header_match(keyword, value)
         q &= match
-    return q, subqueries
+        few = few or rare
+    return q, subqueries, few
+
+
+def _header_match(keyword, value):
+    """(Q, rare): the images whose stored header gives ``keyword`` the value ``value``
+    (as text, as a number, or T/F as a boolean). Where the database has an index of
+    the headers' keyword-value pairs (PostgreSQL: GIN, jsonb_path_ops, on "@>"), a
+    value that few images hold is looked up in it (rare: True); a common one, or any
+    elsewhere, is asked of each row read."""
+    values = [value]
+    number = keywords.number(value)
+    if number is not None:
+        values.append(int(number) if number.is_integer() else number)
+    if value.upper() in ("T", "F"):
+        values.append(value.upper() == "T")
+    if connection.features.supports_json_field_contains:
+        indexed = reduce(operator.or_, (Q(header__contains={keyword: v}) for v in values))
+        if Image.objects.filter(indexed)[:COMMON_HEADER].count() < COMMON_HEADER:
+            return Q(pk__in=Image.objects.filter(indexed).values("pk")), True
+    return reduce(operator.or_, (Q(**{f"image__header__{keyword}": v}) for v in values)), False
 
 
 def _words(text):
@@ -441,8 +490,9 @@ def search(user, query):
             ids = _merged_by_id(query, few, queryset.db, descending, pk, limit)
         else:
             ordered = _after(
-                queryset, column, descending, nullable, phase, value, pk, predicate is not None
-            )
+                queryset, column, descending, nullable, phase, value, pk,
+                predicate is not None or query.few,
+            )  # fmt: skip
             ids = list(ordered.values_list("pk", flat=True)[:limit])
         rows = _rows(ids, few)
         for meta in rows:

@@ -58,6 +58,7 @@ def sky_images(collections):
             "EXPTIME": float(30 * (index % 10)) if index % 13 else None,
             "AIRMASS": round(1 + (index % 5) / 10, 1),
             "BUNIT": "ADU" if index % 4 else "electron/s",
+            "DITHERED": index % 4 == 1,
         }
         collection = targets[index % 3]
         image = make_image(collection, index, wcs, extras)

@@ -1,6 +1,8 @@
 """GET /api/images/: spatial, metadata, header and word searches over what a user may
 see, compared with brute force (astropy for the sky) over every image; cursor pages."""
 
+import re
+
 import numpy as np
 import pytest
 from astropy.coordinates import SkyCoord
@@ -360,3 +362,144 @@ def test_spatial_results_come_in_the_sort_order(users, sky_images, visible, sort
     known = [v for v in values if v is not None]
     assert known == sorted(known, reverse=sort.startswith("-"))
     assert all(v is None for v in values[len(known) :])
+
+
+def _word_index():
+    """image id -> the words a query's words are prefixes of: those of its title, file
+    name and object, and the object's letters and digits run together (read from the
+    rows, as the docs of ``q`` say, not from the archive's tables)."""
+    from portal.models import Image
+
+    index = {}
+    for pk, title, name, header in Image.objects.values_list("pk", "title", "name", "header"):
+        obj = header.get("OBJECT") or ""
+        words = set(re.findall(r"[a-z0-9]+", f"{title} {name} {obj}".lower()))
+        index[pk] = words | {"".join(re.findall(r"[a-z0-9]+", obj.lower()))} - {""}
+    return index
+
+
+WORD_QUERIES = [
+    "ngc 001",  # common word + rare one: the images exp_0010 .. 0019 of an NGC object
+    "001 m42",  # the rare word first, then a common one
+    "ngc 0012",  # exp_0012 is of M 42: nothing
+    "m 42 exp fits",  # several words, all common
+    "ngc 100 fits 0",  # several, two of them common, "0" a prefix of many
+    "ngc1004 exp_00",
+    "zz ngc",
+]
+
+
+@pytest.mark.parametrize("common", [20_000, 30, 1])
+@pytest.mark.parametrize("who", [None, "other", "owner"])
+def test_words_are_exact_whichever_word_drives(
+    users, sky_images, visible, monkeypatch, who, common
+):
+    """Every word of ``q`` is a prefix of one of the image's words, whether the rarest
+    word lists the candidates (others asked of each) or every word is asked of each row
+    read; for users who see some of the collections too."""
+    from archive import search
+
+    monkeypatch.setattr(search, "COMMON_WORD", common)  # 30: "ngc", "exp", "fits" common
+    client = client_for(users, who)
+    index = _word_index()
+    hits = 0
+    for text in WORD_QUERIES:
+        terms = re.findall(r"[a-z0-9]+", text)
+        found = [r["id"] for r in all_pages(client, {"q": text}, page_size=6)]
+        named = {
+            pk for pk, ws in index.items() if all(any(x.startswith(t) for x in ws) for t in terms)
+        }
+        wanted = expected_ids(sky_images, visible[who], lambda w, e: True) & named
+        assert set(found) == wanted, (text, common)
+        hits += len(found)
+    assert hits > 10
+
+
+def _expected_order(pairs, descending):
+    """(value, id) pairs as a sorted search lists them: by value then id, the images
+    without a value after the others, by id, in the same direction."""
+    known = sorted(((v, pk) for v, pk in pairs if v is not None), reverse=descending)
+    missing = sorted((pk for v, pk in pairs if v is None), reverse=descending)
+    return [pk for _, pk in known] + missing
+
+
+@pytest.mark.parametrize("common", [20_000, 1])
+@pytest.mark.parametrize("sort", ["-date_obs", "date_obs", "exptime", "-exptime", "-id"])
+@pytest.mark.parametrize("who", ["other", "owner"])
+def test_exposure_range_in_every_order(users, sky_images, visible, monkeypatch, who, sort, common):
+    """An exposure-time range, listed and sorted (few) or asked of each row read from the
+    sort's index (common): the same images, in the sort's order, both ways."""
+    from archive import search
+
+    monkeypatch.setattr(search, "COMMON_MATCH", common)
+    client = client_for(users, who)
+    for low, high in ((60, 150), (0, 30), (100, 10_000)):
+        params = {"exptime_min": str(low), "exptime_max": str(high), "sort": sort}
+        found = [r["id"] for r in all_pages(client, params, page_size=7)]
+        wanted = expected_ids(
+            sky_images, visible[who],
+            lambda w, e, low=low, high=high: e["EXPTIME"] is not None and low <= e["EXPTIME"] <= high,
+        )  # fmt: skip
+        column = {"date_obs": "DATE-OBS", "exptime": "EXPTIME"}.get(sort.lstrip("-"))
+        pairs = [(sky_images[pk][1][column] if column else pk, pk) for pk in wanted]
+        assert found == _expected_order(pairs, sort.startswith("-")), (params, common)
+        assert found or low == 0
+
+
+@pytest.mark.parametrize("common", [2000, 1])
+@pytest.mark.parametrize("who", [None, "other", "owner"])
+def test_header_keywords_whether_indexed_or_asked_row_by_row(
+    users, sky_images, visible, monkeypatch, who, common
+):
+    """header.KEYWORD=value as text, number (integer or not) and T/F, through the
+    headers' index where the database has one (a rare value) or row by row (common)."""
+    from archive import search
+
+    monkeypatch.setattr(search, "COMMON_HEADER", common)
+    client = client_for(users, who)
+    hits = 0
+    cases = [
+        ({"header.AIRMASS": "1.2"}, lambda e: e["AIRMASS"] == 1.2),
+        ({"header.airmass": "1.20", "sort": "exptime"}, lambda e: e["AIRMASS"] == 1.2),
+        ({"header.EXPTIME": "60"}, lambda e: e["EXPTIME"] == 60.0),
+        ({"header.INSTRUME": "DECam", "header.TELESCOP": "CFHT"},
+         lambda e: e["INSTRUME"] == "DECam" and e["TELESCOP"] == "CFHT"),
+        ({"header.OBJECT": "NGC 1004", "sort": "-exptime"}, lambda e: e["OBJECT"] == "NGC 1004"),
+        ({"header.DITHERED": "T"}, lambda e: e["DITHERED"] is True),
+        ({"header.DITHERED": "F", "filter": "g"},
+         lambda e: e["DITHERED"] is False and e["FILTER"] == "g"),
+        ({"header.OBJECT": "ngc 1004"}, lambda e: False),  # the stored text, exactly
+        ({"header.NOSUCH": "1"}, lambda e: False),
+    ]  # fmt: skip
+    for params, predicate in cases:
+        found = [r["id"] for r in all_pages(client, params, page_size=8)]
+        assert len(found) == len(set(found))
+        wanted = expected_ids(sky_images, visible[who], lambda w, e, p=predicate: p(e))
+        assert set(found) == wanted, (params, common)
+        hits += len(found)
+    assert hits > 10
+
+
+def test_rare_filters_start_from_their_images_and_common_ones_are_asked_of_each_row(
+    users, sky_images, monkeypatch
+):
+    """Which plan a query gets: a rare word, range or (where indexed) header value
+    names the candidates; counted common, it is asked of each row (the range with its
+    index hidden, the header without "@>")."""
+    from django.db import connection
+
+    from archive import search
+
+    rare = {"q": "ngc 001", "exptime_min": "60", "exptime_max": "90", "header.AIRMASS": "1.2"}
+    parsed = search.SearchQuery.parse(rare)
+    assert parsed.few
+    assert len(parsed.subqueries) == 2
+    sql = str(search._matching(parsed).query)
+    assert ('"exptime" + ' not in sql) and (
+        "@>" in sql
+    ) == connection.features.supports_json_field_contains
+    for name in ("COMMON_WORD", "COMMON_MATCH", "COMMON_HEADER"):
+        monkeypatch.setattr(search, name, 1)
+    parsed = search.SearchQuery.parse(rare)
+    sql = str(search._matching(parsed).query)
+    assert not parsed.few and '"exptime" + ' in sql and "@>" not in sql
