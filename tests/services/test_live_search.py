@@ -32,6 +32,27 @@ async def upload(user, name, seed, fits_factory, slug="private-survey"):
     return response.json()["id"]
 
 
+async def warm_and_watch(page, image_id, state, timeout=120):
+    """Asks for the image's warm; the states the search ``page`` is sent of it until it
+    is ready or failed (after ``state``, the one it was sent first), and nothing else but
+    its progress."""
+    image = await Image.objects.aget(pk=image_id)
+    await sync_to_async(image.warm)()
+    states = [state]
+    deadline = asyncio.get_running_loop().time() + timeout
+    while states[-1] not in ("ready", "failed"):
+        remaining = deadline - asyncio.get_running_loop().time()
+        if remaining <= 0:
+            pytest.fail(f"not ready after {timeout} s: {states}")
+        event = await page.receive_json_from(timeout=remaining)
+        if event["type"] == "result":
+            assert event["image"]["id"] == image_id
+            states.append(event["image"]["state"])
+        else:
+            assert event == {"type": "progress", "id": image_id, "percent": event["percent"]}
+    return states
+
+
 async def test_an_upload_appears_then_turns_ready_on_its_searchers_page_only(
     users, collections, fits_factory, settings
 ):
@@ -47,20 +68,7 @@ async def test_an_upload_appears_then_turns_ready_on_its_searchers_page_only(
     first = await owner.receive_json_from(timeout=30)
     assert first["type"] == "result" and first["image"]["id"] == image_id, first
     assert first["image"]["state"] == "pending", first
-    image = await Image.objects.aget(pk=image_id)
-    await sync_to_async(image.warm)()
-    states = [first["image"]["state"]]
-    deadline = asyncio.get_running_loop().time() + 120
-    while not states or states[-1] not in ("ready", "failed"):
-        remaining = deadline - asyncio.get_running_loop().time()
-        if remaining <= 0:
-            pytest.fail(f"not ready after 120 s: {states}")
-        event = await owner.receive_json_from(timeout=remaining)
-        if event["type"] == "result":
-            assert event["image"]["id"] == image_id
-            states.append(event["image"]["state"])
-        else:
-            assert event == {"type": "progress", "id": image_id, "percent": event["percent"]}
+    states = await warm_and_watch(owner, image_id, first["image"]["state"])
     assert states[-1] == "ready", states
     assert await stranger.receive_nothing(timeout=0.5)  # never a word of it
     await owner.disconnect()
@@ -112,16 +120,7 @@ async def test_an_image_shared_while_the_page_is_open_appears_then_warms_there(
     assert response.status_code == 200, response.json()
     first = await receive(grantee, "result", timeout=30)
     assert (first["image"]["id"], first["image"]["state"]) == (image_id, "pending")
-    image = await Image.objects.aget(pk=image_id)
-    await sync_to_async(image.warm)()
-    states = [first["image"]["state"]]
-    while states[-1] not in ("ready", "failed"):
-        event = await grantee.receive_json_from(timeout=120)
-        if event["type"] == "result":
-            assert event["image"]["id"] == image_id
-            states.append(event["image"]["state"])
-        else:
-            assert event == {"type": "progress", "id": image_id, "percent": event["percent"]}
+    states = await warm_and_watch(grantee, image_id, first["image"]["state"])
     assert states[-1] == "ready", states
     response = await sync_to_async(client.delete)(
         f"/api/collections/{late.slug}/grants/user/{users['other'].pk}/"
