@@ -7,6 +7,7 @@ the other way: ``r = 0`` is the coarsest level.
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from tiles.engine.errors import ParameterError
 
@@ -21,20 +22,34 @@ class TileGrid:
     height: int
     tile_size: int = 256
 
-    @property
+    # A grid never changes (frozen): its levels, their sizes and tile counts are worked
+    # out once, when first asked (every tile asks several times).
+    @cached_property
     def levels(self):
         t = self.tile_size
         return max(((self.width - 1) // t).bit_length(), ((self.height - 1) // t).bit_length()) + 1
 
+    @cached_property
+    def _level_sizes(self):
+        return tuple(
+            (ceil_div(self.width, 1 << level), ceil_div(self.height, 1 << level))
+            for level in range(self.levels)
+        )
+
+    @cached_property
+    def _tile_counts(self):
+        t = self.tile_size
+        return tuple((ceil_div(w, t), ceil_div(h, t)) for w, h in self._level_sizes)
+
     def level_size(self, level):
         """(width, height) of ``level`` in its own pixels."""
         self._check_level(level)
-        return ceil_div(self.width, 1 << level), ceil_div(self.height, 1 << level)
+        return self._level_sizes[level]
 
     def tile_counts(self, level):
         """(columns, rows) of tiles at ``level``."""
-        w, h = self.level_size(level)
-        return ceil_div(w, self.tile_size), ceil_div(h, self.tile_size)
+        self._check_level(level)
+        return self._tile_counts[level]
 
     def tile_box(self, level, col, row):
         """(x0, y0, x1, y1) of a tile in level pixels, y counted down from the top."""
