@@ -17,14 +17,13 @@ values are capped by settings (``tiles/numbers.py``); a region's size
 (``MAX_REGION_PIXELS``) is checked by the engine once clipped to the image.
 """
 
+import copy
 import math
 from dataclasses import dataclass, field
 
-from django.core.signals import setting_changed
-from django.dispatch import receiver
-
 from tiles import params
 from tiles.engine import ParameterError, mix_from_iip
+from tiles.memo import Memo
 from tiles.numbers import (  # noqa: F401 (number and its limits are used from here too)
     COORDINATE_LIMIT,
     MAX_NUMBER_LENGTH,
@@ -60,6 +59,8 @@ REPEATABLE = {"CHAN", "MINMAX", "MIX"}
 SCALARS = {"FIF", "JTL", "VAL", "PFL", "RGN", "BIN"} | (set(RENDER_SCALARS) - FLAGS)
 # The parameters ``render_params`` reads.
 RENDERING = {"CHAN", "MINMAX", "MIX"} | set(RENDER_SCALARS)
+# A tile's own parameters: what changes from one tile of a viewing session to the next.
+PER_TILE = {"FIF", "JTL"}
 # Standard IIP parameters a generic client may send; accepted and not used.
 IGNORED = {"CVT", "SDS", "WID", "HEI", "CTW", "SHD", "LYR", "SPECTRA", "CNV", "DEEPZOOM"}
 
@@ -103,21 +104,41 @@ def default_cuts(stats):
 
 
 def parse(pairs, colormaps=IIP_COLORMAPS):
-    """An ``IIPRequest`` from ``(name, value)`` pairs (names case-insensitive)."""
+    """An ``IIPRequest`` from ``(name, value)`` pairs (names case-insensitive).
+
+    A viewing session sends the same parameters for many tiles, only ``FIF`` and ``JTL``
+    changing: the rest is read once (``_common``, by its pairs as given) and the tile's
+    own pairs are read onto a copy, with the same checks in the same order. A request
+    the rest of which is refused is read again whole: the first error in the order
+    given is the one raised."""
+    pairs = list(pairs)
+    if colormaps is not IIP_COLORMAPS:
+        return _parse(pairs, colormaps)
+    rest = tuple((name, value) for name, value in pairs if name.upper() not in PER_TILE)
+    try:
+        common = _common.get(rest, lambda: _parse(rest, colormaps))
+    except ParameterError:
+        return _parse(pairs, colormaps)
+    request = copy.copy(common)  # the common fields shared: never changed once parsed
+    counts = {}
+    for raw_name, value in pairs:
+        name = raw_name.upper()
+        if name in PER_TILE:
+            _checked(raw_name, name, value, counts)
+            _PARSERS[name](request, value)
+    return request
+
+
+_common = Memo()  # the pairs of a request but its PER_TILE ones -> IIPRequest
+
+
+def _parse(pairs, colormaps):
     request = IIPRequest()
     counts = {}
     rendering_text = []
     for raw_name, value in pairs:
         name = raw_name.upper()
-        if len(value) > MAX_VALUE_LENGTH:
-            raise ParameterError(
-                f"{raw_name}: value too long (at most {MAX_VALUE_LENGTH} characters)."
-            )
-        if "\x00" in value or "\x00" in raw_name:
-            raise ParameterError(f"{raw_name}: invalid character in the value.")
-        counts[name] = counts.get(name, 0) + 1
-        if counts[name] > MAX_REPEATS:
-            raise ParameterError(f"{raw_name}: given too many times.")
+        _checked(raw_name, name, value, counts)
         if name in RENDERING:
             rendering_text.append((name, value))
         if name in FLAGS:
@@ -134,6 +155,17 @@ def parse(pairs, colormaps=IIP_COLORMAPS):
             raise ParameterError(f"Unknown parameter '{raw_name}'.")
     request.rendering_text = tuple(rendering_text)
     return request
+
+
+def _checked(raw_name, name, value, counts):
+    """Every pair's checks: its value's length and characters, its name's repeats."""
+    if len(value) > MAX_VALUE_LENGTH:
+        raise ParameterError(f"{raw_name}: value too long (at most {MAX_VALUE_LENGTH} characters).")
+    if "\x00" in value or "\x00" in raw_name:
+        raise ParameterError(f"{raw_name}: invalid character in the value.")
+    counts[name] = counts.get(name, 0) + 1
+    if counts[name] > MAX_REPEATS:
+        raise ParameterError(f"{raw_name}: given too many times.")
 
 
 def _flag(request, name, value):
@@ -232,24 +264,12 @@ def render_params(request, nchannels, default_cuts, fmt="jpeg"):
     """
     if request.rendering_text is None:
         return _render_params(request, nchannels, default_cuts, fmt)
-    key = (request.rendering_text, nchannels, fmt, id(default_cuts))
-    known = _rendered.get(key)
-    if known is not None and known[0] is default_cuts:
-        return known[1]
-    result = _render_params(request, nchannels, default_cuts, fmt)
-    if len(_rendered) >= MAX_RENDERED:
-        _rendered.clear()
-    _rendered[key] = (default_cuts, result)
-    return result
+    key = (request.rendering_text, nchannels, fmt)
+    produce = lambda: _render_params(request, nchannels, default_cuts, fmt)  # noqa: E731
+    return _rendered.get(key, produce, default_cuts)
 
 
-_rendered = {}  # (rendering_text, nchannels, fmt, id(default_cuts)) -> (default_cuts, params)
-MAX_RENDERED = 1024
-
-
-@receiver(setting_changed)
-def _settings_changed(**kwargs):
-    _rendered.clear()  # the caps of numbers and channels are settings
+_rendered = Memo()  # (rendering_text, nchannels, fmt) and default_cuts -> RenderParams
 
 
 def _render_params(request, nchannels, default_cuts, fmt):

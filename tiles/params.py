@@ -19,14 +19,13 @@ the engine once clipped to the image (``MAX_REGION_PIXELS``, ``MAX_CUTOUT_PIXELS
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 from drf_spectacular.utils import OpenApiParameter
 
 from tiles.engine import COLORMAPS, STRETCHES, ParameterError, RenderParams, apply_saturation
 from tiles.engine import mix_from_iip as mix_from_rows
 from tiles.engine.render import default_mix_rows
 from tiles.engine.stats import CUT_PRESETS, DEFAULT_PRESET
+from tiles.memo import Memo
 from tiles.numbers import (
     channel_prefixed,
     check_channel_count,
@@ -254,26 +253,14 @@ def parse(query, nchannels, default_cuts, fmt):
     if type(query) is not dict:
         return _parse(query, nchannels, default_cuts, fmt)
     try:
-        key = (tuple((k, tuple(v)) for k, v in query.items()), nchannels, fmt, id(default_cuts))
-        known = _parsed.get(key)
+        key = (tuple((k, tuple(v)) for k, v in query.items()), nchannels, fmt)
+        hash(key)
     except TypeError:  # values that are not lists of texts
         return _parse(query, nchannels, default_cuts, fmt)
-    if known is not None and known[0] is default_cuts:
-        return known[1]
-    result = _parse(query, nchannels, default_cuts, fmt)
-    if len(_parsed) >= MAX_PARSED:
-        _parsed.clear()
-    _parsed[key] = (default_cuts, result)
-    return result
+    return _parsed.get(key, lambda: _parse(query, nchannels, default_cuts, fmt), default_cuts)
 
 
-_parsed = {}  # (query items, nchannels, fmt, id(default_cuts)) -> (default_cuts, params)
-MAX_PARSED = 1024
-
-
-@receiver(setting_changed)
-def _settings_changed(**kwargs):
-    _parsed.clear()  # the caps of numbers and channels are settings
+_parsed = Memo()  # (query items, nchannels, fmt) and default_cuts -> RenderParams
 
 
 def _parse(query, nchannels, default_cuts, fmt):

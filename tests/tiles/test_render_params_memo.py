@@ -11,11 +11,11 @@ from tiles.engine import ParameterError
 
 @pytest.fixture(autouse=True)
 def forget():
-    iip._rendered.clear()
-    params._parsed.clear()
+    for memo in (iip._rendered, iip._common, params._parsed):
+        memo.clear()
     yield
-    iip._rendered.clear()
-    params._parsed.clear()
+    for memo in (iip._rendered, iip._common, params._parsed):
+        memo.clear()
 
 
 def iip_params(pairs, stats, nchannels=1, fmt="jpeg"):
@@ -47,7 +47,7 @@ def test_iip_parameters_outside_the_rendering_do_not_change_it_and_errors_are_ke
     stats = [(0.0, 1.0), (2.0, 3.0)]
     with pytest.raises(ParameterError, match="outside 1..2"):
         iip_params([("MINMAX", "3:0,1")], stats, 2)
-    assert iip._rendered == {}
+    assert len(iip._rendered) == 0
     request = iip.parse([("FIF", "x"), ("JTL", "0,0"), ("CHAN", "2"), ("qlt", "80")])
     assert request.rendering_text == (("CHAN", "2"), ("QLT", "80"))
     made = iip.render_params(request, 2, stats)
@@ -57,7 +57,7 @@ def test_iip_parameters_outside_the_rendering_do_not_change_it_and_errors_are_ke
 def test_iip_a_request_built_by_hand_is_read_each_time():
     request = iip.IIPRequest(chan=[1])
     assert iip.render_params(request, 1, [(0.0, 1.0)]).channel == 0
-    assert iip._rendered == {}
+    assert len(iip._rendered) == 0
 
 
 def test_rest_the_same_query_is_parsed_once_and_lists_of_other_values_again():
@@ -78,7 +78,7 @@ def test_rest_a_query_dict_that_is_not_a_plain_dict_is_parsed_each_time():
 
     stats = [(10.0, 20.0)]
     assert params.parse(QueryDict("gamma=2"), 1, stats, "jpeg").gamma == 2.0
-    assert params._parsed == {}
+    assert len(params._parsed) == 0
 
 
 def test_a_settings_change_forgets_what_was_remembered():
@@ -86,8 +86,49 @@ def test_a_settings_change_forgets_what_was_remembered():
     params.parse({"mix": ["1:1,0,0"]}, 3, stats, "jpeg")
     iip_params([("MIX", "1:1,0,0")], stats, 3)
     with override_settings(MAX_REQUEST_CHANNELS=2):
-        assert params._parsed == {} and iip._rendered == {}
+        assert len(params._parsed) == len(iip._rendered) == len(iip._common) == 0
         with pytest.raises(ParameterError, match="at most 2"):
             iip_params([("MIX", "1:1,0,0")], stats, 3)
         with pytest.raises(ParameterError, match="at most 2"):
             params.parse({"mix": ["1:1,0,0"]}, 3, stats, "jpeg")
+
+
+# --- the IIP query itself: read once for the tiles of one rendering -----------------
+def test_iip_the_tiles_of_one_rendering_share_their_reading_and_keep_their_own_tile():
+    first = iip.parse([("FIF", "a.fits"), ("JTL", "1,0"), ("CHAN", "2"), ("GAM", "1.5")])
+    again = iip.parse([("fif", "b.fits"), ("JTL", "3,7"), ("CHAN", "2"), ("GAM", "1.5")])
+    assert (first.fif, first.jtl, again.fif, again.jtl) == ("a.fits", (1, 0), "b.fits", (3, 7))
+    assert again.chan is first.chan and again.rendering == {"gamma": 1.5}
+    assert len(iip._common) == 1
+    assert again.rendering_text == (("CHAN", "2"), ("GAM", "1.5"))
+    # Another rendering is read anew.
+    other = iip.parse([("FIF", "a.fits"), ("JTL", "1,0"), ("CHAN", "3"), ("GAM", "1.5")])
+    assert other.chan == [3] and len(iip._common) == 2
+
+
+def test_iip_a_remembered_reading_still_checks_each_tiles_own_pairs_in_order():
+    iip.parse([("FIF", "a.fits"), ("JTL", "1,0"), ("QLT", "80")])
+    with pytest.raises(ParameterError, match="JTL: resolution and tile index must be >= 0"):
+        iip.parse([("FIF", "a.fits"), ("JTL", "-1,0"), ("QLT", "80")])
+    with pytest.raises(ParameterError, match="'..' is not allowed"):
+        iip.parse([("FIF", "../a.fits"), ("JTL", "1,0"), ("QLT", "80")])
+    with pytest.raises(ParameterError, match="FIF: value too long"):
+        iip.parse([("FIF", "a" * 1025), ("QLT", "80")])
+    with pytest.raises(ParameterError, match="JTL: given too many times"):
+        iip.parse([("QLT", "80")] + [("JTL", "1,0")] * (iip.MAX_REPEATS + 1))
+    # Both refused: the first in the order given, as a first reading says.
+    with pytest.raises(ParameterError, match="^JTL"):
+        iip.parse([("JTL", "x"), ("QLT", "abc")])
+    with pytest.raises(ParameterError, match="^QLT"):
+        iip.parse([("QLT", "abc"), ("JTL", "x")])
+    assert len(iip._common) == 1  # failures are not remembered
+
+
+def test_iip_a_settings_change_reads_the_common_pairs_again():
+    pairs = [("FIF", "a.fits"), ("JTL", "0,0"), ("CHAN", "1"), ("CHAN", "2"), ("CHAN", "3")]
+    assert iip.parse(pairs).chan == [1, 2, 3]
+    with (
+        override_settings(MAX_REQUEST_CHANNELS=2),
+        pytest.raises(ParameterError, match="CHAN: at most 2 channels"),
+    ):
+        iip.parse(pairs)
