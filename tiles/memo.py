@@ -7,9 +7,9 @@ and channels are settings). A failure is never remembered: the next request rais
 again, worked out anew.
 
 An answer that depends on an object the key cannot hold by value (an image's statistics,
-a list of dicts) is remembered by that object's identity, *and* the object is kept with
-the answer and compared with ``is``: an identity is never reused while it is held, so a
-new object (a re-warm's new statistics) is a new answer at once.
+a list of dicts) is remembered by that object's identity, and the object is kept with
+the answer: an identity is never reused while its object is held, so a new object (a
+re-warm's new statistics) is a new answer at once.
 """
 
 from django.core.signals import setting_changed
@@ -29,7 +29,7 @@ class Memo:
         else ``produce()``'s, remembered."""
         full = (key, id(held))
         known = self._answers.get(full)
-        if known is not None and known[0] is held:
+        if known is not None:
             return known[1]
         answer = produce()
         if len(self._answers) >= self.size:
