@@ -132,3 +132,13 @@ def test_iip_a_settings_change_reads_the_common_pairs_again():
         pytest.raises(ParameterError, match="CHAN: at most 2 channels"),
     ):
         iip.parse(pairs)
+
+
+def test_statistics_dropped_and_made_anew_are_never_taken_for_the_old_ones():
+    # A re-warm's new statistics may come where the old ones were in memory: the memo
+    # holds what it remembers, so an identity is not reused under it.
+    for lo in range(40):
+        stats = [(float(lo), lo + 100.0)]
+        assert iip_params([("GAM", "1.5")], stats).minmax == ((lo, lo + 100.0),)
+        assert params.parse({"gamma": ["2"]}, 1, stats, "jpeg").minmax == ((lo, lo + 100.0),)
+        del stats
