@@ -167,6 +167,63 @@ def django_headers(kind, secure):
     ]
 
 
+# --- one write per answer ------------------------------------------------------------
+async def send_once(send, start, body):
+    """Send an answer's two ASGI messages so that the socket is written once.
+
+    uvicorn (``protocols/http/httptools_impl.py`` and ``h11_impl.py``) writes the status
+    line and headers to its transport when ``http.response.start`` comes and the body
+    when ``http.response.body`` comes, and uvloop writes each at once when nothing is
+    queued: two ``write`` system calls and two TCP segments per tile. When ``send`` is
+    uvicorn's (its request cycle holds the connection's ``transport``), the cycle writes
+    through ``_OneWrite`` while the two messages are sent: it holds the head and writes
+    head and body together (``writelines``: one ``writev``). Anything else: as it is."""
+    cycle = getattr(send, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if not type(cycle).__module__.startswith(UVICORN) or not hasattr(transport, "writelines"):
+        await send(start)
+        await send(body)
+        return
+    cycle.transport = once = _OneWrite(transport)
+    try:
+        await send(start)
+        await send(body)
+    finally:
+        cycle.transport = transport
+        once.flush()
+
+
+UVICORN = "uvicorn.protocols.http."
+
+
+class _OneWrite:
+    """A transport that holds what is written until more comes (then writes it all at
+    once) or ``flush``; everything else is the connection's transport's."""
+
+    def __init__(self, transport):
+        self._transport = transport
+        self._held = []
+
+    def write(self, data):
+        self._held.append(data)
+        if len(self._held) > 1:
+            self.flush()
+
+    def flush(self):
+        held, self._held = self._held, []
+        if len(held) == 1:
+            self._transport.write(held[0])
+        elif held:
+            self._transport.writelines(held)
+
+    def close(self):
+        self.flush()
+        self._transport.close()
+
+    def __getattr__(self, name):
+        return getattr(self._transport, name)
+
+
 class TileFastPath:
     def __init__(self, app):
         self.app = app
@@ -181,14 +238,12 @@ class TileFastPath:
             if request is not None:
                 reply = await self.answer(scope, request)
                 if reply is not None:
-                    await send(
-                        {
-                            "type": "http.response.start",
-                            "status": reply.status,
-                            "headers": self.headers(request, reply),
-                        }
-                    )
-                    await send({"type": "http.response.body", "body": reply.body})
+                    start = {
+                        "type": "http.response.start",
+                        "status": reply.status,
+                        "headers": self.headers(request, reply),
+                    }
+                    await send_once(send, start, {"type": "http.response.body", "body": reply.body})
                     return
         await self.app(scope, receive, send)
 
