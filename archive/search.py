@@ -80,7 +80,7 @@ MAX_WORDS = 8
 # each row read from the sort's index rather than listed and sorted.
 COMMON_WORD = 20_000
 COMMON_MATCH = 20_000
-COMMON_HEADER = 2000  # counted through the index and the rows it names (a recheck)
+COMMON_HEADER = 500  # counted through the index and the rows it names (a recheck)
 FEW_COLLECTIONS = 200  # visible collections listed in the query, at most
 MAX_HEADER_FILTERS = 10
 _KEYWORD = re.compile(r"^[A-Z0-9_-]{1,8}$")
@@ -311,8 +311,9 @@ def _header_match(keyword, value):
         values.append(value.upper() == "T")
     if connection.features.supports_json_field_contains:
         indexed = reduce(operator.or_, (Q(header__contains={keyword: v}) for v in values))
-        if Image.objects.filter(indexed)[:COMMON_HEADER].count() < COMMON_HEADER:
-            return Q(pk__in=Image.objects.filter(indexed).values("pk")), True
+        holding = Image.objects.filter(indexed).order_by()  # not the images' default order
+        if holding[:COMMON_HEADER].count() < COMMON_HEADER:
+            return Q(pk__in=holding.values("pk")), True
     return reduce(operator.or_, (Q(**{f"image__header__{keyword}": v}) for v in values)), False
 
 

@@ -446,7 +446,7 @@ def test_exposure_range_in_every_order(users, sky_images, visible, monkeypatch, 
         assert found or low == 0
 
 
-@pytest.mark.parametrize("common", [2000, 1])
+@pytest.mark.parametrize("common", [500, 1])
 @pytest.mark.parametrize("who", [None, "other", "owner"])
 def test_header_keywords_whether_indexed_or_asked_row_by_row(
     users, sky_images, visible, monkeypatch, who, common
