@@ -20,11 +20,8 @@ import argparse
 import asyncio
 import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,25 +31,6 @@ from bench import tiles_http as th  # noqa: E402
 from bench.images import BENCH_DIR, all_images  # noqa: E402
 
 VAR = BENCH_DIR / "http"
-
-
-def start(tree, core):
-    port = th.free_port()
-    env = th.environment(VAR, False)
-    env.update(PYTHONPATH=str(tree), PYTHONHASHSEED="0")
-    command = [sys.executable, "-m", "uvicorn", "portal.asgi:application", "--host", "127.0.0.1",
-               "--port", str(port), "--no-access-log", "--log-level", "warning"]  # fmt: skip
-    process = subprocess.Popen(command, cwd=tree, env=env,
-                               preexec_fn=lambda: os.sched_setaffinity(0, {core}))  # fmt: skip
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return process, port
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit(f"the server of {tree} did not start")
 
 
 async def fetch_all(port, cookie, urls, concurrency=4, extra=""):
@@ -162,7 +140,8 @@ def main():
     names = [path.name for path in paths]
     count = max(args.urls * (args.rounds + 1), args.count)
     iip, rest = th.visiomatic_urls(images, names, count, random.Random(5))
-    servers = [start(Path(tree).resolve(), cores[0]) for tree in args.trees]
+    servers = [th.start_server(VAR, False, cores[0], tree=Path(tree).resolve(), PYTHONHASHSEED="0")
+               for tree in args.trees]  # fmt: skip
     try:
         cookies = [asyncio.run(th.login(port)) for _process, port in servers]
         for (_process, port), cookie in zip(servers, cookies, strict=True):

@@ -90,15 +90,17 @@ def prepare(var, paths):
     return [tuple(int(v) for v in line.split()) for line in out.split("\n") if line.strip()]
 
 
-def start_server(var, tile_cache, core, warm=False):
+def start_server(var, tile_cache, core, warm=False, tree=ROOT, **env):
+    """A server of the code in ``tree`` (this checkout unless told) over ``var``, pinned to
+    ``core`` (None: any); ``env``: more of its environment. (process, port)."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "portal.asgi:application", "--host", "127.0.0.1",
                "--port", str(port), "--no-access-log", "--log-level", "warning"]  # fmt: skip
     process = subprocess.Popen(
-        command, cwd=ROOT, env=environment(var, tile_cache, warm),
+        command, cwd=tree, env={**environment(var, tile_cache, warm), "PYTHONPATH": str(tree), **env},
         preexec_fn=(lambda: os.sched_setaffinity(0, {core})) if core is not None else None,
     )  # fmt: skip
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1):
@@ -106,7 +108,7 @@ def start_server(var, tile_cache, core, warm=False):
         except OSError:
             time.sleep(0.2)
     process.kill()
-    raise SystemExit("the server did not start")
+    raise SystemExit(f"the server of {tree} did not start")
 
 
 async def request(reader, writer, path, cookie):
