@@ -393,7 +393,7 @@ class Page:
 def base_queryset(user, query):
     """The metadata rows of the images ``user`` may see that meet the query's filters
     (and, for a spatial query, may meet it: the exact test comes after)."""
-    return _visible(_matching(query), _few_collections(user), user)
+    return _visible(_matching(query), _few_collections(user), user, query.few)
 
 
 def _few_collections(user):
@@ -404,7 +404,7 @@ def _few_collections(user):
     return few if len(few) <= FEW_COLLECTIONS else None
 
 
-def _visible(queryset, few, user):
+def _visible(queryset, few, user, candidates=False):
     # The rule is Image.objects.visible_to's: the collections the user may see. A user
     # who sees few of them has them listed, so that the planner knows how few images
     # pass and may read just those. The metadata's copy of the collection is in the
@@ -414,6 +414,11 @@ def _visible(queryset, few, user):
     # many, the rule is asked of each row as it is read ("+ 0" hides the collection
     # index): rows come in the order of the sort's index (or from the cells, or a
     # filter's index) and a page stops early.
+    # When a filter names the candidates (``candidates``), the listed collections are
+    # asked of each of them ("+ 0" again: SQLite would read every image of each
+    # collection and probe the candidates).
+    if few is not None and candidates:
+        return queryset.alias(collection_key=F("collection_id") + 0).filter(collection_key__in=few)
     if few is not None:
         return queryset.filter(collection_id__in=few)
     visible = Collection.objects.visible_to(user).values_list("pk", flat=True)
@@ -471,7 +476,7 @@ def _key(meta, column):
 def search(user, query):
     """One ``Page`` of the images ``user`` may see that match ``query``."""
     few = _few_collections(user)
-    queryset = _visible(_matching(query), few, user)
+    queryset = _visible(_matching(query), few, user, query.few)
     # Sorted by id, a user's collections are each read from its end (the image index
     # on (collection, id)) and merged: their images may lie anywhere in the id order.
     merged = few is not None and len(few) > 1 and not query.spatial and not query.subqueries
