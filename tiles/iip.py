@@ -17,7 +17,6 @@ values are capped by settings (``tiles/numbers.py``); a region's size
 (``MAX_REGION_PIXELS``) is checked by the engine once clipped to the image.
 """
 
-import copy
 import math
 from dataclasses import dataclass, field
 
@@ -111,21 +110,24 @@ def parse(pairs, colormaps=IIP_COLORMAPS):
     own pairs are read onto a copy, with the same checks in the same order. A request
     the rest of which is refused is read again whole: the first error in the order
     given is the one raised."""
-    pairs = list(pairs)
     if colormaps is not IIP_COLORMAPS:
         return _parse(pairs, colormaps)
-    rest = tuple((name, value) for name, value in pairs if name.upper() not in PER_TILE)
+    pairs = pairs if type(pairs) is list else list(pairs)
+    rest, own = [], []
+    for name, value in pairs:
+        (own if name.upper() in PER_TILE else rest).append((name, value))
+    rest = tuple(rest)
     try:
         common = _common.get(rest, lambda: _parse(rest, colormaps))
     except ParameterError:
         return _parse(pairs, colormaps)
-    request = copy.copy(common)  # the common fields shared: never changed once parsed
+    request = object.__new__(IIPRequest)  # a copy, the common fields shared: never
+    request.__dict__.update(common.__dict__)  # changed once parsed
     counts = {}
-    for raw_name, value in pairs:
+    for raw_name, value in own:
         name = raw_name.upper()
-        if name in PER_TILE:
-            _checked(raw_name, name, value, counts)
-            _PARSERS[name](request, value)
+        _checked(raw_name, name, value, counts)
+        _PARSERS[name](request, value)
     return request
 
 
