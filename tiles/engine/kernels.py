@@ -6,13 +6,13 @@ tile is one pass: each row of the output is computed from the rows of its channe
 (scale, clip, accumulate the three colours in a row buffer, quantise, look the gamma
 table up, pack RGBX words) before the next row is read.
 
-The channels are read where they lie, the pyramid's mapped level included: each is
-given as its 2-D view (``plane``) and a 1-D C-contiguous array over the memory that holds
-it (``flat``, the level's), and its rows are read as slices of ``flat``: contiguous, so
-the loops over them are vectorised. Over the view itself they are not (numba does not
-know its rows are contiguous), and copying it first costs a pass. A view that is not
-inside its ``flat`` (or whose columns are not adjacent) is refused (the kernel returns
-False before writing anything) and the caller copies it.
+A channel is given as its 2-D view (``plane``) and a 1-D C-contiguous array over the
+memory that holds it (``flat``), and its rows are read as slices of ``flat``: contiguous,
+so the loops over them are vectorised (over a strided view they are not: numba does not
+know its rows are contiguous). ``flat`` may be a whole level of the pyramid with the tile
+inside it; the renderer passes copies (see ``render._source``). A view that is not inside
+its ``flat`` (or whose columns are not adjacent) is refused: the kernel returns False
+before writing anything.
 
 Compiled once per signature (``cache=True`` keeps the machine code on disk, so later
 imports take milliseconds); ``nogil`` lets tile threads run them in parallel.

@@ -12,8 +12,9 @@ a 3 x N matrix, clips to [0, 1], then applies the power, the scale and the inver
 Speed: ``v`` is quantised to a 16-bit index (``x * a + b`` then clip) and everything
 after it (power, stretch, inversion, colormap) is one lookup table, cached per parameter
 set. A tile is one pass of a ``kernels`` loop (the mono lookup, or the colour mix
-with its quantisation and packing), reading the planes where they lie in the pyramid.
-Scratch buffers are reused per thread: page faults cost more than arithmetic here.
+with its quantisation and packing) over its planes copied out of the pyramid
+(contiguous rows: the loops are vectorised). Scratch buffers are reused per thread:
+page faults cost more than arithmetic here.
 """
 
 import math
@@ -389,21 +390,17 @@ def _render_mono(plane, params, scratch=False):
 
 def _source(plane, number):
     """``plane`` (h, w) as the kernels take it: (flat, view), ``flat`` a 1-D float32
-    array over the memory that holds the float32 ``view``.
+    array over the memory of the float32 ``view``.
 
-    A float32 plane of an array whose memory is one C block (a tile of the pyramid's
-    level, a crop of a smoothed level) is read where it lies; anything else is copied
-    (cast to float32) by ``_copied``, as is a plane the kernel finds outside its array.
+    A C-contiguous (aligned) float32 plane is read where it lies; anything else is copied
+    (cast to float32) by ``_copied``, a tile of the pyramid included: the kernels can
+    read a tile in its mapped level (``flat`` the level's), but measured on tiles not yet
+    in the CPU's caches (every tile of a viewing session) that is slower than the copy,
+    whose reads of the rows run back to back, ahead of the arithmetic.
     """
-    owner = plane if plane.base is None else plane.base
-    if (
-        plane.dtype == _FLOAT32
-        and plane.ndim == 2
-        and type(owner) is np.ndarray
-        and owner.dtype == _FLOAT32
-        and owner.flags.c_contiguous
-    ):
-        return owner.reshape(-1), plane
+    flags = plane.flags
+    if plane.dtype == _FLOAT32 and plane.ndim == 2 and flags.c_contiguous and flags.aligned:
+        return plane.reshape(-1), plane
     return _copied(plane, number)
 
 
