@@ -9,6 +9,7 @@ from catalogs.importers import (
     CatalogImportError,
     TextSource,
     import_catalog,
+    open_catalog,
     sniff_format,
 )
 
@@ -189,3 +190,33 @@ def test_no_feature_says_why_by_its_first_three_refusals():
     with pytest.raises(CatalogImportError) as error:
         import_catalog(b"ra,dec\n", fmt="csv")
     assert str(error.value) == "no feature found in the file."
+
+
+def test_open_catalog_holds_lines_to_the_limit_it_is_given(settings):
+    settings.MAX_FEATURE_BYTES = 12
+    text = b"ra,dec\n110.5,20.250\n"  # line 2: 13 characters with its end
+    job = open_catalog(text, fmt="csv", max_feature_bytes=13)
+    assert [f["geometry"]["coordinates"] for b in job.batches(10) for f in b] == [[110.5, 20.25]]
+
+
+def test_a_tsv_is_split_at_tabs_only():
+    with pytest.raises(CatalogImportError, match=r"no RA column found \(columns: ra,dec\)"):
+        import_catalog(b"ra,dec\n1,2\n", fmt="tsv")
+
+
+def test_a_table_is_read_in_two_passes():
+    text = b"ra,dec\n" + b"1.5,2.5\n" * 6000  # 48 007 bytes: the first batch comes in pass 2
+    job = open_catalog(text, fmt="csv")
+    batches = job.batches(10_000)
+    next(batches)
+    # 2 000 of 6 000 rows into the second pass (and a read-ahead of at most 8 KiB): a
+    # third to a half of that pass, so a half plus a sixth to a quarter of the whole.
+    assert 0.6 < job.done < 0.8
+    assert sum(len(b) for b in batches) == 4000
+
+
+def test_the_format_read_is_reported():
+    assert import_catalog(b'{"type": "Point", "coordinates": [1, 2]}').format == "geojson"
+    with pytest.raises(CatalogImportError) as error:
+        import_catalog(b"ra,dec\n1,2\n", fmt="xml")
+    assert str(error.value) == "unknown format 'xml' (one of: ds9, csv, tsv, geojson)."
