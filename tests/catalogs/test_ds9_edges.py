@@ -1,0 +1,29 @@
+"""ds9 properties and physical sizes the reference files do not hold, worked by hand:
+annuli in physical coordinates go through the LTM's scale, and the text angle and fill
+settings are kept as ds9 writes them."""
+
+import pytest
+
+from catalogs.importers import import_catalog
+
+HALF = {"LTM1_1": 0.5, "LTM2_2": 0.5}  # image = physical / 2
+
+
+def test_physical_annuli_are_scaled_to_image_pixels():
+    text = (b"physical\nannulus(100,200,4,8)\nellipse(50,60,4,2,8,4,30)\n"
+            b"box(50,60,4,2,8,4,30)\n")  # fmt: skip
+    rings = [f["properties"] for f in import_catalog(text, fmt="ds9", physical=HALF).features]
+    assert [r["shape"] for r in rings] == ["annulus", "ellipse_annulus", "box_annulus"]
+    assert rings[0]["radii"] == pytest.approx([2.0, 4.0])
+    # An ellipse's sizes are semi-axes (full axes 8, 4 and 16, 8), a box's full sides.
+    assert rings[1]["inner"] == pytest.approx([4.0, 2.0])
+    assert rings[1]["outer"] == pytest.approx([8.0, 4.0])
+    assert rings[2]["inner"] == pytest.approx([2.0, 1.0])
+    assert rings[2]["outer"] == pytest.approx([4.0, 2.0])
+
+
+def test_text_angle_and_fill_are_kept():
+    text = b"image\n# text(1,2) text={a} textangle=30\ncircle(1,2,3) # fill=1\n"
+    label, circle = (f["properties"] for f in import_catalog(text, fmt="ds9").features)
+    assert label["textangle"] == 30
+    assert circle["fill"] is True
