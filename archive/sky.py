@@ -93,14 +93,59 @@ class Polygon:
 
     def intersects_box(self, box):
         """Whether the polygon and the ``Box`` share a point."""
-        ra, dec = np.array(self.corners).T
-        if box.contains(ra, dec).any():
-            return True
-        if self.contains(box.corner_vectors()).any():
-            return True
-        return any(
-            box.crosses_arc(a, b) for a, b in zip(self.vertices, self.next_vertices, strict=False)
-        )
+        return bool(meet_box([self], box)[0])
+
+
+def meet_box(footprints, box):
+    """Whether each of ``footprints`` (polygons, or their corners (ra, dec) in degrees)
+    and the ``Box`` share a point: all of them at once, in arrays of all their edges,
+    each answer the same as alone. A polygon meets the box when one of its corners is in
+    the box, one of the box's corners is in it, or one of its edges crosses a side of
+    the box."""
+    corners = [np.asarray(getattr(f, "corners", f), float).reshape(-1, 2) for f in footprints]
+    if not corners:
+        return np.zeros(0, dtype=bool)
+    counts = np.array([len(c) for c in corners])
+    starts = np.cumsum(counts) - counts  # each polygon's first edge
+    ra, dec = np.concatenate(corners).T
+    vertices = unit_vectors(ra, dec)
+    following = np.arange(1, len(vertices) + 1)
+    following[starts + counts - 1] = starts  # the last corner's edge goes to the first
+    following = vertices[following]
+    # Inward normals of the edges, whichever way each polygon's corners turn (Polygon's).
+    arcs = np.cross(vertices, following)
+    lengths = np.linalg.norm(arcs, axis=1, keepdims=True)
+    arcs = arcs / np.where(lengths == 0, 1.0, lengths)
+    centres = np.add.reduceat(vertices, starts, axis=0)
+    turns = np.where(np.sum(arcs[starts] * centres, axis=1) >= 0, 1.0, -1.0)
+    normals = arcs * np.repeat(turns, counts)[:, None]
+    meets = np.logical_or.reduceat(box.contains(ra, dec), starts)
+    # A corner of the box inside a polygon: on the inner side of each of its edges.
+    inside = normals @ box.corner_vectors().T >= -1e-15  # (edges, box corners)
+    meets |= np.logical_and.reduceat(inside, starts, axis=0).any(axis=1)
+    # Every point of a polygon lies within its radius of its centre: one whose disc
+    # stays clear of the box's parallels or meridians cannot cross its sides.
+    centres = centres / np.linalg.norm(centres, axis=1, keepdims=True)
+    reach = np.maximum.reduceat(angle(np.repeat(centres, counts, axis=0), vertices), starts)
+    reach = reach + 1e-9  # degrees: a margin for rounding
+    centre_ra, centre_dec = _ra_of(centres), _dec_of(centres)
+    clear = (centre_dec - reach > box.dec_max) | (centre_dec + reach < box.dec_min)
+    if box.ra_width < 360.0:
+        with np.errstate(invalid="ignore"):
+            spread = np.degrees(
+                np.arcsin(np.sin(np.radians(reach)) / np.cos(np.radians(centre_dec)))
+            )
+        narrow = (np.abs(centre_dec) + reach < 89.0) & (reach < 45.0)  # spread is defined
+        past_start = (box.ra_min - centre_ra) % 360.0  # from the centre east to the box
+        past_end = (centre_ra - box.ra_max) % 360.0  # from the box's end east to the centre
+        away = (past_start > spread) & (past_end > spread) & ~box.contains_ra(centre_ra)
+        clear |= narrow & away
+    rest = np.repeat(~meets & ~clear, counts)  # the edges of the polygons not decided yet
+    if rest.any():
+        crossed = np.zeros(len(vertices), dtype=bool)
+        crossed[rest] = box.crosses_arcs(vertices[rest], following[rest])
+        meets |= np.logical_or.reduceat(crossed, starts)
+    return meets
 
 
 class Box:
@@ -133,58 +178,77 @@ class Box:
             *np.array([(r, d) for r in ras for d in (self.dec_min, self.dec_max)]).T
         )
 
-    def crosses_arc(self, a, b):
-        """Whether the great-circle arc from unit vector a to b meets the box's sides."""
-        theta = math.radians(float(angle(a, b)))
-        if theta == 0.0:
-            return False
-        # Points of the arc: cos(t) a + sin(t) w, t in [0, theta].
-        w = b - a * np.dot(a, b)
-        w = w / np.linalg.norm(w)
+    def crosses_arcs(self, a, b):
+        """Whether each great-circle arc from unit vector ``a[i]`` to ``b[i]`` ((n, 3)
+        arrays) meets the box's sides: all arcs at once."""
+        a, b = np.atleast_2d(a), np.atleast_2d(b)
+        theta = np.radians(angle(a, b))
+        # Points of an arc: cos(t) a + sin(t) w, t in [0, theta] (none when theta is 0).
+        with np.errstate(invalid="ignore", divide="ignore"):
+            w = b - a * np.sum(a * b, axis=-1, keepdims=True)
+            w = w / np.linalg.norm(w, axis=-1, keepdims=True)
+        arcs = theta != 0.0
+        crossed = np.zeros(len(a), dtype=bool)
         for dec in (self.dec_min, self.dec_max):  # the parallels
-            for t in _arc_at_z(a, w, theta, math.sin(math.radians(dec))):
-                ra, _ = radec(math.cos(t) * a + math.sin(t) * w)
-                if self.contains_ra(ra):
-                    return True
+            for t in _arcs_at_z(a, w, theta, math.sin(math.radians(dec)), arcs):
+                crossed |= t.found & self.contains_ra(_ra_of(_at(a, w, t.value)))
         if self.ra_width >= 360.0:
-            return False
+            return crossed
         for ra in (self.ra_min, self.ra_max):  # the meridians
-            for t in _arc_at_meridian(a, w, theta, ra):
-                _, dec = radec(math.cos(t) * a + math.sin(t) * w)
-                if self.dec_min <= dec <= self.dec_max:
-                    return True
-        return False
+            for t in _arcs_at_meridian(a, w, theta, ra, arcs):
+                dec = _dec_of(_at(a, w, t.value))
+                crossed |= t.found & (self.dec_min <= dec) & (dec <= self.dec_max)
+        return crossed
 
 
-def _arc_at_z(a, w, theta, z):
-    """Parameters t in [0, theta] where the arc's z equals ``z``."""
-    amplitude, phase = math.hypot(a[2], w[2]), math.atan2(w[2], a[2])
-    if amplitude == 0.0 or abs(z) > amplitude:
-        return []
-    delta = math.acos(max(-1.0, min(1.0, z / amplitude)))
+class _Found:
+    """Parameters ``value`` (one per arc) where ``found`` is true."""
+
+    def __init__(self, found, value):
+        self.found, self.value = found, np.where(found, value, 0.0)
+
+
+def _at(a, w, t):
+    """The points cos(t) a + sin(t) w of the arcs (t one per arc)."""
+    return np.cos(t)[:, None] * a + np.sin(t)[:, None] * w
+
+
+def _ra_of(points):
+    return np.degrees(np.arctan2(points[:, 1], points[:, 0])) % 360.0
+
+
+def _dec_of(points):
+    return np.degrees(np.arctan2(points[:, 2], np.hypot(points[:, 0], points[:, 1])))
+
+
+def _arcs_at_z(a, w, theta, z, arcs):
+    """The two parameters t in [0, theta] per arc where its z equals ``z``."""
+    amplitude, phase = np.hypot(a[:, 2], w[:, 2]), np.arctan2(w[:, 2], a[:, 2])
+    meets = arcs & (amplitude != 0.0) & (abs(z) <= amplitude)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        delta = np.arccos(np.clip(z / amplitude, -1.0, 1.0))
     found = []
     for t in (phase + delta, phase - delta):
         t = t % (2 * math.pi)
-        if t <= theta + 1e-12:
-            found.append(min(t, theta))
+        found.append(_Found(meets & (t <= theta + 1e-12), np.minimum(t, theta)))
     return found
 
 
-def _arc_at_meridian(a, w, theta, ra):
-    """Parameters t in [0, theta] where the arc crosses the half-plane of meridian ``ra``."""
+def _arcs_at_meridian(a, w, theta, ra, arcs):
+    """The parameters t in [0, theta] per arc where it crosses the half-plane of
+    meridian ``ra`` (an arc along the meridian's circle: both its ends)."""
     r = math.radians(ra)
-    normal = np.array([-math.sin(r), math.cos(r), 0.0])  # plane of the meridian's circle
-    p, q = float(np.dot(a, normal)), float(np.dot(w, normal))
-    if p == 0.0 and q == 0.0:
-        return [0.0, theta]
-    t0 = math.atan2(-p, q)  # cos(t) p + sin(t) q = 0
-    found = []
+    cos_r, sin_r = math.cos(r), math.sin(r)
+    p = a[:, 1] * cos_r - a[:, 0] * sin_r  # across the plane of the meridian's circle
+    q = w[:, 1] * cos_r - w[:, 0] * sin_r
+    along = arcs & (p == 0.0) & (q == 0.0)
+    found = [_Found(along, np.zeros_like(theta)), _Found(along, theta)]
+    t0 = np.arctan2(-p, q)  # cos(t) p + sin(t) q = 0
     for t in (t0 % (2 * math.pi), (t0 + math.pi) % (2 * math.pi)):
-        if t <= theta + 1e-12:
-            point = math.cos(t) * a + math.sin(t) * w
-            # the meridian is the half of the circle on the ra side
-            if point[0] * math.cos(r) + point[1] * math.sin(r) >= 0:
-                found.append(min(t, theta))
+        point = _at(a, w, np.where(arcs, t, 0.0))
+        # the meridian is the half of the circle on the ra side
+        side = point[:, 0] * cos_r + point[:, 1] * sin_r >= 0
+        found.append(_Found(arcs & ~along & (t <= theta + 1e-12) & side, np.minimum(t, theta)))
     return found
 
 

@@ -89,6 +89,7 @@ def random_box(rng, wcs):
 def test_box_intersection_matches_sampling(seed):
     rng = np.random.default_rng(seed + 100)
     outcomes = []
+    polygons, boxes = [], []
     for wcs in random_images(seed, 20):
         polygon = polygon_of(wcs)
         for _ in range(6):
@@ -96,7 +97,15 @@ def test_box_intersection_matches_sampling(seed):
             expected = skyref.meets_box(wcs, box)
             assert polygon.intersects_box(sky.Box(*box)) == expected, (wcs.wcs.crval, box)
             outcomes.append(expected)
+            polygons.append(polygon)
+            boxes.append(box)
     assert 0.2 < np.mean(outcomes) < 0.9
+    # All the polygons at once, against each box: each polygon's answer as alone. (A
+    # triangle among them: polygons of other sizes in one array.)
+    polygons.insert(7, sky.Polygon(polygons[7].corners[:3]))
+    for box in boxes[::10]:
+        alone = [p.intersects_box(sky.Box(*box)) for p in polygons]
+        assert sky.meet_box(polygons, sky.Box(*box)).tolist() == alone
 
 
 def test_a_thin_box_crossing_an_image_without_corners_inside_meets_it():
@@ -130,3 +139,79 @@ def test_query_ranges_cover_the_cone():
         for point in inside:
             cells = sky.point_cells(point.ra.deg, point.dec.deg)
             assert any(low <= c < high for c in cells for low, high in ranges)
+
+
+# --- boxes at the edges: ra 0/360, the poles, one inside the other, touching ------------
+
+
+def corners_of(polygon):
+    return np.array(polygon.corners)
+
+
+@pytest.mark.parametrize(
+    ("image", "box", "meets"),
+    [
+        # across ra = 0: an image over it, boxes over it or short of it on either side
+        ((0.2, 10.0, 1.0), (359.5, 9.0, 0.5, 11.0), True),
+        ((0.2, 10.0, 1.0), (1.0, 9.0, 359.0, 11.0), False),  # all but ra 359..1
+        ((0.2, 10.0, 1.0), (359.5, 10.0, 359.7, 10.2), True),  # over its west edge only
+        ((359.8, -20.0, 1.0), (0.2, -21.0, 0.4, -19.0), True),
+        ((359.8, -20.0, 1.0), (0.5, -21.0, 2.0, -19.0), False),
+        # near the poles: an image over the pole, boxes of every ra up there
+        ((45.0, 89.6, 2.0), (100.0, 89.9, 110.0, 90.0), True),
+        ((45.0, 89.6, 2.0), (0.001, 88.4, 0.0, 88.45), True),  # a ring across it
+        ((45.0, 89.6, 2.0), (0.001, 88.2, 0.0, 88.3), False),  # and one below it
+        ((45.0, 89.6, 2.0), (200.0, 87.0, 210.0, 87.5), False),
+        ((45.0, 89.6, 2.0), (0.001, -90.0, 0.0, -89.0), False),
+        ((300.0, -88.9, 1.5), (280.0, -90.0, 290.0, -89.9), False),
+        ((300.0, -88.9, 1.5), (295.0, -89.5, 305.0, -89.4), True),
+        # a box inside the image, and an image inside the box
+        ((120.0, 40.0, 3.0), (119.8, 39.8, 120.2, 40.2), True),
+        ((120.0, 40.0, 0.01), (110.0, 30.0, 130.0, 50.0), True),
+        # an image much wider than a thin box across it: no corner of either in the other
+        ((60.0, 0.0, 8.0), (55.0, -0.01, 65.0, 0.01), True),
+        ((60.0, 0.0, 8.0), (59.99, -10.0, 60.01, 10.0), True),
+        ((60.0, 0.0, 8.0), (55.0, 5.0, 65.0, 6.0), False),
+    ],
+)
+def test_boxes_at_the_edges_agree_with_sampling(image, box, meets):
+    ra, dec, size = image
+    wcs = skyref.tan_wcs(ra, dec, 1000, 800, size / 1000, 20.0)
+    assert skyref.meets_box(wcs, box) == meets  # the case is what it says
+    assert polygon_of(wcs).intersects_box(sky.Box(*box)) == meets
+
+
+def test_boxes_touching_an_image_meet_it_and_those_just_apart_do_not():
+    """A box whose side passes through a corner of the image, or whose corner is an
+    image's corner, shares that point; moved off by a millionth of a degree, nothing."""
+    wcs = skyref.tan_wcs(30.0, -40.0, 1000, 1000, 1e-3, 0.0)  # north up: corners at ra ends
+    polygon = polygon_of(wcs)
+    corners = corners_of(polygon)
+    east = corners[np.argmax((corners[:, 0] - 30.0 + 180.0) % 360.0)]  # the largest ra
+    ra, dec = east
+    far = 1e-6
+    touching = [
+        (ra, dec - 0.5, ra + 1.0, dec + 0.5),  # its west side through the corner
+        (ra, dec, ra + 1.0, dec + 1.0),  # its corner on the image's corner
+        (ra - 1.0, dec - 1.0, ra, dec),
+    ]
+    for box in touching:
+        assert polygon.intersects_box(sky.Box(*box)), box
+    apart = [(ra + far, dec - 0.5, ra + 1.0, dec + 0.5)]
+    highest = corners[:, 1].max()
+    apart.append((29.0, highest + far, 31.0, highest + 1.0))  # just above the image
+    for box in apart:
+        assert not skyref.meets_box(wcs, box), box
+        assert not polygon.intersects_box(sky.Box(*box)), box
+
+
+def test_arcs_are_tested_all_at_once_as_one_by_one():
+    """The box's test of many edges at once gives each edge's own answer."""
+    rng = np.random.default_rng(11)
+    box = sky.Box(350.0, -10.0, 20.0, 15.0)
+    a = sky.unit_vectors(rng.uniform(330, 400, 300) % 360, rng.uniform(-30, 30, 300))
+    b = sky.unit_vectors(rng.uniform(330, 400, 300) % 360, rng.uniform(-30, 30, 300))
+    together = box.crosses_arcs(a, b)
+    alone = [bool(box.crosses_arcs(a[i], b[i])[0]) for i in range(len(a))]
+    assert together.tolist() == alone
+    assert 0.1 < together.mean() < 0.9
