@@ -27,3 +27,19 @@ def test_text_angle_and_fill_are_kept():
     label, circle = (f["properties"] for f in import_catalog(text, fmt="ds9").features)
     assert label["textangle"] == 30
     assert circle["fill"] is True
+
+
+def test_a_physical_feature_keeps_the_map_it_was_read_with():
+    text = b"physical\ncircle(100,200,8)\n"
+    shifted = {"LTM1_1": 0.5, "LTM2_2": 0.5, "LTV1": -10.0, "LTV2": 5.0}
+    (circle,) = import_catalog(text, fmt="ds9", physical=shifted).features
+    assert circle["properties"]["physical"] == {
+        "ltm": [[0.5, 0.0], [0.0, 0.5]],
+        "ltv": [-10.0, 5.0],
+    }
+
+
+def test_a_composite_keeps_its_frame_by_its_own_name_and_its_position_without_spaces():
+    text = b'j2000\n# composite(10, 20, 0) || composite=1\ncircle(10,20,1") ||\npoint(10,20)\n'
+    composites = [f["properties"]["composite"] for f in import_catalog(text, fmt="ds9").features]
+    assert [(c["frame"], c["at"]) for c in composites] == [("fk5", "10,20,0")] * 2
