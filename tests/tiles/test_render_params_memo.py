@@ -142,3 +142,19 @@ def test_statistics_dropped_and_made_anew_are_never_taken_for_the_old_ones():
         assert iip_params([("GAM", "1.5")], stats).minmax == ((lo, lo + 100.0),)
         assert params.parse({"gamma": ["2"]}, 1, stats, "jpeg").minmax == ((lo, lo + 100.0),)
         del stats
+
+
+def test_iip_pairs_given_once_through_read_whole_and_the_tiles_own_counted_apart():
+    pairs = iter([("FIF", "a.fits"), ("JTL", "1,2"), ("GAM", "2")])  # read once only
+    request = iip.parse(pairs)
+    assert (request.fif, request.jtl, request.rendering) == ("a.fits", (1, 2), {"gamma": 2.0})
+    with pytest.raises(ParameterError, match="^JTL"):  # read again whole for its first error
+        iip.parse(iter([("JTL", "x"), ("QLT", "abc")]))
+    many = [("FIF", "a.fits")] + [("JTL", "1,0")] * iip.MAX_REPEATS + [("GAM", "2")]
+    assert iip.parse(many).jtl == (1, 0)  # each name's repeats, not FIF's and JTL's together
+
+
+def test_iip_colormaps_narrowed_by_the_caller_are_the_only_ones():
+    with pytest.raises(ParameterError, match="'hot' is not one of grey, jet"):
+        iip.parse([("JTL", "0,0"), ("CMP", "hot")], colormaps=("grey", "jet"))
+    assert iip.parse([("CMP", "jet")], colormaps=("grey", "jet")).rendering == {"colormap": "jet"}
