@@ -11,10 +11,10 @@ a 3 x N matrix, clips to [0, 1], then applies the power, the scale and the inver
 
 Speed: ``v`` is quantised to a 16-bit index (``x * a + b`` then clip) and everything
 after it (power, stretch, inversion, colormap) is one lookup table, cached per parameter
-set. A tile is one pass of a ``kernels`` loop (the mono lookup, or the colour mix
-with its quantisation and packing) over its planes copied out of the pyramid
-(contiguous rows: the loops are vectorised). Scratch buffers are reused per thread:
-page faults cost more than arithmetic here.
+set. A mono tile is one pass (``kernels.lookup``) over its plane copied out of the
+pyramid (contiguous rows: the loop is vectorised); the colour mix runs in fused loops
+(``kernels``). Scratch buffers are reused per thread: page faults cost more than
+arithmetic here.
 """
 
 import math
@@ -377,9 +377,10 @@ def _render_mono(plane, params, scratch=False):
                params.invert, params.colormap)  # fmt: skip
     coefficients = affine(lo, hi, params.contrast, params.brightness, params.stretch)
     if coefficients is not None and _one_pass(plane):
+        contiguous = _buffer("plane", plane.shape, np.float32)
+        np.copyto(contiguous, plane)
         pixels = _output(plane.shape, lut.dtype, scratch)
-        if not kernels.lookup(*_source(plane, 0), *coefficients, _HIGH, lut, pixels):
-            _checked(kernels.lookup(*_copied(plane, 0), *coefficients, _HIGH, lut, pixels))
+        kernels.lookup(contiguous, *coefficients, np.float32(STEPS), lut, pixels)
     else:
         index = _index(plane, lo, hi, params.contrast, params.brightness, params.stretch)
         pixels = np.take(lut, index, out=_output(index.shape, lut.dtype, scratch))
@@ -388,106 +389,44 @@ def _render_mono(plane, params, scratch=False):
     return pixels
 
 
-def _source(plane, number):
-    """``plane`` (h, w) as the kernels take it: (flat, view), ``flat`` a 1-D float32
-    array over the memory of the float32 ``view``.
-
-    A C-contiguous (aligned) float32 plane is read where it lies; anything else is copied
-    (cast to float32) by ``_copied``, a tile of the pyramid included: the kernels can
-    read a tile in its mapped level (``flat`` the level's), but measured on tiles not yet
-    in the CPU's caches (every tile of a viewing session) that is slower than the copy,
-    whose reads of the rows run back to back, ahead of the arithmetic.
-    """
-    flags = plane.flags
-    if plane.dtype == _FLOAT32 and plane.ndim == 2 and flags.c_contiguous and flags.aligned:
-        return plane.reshape(-1), plane
-    return _copied(plane, number)
-
-
-def _copied(plane, number):
-    """``_source`` of a float32 copy of ``plane``: in a buffer of this thread for the
-    first ``BUFFERED_CHANNELS`` channels (``number``), else allocated for this call."""
-    if number < BUFFERED_CHANNELS:
-        copy = _buffer(("plane", number), plane.shape, np.float32)
-    else:
-        copy = np.empty(plane.shape, np.float32)
-    np.copyto(copy, plane)
-    return copy.reshape(-1), copy
-
-
-BUFFERED_CHANNELS = 4  # a colour composite has three
-
-
 def _render_colour(data, params, scratch=False, grey=False):
     """Mix every channel (scaled, unpowered) to RGB, then gamma and inversion.
 
-    One fused pass over the tile (``kernels.mix_rgbx``; a mix of more than
-    ``kernels.GROUP`` channels, one per group): a row of every channel is scaled and
-    accumulated into the three colours, quantised, looked up in the gamma table and
-    packed into RGBX words. A linear stretch is scaled in the kernel; other
-    stretches, and the hi <= lo step, are scaled by numpy first (``_scaled_plane``). With
-    ``grey`` (the mix's colours are equal): the one colour, accumulated and looked up the
-    same way (``kernels.mix_grey``), as (h, w) grey.
+    One fused pass per channel accumulates the three colours (``kernels.mix_channel``),
+    one more quantises, applies the gamma table and packs RGBX words. With ``grey`` (the
+    mix's colours are equal): the one colour, accumulated and looked up the same way,
+    as (h, w) grey.
     """
     height, width = data[0].shape
     channels = params.channels_needed
-    weights = _weights(params.mix, channels)
-    sources = []
-    for number, c in enumerate(channels):
+    mix = params.mix
+    weights = _weights(mix, channels)
+    acc = _buffer("rgb", (1 if grey else 3, height, width), np.float32)
+    for row, c in enumerate(channels):
         lo, hi = params.minmax[c]
         coefficients = None
         if params.stretch == "linear":
             coefficients = affine(lo, hi, params.contrast, params.brightness, "linear", steps=1)
+        plane = _buffer("plane", (height, width), np.float32)
         if coefficients is None:  # other stretches, or the hi <= lo step: numpy first
-            if number < BUFFERED_CHANNELS:
-                plane = _buffer(("plane", number), (height, width), np.float32)
-            else:
-                plane = np.empty((height, width), np.float32)
-            _scaled_plane(data[number], lo, hi, params, plane)
-            sources.append((plane.reshape(-1), plane, *_IDENTITY))
+            _scaled_plane(data[row], lo, hi, params, plane)
+            coefficients = (np.float32(1), np.float32(0))
         else:
-            sources.append((*_source(data[number], number), *coefficients))
+            np.copyto(plane, data[row])  # contiguous for the kernel
+        if grey:
+            kernels.mix_grey_channel(plane, *coefficients, weights[row, 0], acc[0], row == 0)
+        else:
+            kernels.mix_channel(plane, *coefficients, weights[row], acc, row == 0)
+    if not channels:
+        acc.fill(0)
     table = _gamma_lut(params.gamma, params.invert)
     if grey:
         pixels = _output((height, width), np.uint8, scratch)
-        kernel, extra = kernels.mix_grey, ()
-    else:
-        pixels = _output((height, width), np.uint32, scratch)
-        kernel, extra = kernels.mix_rgbx, (_RGBX_SHIFTS,)
-    count, group = len(sources), kernels.GROUP
-    acc = _NO_SUMS
-    if count > group:  # the sums carried from one group of channels to the next
-        acc = _buffer("rgb", (1 if grey else 3, height, width), np.float32)
-    for first in range(0, count, group):
-        chosen = sources[first : first + group]
-        rest = (len(chosen), weights[first : first + group], acc, first == 0,
-                first + group >= count, _HIGH, table, *extra, pixels)  # fmt: skip
-        if not kernel(*_padded(chosen, group), *rest):  # a plane not where it seemed
-            copies = [
-                (*_copied(view, first + k), a, b) for k, (_f, view, a, b) in enumerate(chosen)
-            ]
-            _checked(kernel(*_padded(copies, group), *rest))
-    if grey:
+        kernels.pack_grey(acc[0], np.float32(STEPS), table, pixels)
         return pixels
+    pixels = _output((height, width), np.uint32, scratch)
+    kernels.pack_rgbx(acc, np.float32(STEPS), table, _RGBX_SHIFTS, pixels)
     return pixels.view(np.uint8).reshape(height, width, 4)
-
-
-_NO_SUMS = np.zeros((3, 1, 1), np.float32)  # ``acc`` of a mix read in one group
-_HIGH = np.float32(STEPS)
-
-
-def _padded(sources, group):
-    """The arguments of ``group`` sources: ``sources``, then the first again (unread)."""
-    values = [value for source in sources for value in source]
-    return values + values[:4] * (group - len(sources))
-
-
-def _checked(done):
-    if not done:
-        raise ValueError("The planes of a rendering must have the shape of its pixels.")
-
-
-_IDENTITY = (np.float32(1), np.float32(0))
 
 
 def _weights(mix, channels):
