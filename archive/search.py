@@ -160,7 +160,13 @@ class BoxQuery:
         return _ranges_q(sky.disc_ranges(sky.box_discs(self.box)))
 
     def matches(self, meta):
-        return any(sky.Polygon(c).intersects_box(self.box) for c in meta.polygons)
+        return self.matches_all([meta])[0]
+
+    def matches_all(self, metas):
+        """``matches`` of each of ``metas``: every part of every footprint tested at once."""
+        parts = [corners for meta in metas for corners in meta.polygons]
+        meets = iter(sky.meet_box(parts, self.box))
+        return [any([next(meets) for _ in meta.polygons]) for meta in metas]
 
 
 def _ranges_q(ranges):
@@ -501,10 +507,11 @@ def search(user, query):
             )  # fmt: skip
             ids = list(ordered.values_list("pk", flat=True)[:limit])
         rows = _rows(ids, few)
-        for meta in rows:
+        hits = [True] * len(rows) if predicate is None else matching_rows(query.spatial, rows)
+        for meta, hit in zip(rows, hits, strict=True):
             examined += 1
             value, pk = (None if phase == 1 else _key(meta, column)), meta.pk
-            if predicate is None or predicate(meta):
+            if hit:
                 found.append((meta, phase, value))
                 if len(found) > size:
                     last, last_phase, last_value = found[size - 1]
@@ -517,6 +524,12 @@ def search(user, query):
             return Page(_images(found), None, examined)
         if predicate is not None and examined >= budget:
             return Page(_images(found), encode_cursor(phase, value, pk), examined)
+
+
+def matching_rows(spatial, rows):
+    """Whether each of ``rows`` matches the spatial query: all at once where it can."""
+    each = getattr(spatial, "matches_all", None)
+    return each(rows) if each is not None else [spatial.matches(meta) for meta in rows]
 
 
 NO_COLLECTION = -(2**62) - 7  # an id no collection has: where each one's id goes

@@ -654,5 +654,6 @@ class SearchConsumer(LiveReads, GuardedConsumer):
     def matching(self, queryset):
         rows = list(queryset)
         if self.query.spatial is not None:
-            rows = [meta for meta in rows if self.query.spatial.matches(meta)]
+            hits = search.matching_rows(self.query.spatial, rows)
+            rows = [meta for meta, hit in zip(rows, hits, strict=True) if hit]
         return rows
