@@ -503,3 +503,31 @@ def test_rare_filters_start_from_their_images_and_common_ones_are_asked_of_each_
     parsed = search.SearchQuery.parse(rare)
     sql = str(search._matching(parsed).query)
     assert not parsed.few and '"exptime" + ' in sql and "@>" not in sql
+
+
+def test_a_box_meets_a_footprint_of_several_parts_when_it_meets_any_part():
+    """A page's candidates are tested against the box all at once: each image's parts
+    (a mosaic's extensions) answer for that image alone, and one part meeting the box is
+    enough. Expected from dense sampling of each part's WCS."""
+    from types import SimpleNamespace
+
+    from archive import search as archive_search
+    from archive import sky
+
+    rng = np.random.default_rng(5)
+    boxes = [(10.0, -5.0, 12.0, -3.0), (359.0, 20.0, 1.5, 22.0), (100.0, 60.0, 110.0, 64.0)]
+    for box in boxes:
+        metas, wanted = [], []
+        for _ in range(12):
+            parts = []
+            for _ in range(int(rng.integers(1, 4))):
+                ra = (box[0] + rng.uniform(-3, 5)) % 360
+                dec = float(np.clip(rng.uniform(box[1] - 3, box[3] + 3), -89, 89))
+                parts.append(skyref.tan_wcs(ra, dec, 100, 80, rng.uniform(0.005, 0.02), 30))
+            corners = [w.calc_footprint(axes=w.pixel_shape, center=False) for w in parts]
+            metas.append(SimpleNamespace(polygons=[c.tolist() for c in corners]))
+            wanted.append(any(skyref.meets_box(w, box) for w in parts))
+        query = archive_search.BoxQuery(sky.Box(*box))
+        assert any(wanted) and not all(wanted), box  # the case says something
+        assert archive_search.matching_rows(query, metas) == wanted, box
+        assert [query.matches(meta) for meta in metas] == wanted, box
