@@ -4,6 +4,7 @@ nothing is left behind and other images are unaffected."""
 
 import gzip
 import io
+import time
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
-from portal import permissions
+from portal import jobs, permissions
 from portal.models import Image
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -140,6 +141,25 @@ def rendered(client, image):
     info = client.get(f"/iip/?FIF={image.pk}&INFO")
     detail = client.get(f"/api/images/{image.pk}/")
     return tile.status_code, info.status_code, detail.status_code
+
+
+@pytest.fixture(autouse=True)
+def _worker_idle():
+    """With a worker process, work a test set going may still run when it ends, and the
+    database is emptied after each test here: wait (at most 30 s) for the worker to be
+    idle first, so that the two do not lock each other."""
+    yield
+    if jobs.embedded():
+        return
+    from portal import celery_app
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        inspect = celery_app.control.inspect(timeout=0.5)
+        busy = [*((inspect.active() or {}).values()), *((inspect.reserved() or {}).values())]
+        if not any(busy):
+            return
+        time.sleep(0.1)
 
 
 @pytest.mark.parametrize("name", list(CORPUS))
