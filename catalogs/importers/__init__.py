@@ -151,12 +151,13 @@ def sniff_format(filename, head):
 class CatalogImport:
     """One import under way: ``format``, ``warnings`` (filled while reading) and
     ``batches()``, the features in lists of at most ``BATCH``. ``done`` in [0, 1] is
-    the fraction of the reading done."""
+    the fraction of the reading done (1 once every feature has been read)."""
 
     def __init__(self, source, fmt, parser, passes=1):
         self.source, self.format, self.warnings = source, fmt, []
         self._parser, self._passes, self._pass = parser, passes, 0
         self.count = 0
+        self._read = False
 
     def next_pass(self):
         """Parsers call this at the start of each pass over the file."""
@@ -164,7 +165,7 @@ class CatalogImport:
 
     @property
     def done(self):
-        if not self.source.size:
+        if self._read or not self.source.size:
             return 1.0
         within = min(self.source.position / self.source.size, 1.0)
         return min((max(self._pass - 1, 0) + within) / self._passes, 1.0)
@@ -183,6 +184,7 @@ class CatalogImport:
                 if len(batch) >= BATCH:
                     yield batch
                     batch = []
+            self._read = True
             if batch:
                 yield batch
             if not self.count:

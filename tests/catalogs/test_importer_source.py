@@ -171,6 +171,23 @@ def test_done_is_the_fraction_read_of_every_pass():
     assert seen == [0.0, 0.5, 1.0]
 
 
+def test_done_stays_at_one_once_every_feature_is_read():
+    # The file is closed when the reading ends: its position is no longer the measure.
+    text = b"ra,dec\n" + b"1.5,2.5\n" * 3000
+    job = open_catalog(text, fmt="csv")
+    assert sum(len(batch) for batch in job.batches(10_000)) == 3000
+    assert job.source.position == 0
+    assert job.done == 1.0
+
+
+def test_done_stays_below_one_when_the_reading_stops_early():
+    text = b"ra,dec\n" + b"1.5,2.5\n" * 3000
+    job = open_catalog(text, fmt="csv")
+    with pytest.raises(CatalogImportError, match="limit"):
+        list(job.batches(2500))
+    assert job.done < 1.0
+
+
 def test_features_come_in_batches_of_2000():
     job = CatalogImport(source_of(1), "csv", lambda job: ({"n": i} for i in range(4001)))
     batches = list(job.batches(10_000))
