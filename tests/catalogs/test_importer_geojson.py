@@ -1,9 +1,11 @@
 """GeoJSON features validated, worked by hand from RFC 7946: what is kept, what is
 refused and the message that names it."""
 
+import json
+
 import pytest
 
-from catalogs.importers import CatalogImportError, import_catalog
+from catalogs.importers import CatalogImportError, import_catalog, open_catalog
 from catalogs.importers.geojson import validate_feature
 
 
@@ -128,3 +130,79 @@ def test_documents_of_each_top_level_type():
         import_catalog(b'{"features": []}', fmt="geojson")
     with pytest.raises(CatalogImportError, match="unknown GeoJSON type 'Topology'"):
         import_catalog(b'{"type": "Topology"}', fmt="geojson")
+
+
+def collection(*features):
+    return json.dumps({"type": "FeatureCollection", "features": list(features)}).encode()
+
+
+def test_each_feature_of_a_collection_is_named_by_its_place():
+    good, bad = feature(point(1, 2)), feature(point(10, 95))
+    with pytest.raises(
+        CatalogImportError, match=r"^feature 1: \[10\.0, 95\.0\] is outside the sky\.$"
+    ):
+        import_catalog(collection(good, bad), fmt="geojson")
+    with pytest.raises(
+        CatalogImportError, match=r"^feature 0: \[10\.0, 95\.0\] is outside the sky\.$"
+    ):
+        import_catalog(json.dumps(bad).encode(), fmt="geojson")
+
+
+def test_the_limit_given_to_the_import_holds_each_feature_of_a_collection(settings):
+    """One feature written out with json's spaces (the stored form) is 73 bytes."""
+    stored = '{"type": "Feature", "geometry": {"type": "Point", "coordinates": [1, 2]}}'
+    assert len(stored) == 73
+    text = collection({"type": "Feature", "geometry": point(1, 2)})
+    settings.MAX_FEATURE_BYTES = 10_000
+    [kept] = list(open_catalog(text, fmt="geojson", max_feature_bytes=73).batches(10))[0]
+    assert kept["geometry"]["coordinates"] == [1.0, 2.0]
+    job = open_catalog(text, fmt="geojson", max_feature_bytes=72)
+    with pytest.raises(CatalogImportError, match="^feature 0: larger than the limit of 72 bytes"):
+        list(job.batches(10))
+
+
+def test_a_single_geometry_as_large_as_the_limit_is_read(settings):
+    """The file's size is held to the limit before it is read: 80 bytes (a geometry
+    followed by 40 spaces), whose stored feature is 73."""
+    text = b'{"type": "Point", "coordinates": [1, 2]}' + b" " * 40
+    assert len(text) == 80
+    settings.MAX_FEATURE_BYTES = 80
+    [kept] = import_catalog(text, fmt="geojson").features
+    assert kept["geometry"] == {"type": "Point", "coordinates": [1.0, 2.0]}
+    settings.MAX_FEATURE_BYTES = 79
+    with pytest.raises(
+        CatalogImportError, match=r"^a single Point of 80 bytes, the limit is 79\.$"
+    ):
+        import_catalog(text, fmt="geojson")
+
+
+def test_the_type_is_found_whatever_the_order_of_the_members():
+    """JSON objects are unordered (RFC 8259 section 4), and GeoJSON objects may carry
+    foreign members (RFC 7946 section 6.1): only the top-level "type" says what it is."""
+    late = (b'{"geometry": {"type": "Point", "coordinates": [1, 2]}, "title": "x", '
+            b'"properties": {"name": "n"}, "type": "Feature"}')  # fmt: skip
+    [kept] = import_catalog(late, fmt="geojson").features
+    assert kept == {"type": "Feature", "geometry": {"type": "Point", "coordinates": [1.0, 2.0]},
+                    "properties": {"name": "n"}}  # fmt: skip
+    ahead = (b'{"name": "survey", "features": [{"type": "Feature", "properties": null, '
+             b'"geometry": {"type": "Point", "coordinates": [3, 4]}}], "type": "FeatureCollection"}')  # fmt: skip
+    assert [f["geometry"]["coordinates"] for f in import_catalog(ahead, fmt="geojson").features] == [
+        [3.0, 4.0]
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (b"[1, 2]", "a GeoJSON document must be an object."),
+        (b'"Feature"', "a GeoJSON document must be an object."),
+        (b'{"features": []}', "unknown GeoJSON type None."),
+        (b'{"type": 5, "features": []}', "unknown GeoJSON type None."),
+        (b'{"type": "Topology"}', "unknown GeoJSON type 'Topology'."),
+        (b'{"type": "feature"}', "unknown GeoJSON type 'feature'."),
+    ],
+)
+def test_what_is_not_a_geojson_document_is_told_exactly(text, message):
+    with pytest.raises(CatalogImportError) as error:
+        import_catalog(text, fmt="geojson")
+    assert str(error.value) == message

@@ -131,3 +131,16 @@ def test_a_row_is_a_geojson_point_feature():
     assert feature == {"type": "Feature",
                        "geometry": {"type": "Point", "coordinates": [10.5, -20.25]},
                        "properties": {"shape": "point", "name": "A"}}  # fmt: skip
+
+
+def test_a_tab_separates_cells_before_any_other_delimiter():
+    """A table sent as CSV whose header has tabs is read at tabs: its commas are text."""
+    [feature] = import_catalog(b"name\tra\tdec\nM 31, core\t10.5\t41\n", fmt="csv").features
+    assert feature["properties"] == {"shape": "point", "name": "M 31, core"}
+    assert feature["geometry"]["coordinates"] == [10.5, 41.0]
+
+
+def test_comments_may_be_indented():
+    text = b"  # written by hand\n\t// and here\nra,dec\n   # between rows\n10.5,41\n"
+    [feature] = import_catalog(text, fmt="csv").features
+    assert feature["geometry"]["coordinates"] == [10.5, 41.0]
