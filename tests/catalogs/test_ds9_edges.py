@@ -3,6 +3,8 @@ annuli in physical coordinates go through the LTM's scale, and the text angle an
 settings are kept as ds9 writes them."""
 
 import pytest
+from astropy import units as u
+from astropy.coordinates import FK4, SkyCoord
 
 from catalogs.importers import import_catalog
 
@@ -43,3 +45,48 @@ def test_a_composite_keeps_its_frame_by_its_own_name_and_its_position_without_sp
     text = b'j2000\n# composite(10, 20, 0) || composite=1\ncircle(10,20,1") ||\npoint(10,20)\n'
     composites = [f["properties"]["composite"] for f in import_catalog(text, fmt="ds9").features]
     assert [(c["frame"], c["at"]) for c in composites] == [("fk5", "10,20,0")] * 2
+
+
+def test_a_composite_is_read_around_parentheses_in_its_text():
+    text = (b"image\n# composite(10,10,0) || composite=0 color=red text={a(b)c}\n"
+            b"circle(10,10,3) ||\nbox(10,10,4,4,0)\n")  # fmt: skip
+    composites = [f["properties"]["composite"] for f in import_catalog(text, fmt="ds9").features]
+    assert [(c["at"], c["global"], c["color"]) for c in composites] == [
+        ("10,10,0", False, "red")
+    ] * 2
+
+
+def test_a_composite_line_without_its_closing_parenthesis_has_no_position():
+    text = b"image\n# composite(10,10,0 || composite=0\ncircle(10,10,3)\n"
+    (circle,) = import_catalog(text, fmt="ds9").features
+    assert circle["properties"]["composite"]["at"] == ""
+    assert circle["properties"]["composite"]["global"] is False
+
+
+def test_a_composite_keeps_at_most_200_characters_of_position_and_40_of_colour():
+    digits, colour = "1" * 250, "a" * 45
+    text = (
+        f"image\n# composite(10.{digits}, 10, 0) || color={colour} width=thick\ncircle(10,10,3)\n"
+    )
+    (circle,) = import_catalog(text.encode(), fmt="ds9").features
+    composite = circle["properties"]["composite"]
+    assert composite["at"] == f"10.{digits},10,0"[:200] and len(composite["at"]) == 200
+    assert composite["color"] == "a" * 40
+    assert composite["linewidth"] == "thick"  # not a number: as written
+
+
+@pytest.mark.parametrize(
+    ("frame", "position"),
+    [("galactic", "10,20"), ("galactic", "200,-30"), ("galactic", "300,60"), ("fk4", "120,-40")],
+)
+def test_north_is_a_position_angle_in_minus_180_to_180(frame, position):
+    text = f'{frame}\nbox({position},10",4",30)\n'
+    (box,) = import_catalog(text.encode(), fmt="ds9").features
+    north = box["properties"]["north"]
+    lon, lat = map(float, position.split(","))
+    centre = SkyCoord(lon * u.deg, lat * u.deg, frame="galactic" if frame == "galactic" else FK4())
+    angle = centre.icrs.position_angle(centre.directional_offset_by(0 * u.deg, 1 * u.arcsec).icrs)
+    expected = (angle.deg + 180.0) % 360.0 - 180.0
+    assert -180.0 <= north < 180.0
+    assert north == pytest.approx(expected, abs=1e-9)
+    assert north == round(north, 10)  # kept to 1e-10 degrees
