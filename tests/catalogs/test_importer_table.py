@@ -144,3 +144,13 @@ def test_comments_may_be_indented():
     text = b"  # written by hand\n\t// and here\nra,dec\n   # between rows\n10.5,41\n"
     [feature] = import_catalog(text, fmt="csv").features
     assert feature["geometry"]["coordinates"] == [10.5, 41.0]
+
+
+def test_a_long_cell_that_is_not_an_angle_is_quoted_to_its_first_40_characters():
+    text = "12:30:" + "x" * 44  # 50 characters
+    with pytest.raises(ValueError) as error:
+        parse_angle(f"  {text}  ", True)
+    assert str(error.value) == "'12:30:" + "x" * 34 + "' is not an angle"
+    with pytest.raises(CatalogImportError) as error:
+        import_catalog(f"ra,dec\n{text},1\n".encode(), fmt="csv")
+    assert str(error.value) == "line 2, column 'ra': '12:30:" + "x" * 34 + "' is not an angle"
