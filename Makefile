@@ -24,8 +24,8 @@ run: setup
 test: export FITSPORTAL_VAR_DIR ?= $(CURDIR)/var/test
 test: export FITSPORTAL_INSECURE_DEV_KEY := 1
 test: install frontend browser
-	$(BIN)/python -m pytest tests --ignore=tests/browser
-	$(BIN)/python -m pytest tests/browser -p no:asyncio -W ignore::pytest.PytestConfigWarning
+	$(BIN)/python -m pytest tests --ignore=tests/browser --durations=15
+	$(BIN)/python -m pytest tests/browser -p no:asyncio -W ignore::pytest.PytestConfigWarning --durations=10
 
 bench: install
 	FITSPORTAL_INSECURE_DEV_KEY=1 $(BIN)/python bench/run.py
