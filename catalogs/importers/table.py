@@ -12,13 +12,16 @@ DEC_NAMES = ("dec", "decl", "dej2000", "decj2000", "de_icrs", "_dej2000", "delta
              "deltawin_j2000", "dec_deg", "decdeg", "dec2000", "dec_j2000", "delta", "declination")  # fmt: skip
 NAME_NAMES = ("name", "id", "source_id", "objid", "object", "number", "label")
 _SEXAGESIMAL = re.compile(
-    r"^\s*([+-])?\s*(\d+(?:\.\d*)?)[\s:hd°]+(\d+(?:\.\d*)?)(?:[\s:m']+(\d+(?:\.\d*)?)[s\"]?)?\s*$",
+    r"^\s*([+-])?\s*(\d+(?:\.\d*)?)[\s:hd°]+(\d+(?:\.\d*)?)(?:[\s:m']+(\d+(?:\.\d*)?)[s\"]?|[m'])?\s*$",
     re.I,
 )
 
 
 def parse_angle(text, hours):
-    """Degrees from "12.5", "12:30:00", "12h30m00s", "-05 06 07", "-5d06m07s"."""
+    """Degrees from "12.5", "12:30:00", "12h30m00s", "-05 06 07", "-5d06m07s". ``hours``:
+    a sexagesimal angle is in hours unless written with a degree mark (d or °). Minutes
+    and seconds of 60 are read (rounding 59.99 writes them), above 60 refused, as
+    astropy's ``Angle`` reads them."""
     value = text.strip()
     try:
         number = float(value)
@@ -27,10 +30,16 @@ def parse_angle(text, hours):
         if not match:
             raise ValueError(f"'{value[:40]}' is not an angle") from None
         sign, a, b, c = match.groups()
-        number = float(a) + float(b) / 60.0 + (float(c) / 3600.0 if c else 0.0)
+        minutes, seconds = float(b), float(c) if c else 0.0
+        if minutes > 60.0 or seconds > 60.0:
+            raise ValueError(
+                f"'{value[:40]}' is not an angle: its minutes and seconds are 60 at most"
+            ) from None
+        number = float(a) + minutes / 60.0 + seconds / 3600.0
         if sign == "-":
             number = -number
-        return number * 15.0 if hours else number
+        degrees = "d" in value.lower() or "°" in value
+        return number * 15.0 if hours and not degrees else number
     if not math.isfinite(number):
         raise ValueError(f"'{value}' is not a finite angle")
     return number
@@ -116,6 +125,8 @@ def parse(job, ra_column=None, dec_column=None, delimiter=None):
     header = [h.strip() for h in header]
     ra_index = _column(header, ra_column, RA_NAMES, "RA")
     dec_index = _column(header, dec_column, DEC_NAMES, "Dec")
+    if ra_index == dec_index:
+        raise CatalogImportError(f"RA and Dec cannot both be column '{header[ra_index]}'.")
     others = [i for i in range(len(header)) if i not in (ra_index, dec_index)]
     types = {i: ColumnType() for i in others}
     for number, row in rows:

@@ -1,9 +1,12 @@
 """CSV/TSV tables: angles, delimiters, columns and their types, worked out by hand and
 checked against astropy's ``Angle`` for the sexagesimal forms."""
 
+import contextlib
+
 import pytest
 from astropy import units as u
 from astropy.coordinates import Angle
+from astropy.coordinates.angles.errors import IllegalMinuteError, IllegalSecondError
 
 from catalogs.importers import CatalogImportError, import_catalog
 from catalogs.importers.table import parse_angle
@@ -16,6 +19,8 @@ from catalogs.importers.table import parse_angle
         ("12:30", True, 187.5),  # 12.5 h
         ("12:30:36", True, 187.65),  # 12 h 30 m 36 s = 12.51 h
         ("12h30m36s", True, 187.65),
+        ("12h30m", True, 187.5),
+        ("5°06'", False, 5.1),
         ("-05 06", False, -5.1),
         ("-05 06 36", False, -5.11),
         ("-5d06m36s", False, -5.11),
@@ -154,3 +159,54 @@ def test_a_long_cell_that_is_not_an_angle_is_quoted_to_its_first_40_characters()
     with pytest.raises(CatalogImportError) as error:
         import_catalog(f"ra,dec\n{text},1\n".encode(), fmt="csv")
     assert str(error.value) == "line 2, column 'ra': '12:30:" + "x" * 34 + "' is not an angle"
+
+
+@pytest.mark.parametrize(
+    "ra", ["10d41m02s", "10d41m02.5s", "10°41'02\"", "10D41M", "+10d41m02s", "350d00m00s"]
+)
+def test_an_ra_written_with_a_degree_mark_is_in_degrees(ra):
+    """Sexagesimal RA is read in hours unless the text says degrees, as astropy reads
+    it when told that the unit is hours."""
+    expected = Angle(ra.lower(), unit=u.hourangle).deg
+    assert parse_angle(ra, hours=True) == pytest.approx(expected, abs=1e-12)
+    [feature] = import_catalog(f"ra,dec\n{ra},41\n".encode(), fmt="csv").features
+    assert feature["geometry"]["coordinates"] == pytest.approx([expected, 41.0], abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("text", "degrees"),
+    [("12:30:60", 12.5 + 1 / 60), ("12:60", 13.0), ("-05 60 00", -6.0), ("12:59:59.999", None)],
+)
+def test_minutes_and_seconds_of_60_are_read_as_astropy_reads_them(text, degrees):
+    """60 is what rounding 59.99 to whole seconds writes: astropy reads it, with a warning."""
+    with pytest.warns(Warning) if degrees is not None else contextlib.nullcontext():
+        expected = Angle(text, unit=u.deg).deg
+    if degrees is not None:
+        assert expected == pytest.approx(degrees, abs=1e-12)
+    assert parse_angle(text, False) == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize("text", ["12:75", "12:60.5", "12:30:61", "12h30m75s", "5d06m60.5s"])
+def test_minutes_or_seconds_above_60_are_not_an_angle(text):
+    with pytest.raises((IllegalMinuteError, IllegalSecondError)):
+        Angle(text, unit=u.hourangle)
+    with pytest.raises(ValueError) as error:
+        parse_angle(text, True)
+    assert str(error.value) == f"'{text}' is not an angle: its minutes and seconds are 60 at most"
+    with pytest.raises(CatalogImportError, match=r"^line 2, column 'ra': '.*' is not an angle: "):
+        import_catalog(f"ra,dec\n{text},1\n".encode(), fmt="csv")
+
+
+def test_a_long_angle_with_too_many_minutes_is_quoted_to_its_first_40_characters():
+    text = "12:75:00." + "0" * 41  # 50 characters
+    with pytest.raises(ValueError) as error:
+        parse_angle(text, True)
+    assert (
+        str(error.value) == f"'{text[:40]}' is not an angle: its minutes and seconds are 60 at most"
+    )
+
+
+def test_ra_and_dec_are_two_columns():
+    with pytest.raises(CatalogImportError) as error:
+        import_catalog(b"pos,b\n10,20\n", fmt="csv", ra_column="pos", dec_column=" POS")
+    assert str(error.value) == "RA and Dec cannot both be column 'pos'."
