@@ -90,3 +90,15 @@ def test_north_is_a_position_angle_in_minus_180_to_180(frame, position):
     assert -180.0 <= north < 180.0
     assert north == pytest.approx(expected, abs=1e-9)
     assert north == round(north, 10)  # kept to 1e-10 degrees
+
+
+def test_only_shapes_in_frames_other_than_icrs_have_a_north():
+    text = b'icrs\nbox(10,20,10",4",30)\nfk5\nbox(10,20,10",4",30)\n'
+    icrs, fk5 = (f["properties"] for f in import_catalog(text, fmt="ds9").features)
+    assert "north" not in icrs and "native" not in icrs
+    assert "north" in fk5
+
+
+def test_a_label_keeps_its_text_as_written():
+    (label,) = import_catalog(b"image\n# text(1,2) text={ two  spaces }\n", fmt="ds9").features
+    assert label["properties"]["text"] == " two  spaces "  # what regions reads, spaces kept

@@ -93,3 +93,9 @@ def test_numbers_are_stored_as_written():
     assert json.dumps([whole["linewidth"], whole["textangle"]]) == "[2, 30]"
     assert json.dumps([half["linewidth"], half["textangle"]]) == "[2.5, 12.5]"
     assert word["linewidth"] == "thick"
+
+
+def test_other_settings_are_kept_as_written_and_composite_only_for_a_composite():
+    (circle,) = properties_of("image\ncircle(1,2,3) # name=north comment={hi} composite=1\n")
+    assert circle["ds9"] == {"name": "north", "comment": "hi"}
+    assert "composite" not in circle  # the setting of a composite, on a region outside one
