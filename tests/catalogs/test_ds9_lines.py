@@ -97,3 +97,47 @@ def test_a_composite_and_its_members_on_one_line():
     result = read("image; # composite(1,1,0) || composite=0; circle(1,1,1) ||; point(2,2)\n")
     assert centres(result) == [[1.0, 1.0], [2.0, 2.0]]
     assert [f["properties"]["composite"]["at"] for f in result.features] == ["1,1,0"] * 2
+
+
+def test_an_unmarked_region_with_a_mark_of_its_own_is_refused_too():
+    with pytest.raises(CatalogImportError) as error:
+        read("image\ncircle(1,1,1)\ncircle 2 2 2 # veltype=1\n")
+    assert str(error.value) == "cannot place a region read from this file."
+
+
+def test_a_region_regions_skips_without_a_reason_is_reported_as_not_read():
+    # ``tile 2`` is ds9's tile frame: regions forgets its frame, and skips the circle after it.
+    result = read("image\ntile 2\ncircle(1,1,1)\nimage\npoint(1,1)\n")
+    assert centres(result) == [[1.0, 1.0]]
+    assert result.warnings == ["line 3: a 'circle' region could not be read (not read), left out."]
+
+
+def read_in_chunks(monkeypatch, text):
+    """The features of ``text`` and the number of lines of each text handed to regions."""
+    from regions import Regions
+
+    parse, sizes = Regions.parse, []
+
+    def counting(data, **kwargs):
+        sizes.append(data.count("\n") + 1)
+        return parse(data, **kwargs)
+
+    monkeypatch.setattr(Regions, "parse", counting)
+    return read(text).features, sizes
+
+
+def test_a_file_is_read_2000_lines_at_a_time(monkeypatch):
+    features, sizes = read_in_chunks(monkeypatch, "image\n" + "point(1,1)\n" * 1999)
+    assert len(features) == 1999 and sizes == [2000]
+    features, sizes = read_in_chunks(monkeypatch, "image\n" + "point(1,1)\n" * 2000)
+    # the second chunk starts with the frame in force
+    assert len(features) == 2000 and sizes == [2000, 2]
+
+
+def test_a_composite_is_never_split_between_chunks(monkeypatch):
+    text = ("image\n" + "point(1,1)\n" * 1997 + "# composite(5,5,0) || composite=1\n"
+            "circle(5,5,1) ||\npoint(5,5)\npoint(6,6)\n")  # fmt: skip
+    features, sizes = read_in_chunks(monkeypatch, text)
+    assert sizes == [2001, 2]  # the chunk ends after the composite's last member
+    members = [f["properties"].get("composite") for f in features[-3:]]
+    assert [m and m["line"] for m in members] == [1999, 1999, None]
