@@ -6,7 +6,7 @@ import pytest
 from astropy import units as u
 from astropy.coordinates import FK4, SkyCoord
 
-from catalogs.importers import import_catalog
+from catalogs.importers import CatalogImportError, import_catalog
 
 HALF = {"LTM1_1": 0.5, "LTM2_2": 0.5}  # image = physical / 2
 
@@ -102,3 +102,37 @@ def test_only_shapes_in_frames_other_than_icrs_have_a_north():
 def test_a_label_keeps_its_text_as_written():
     (label,) = import_catalog(b"image\n# text(1,2) text={ two  spaces }\n", fmt="ds9").features
     assert label["properties"]["text"] == " two  spaces "  # what regions reads, spaces kept
+
+
+def physical_circle(header):
+    result = import_catalog(b"physical\ncircle(100,200,8)\n", fmt="ds9", physical=header)
+    return result.features[0] if result.features else None
+
+
+def test_a_header_without_ltm_cards_maps_physical_as_image_pixels():
+    circle = physical_circle({})
+    assert circle["geometry"]["coordinates"] == [100.0, 200.0]
+    assert circle["properties"]["radius"] == 8.0
+    assert "native" not in circle["properties"] and "physical" not in circle["properties"]
+    shifted = physical_circle({"LTV1": 5.0, "LTV2": -2.0})  # the LTM left out: identity
+    assert shifted["geometry"]["coordinates"] == [105.0, 198.0]
+    assert shifted["properties"]["radius"] == 8.0
+    assert shifted["properties"]["physical"] == {
+        "ltm": [[1.0, 0.0], [0.0, 1.0]],
+        "ltv": [5.0, -2.0],
+    }
+
+
+def test_only_a_scale_and_a_rotation_carry_circles():
+    noise = physical_circle({"LTM1_1": 0.5, "LTM2_2": 0.5, "LTM2_1": 1e-16})  # rounding
+    assert noise["properties"]["radius"] == pytest.approx(4.0)
+    with pytest.raises(CatalogImportError):  # the circle is refused: nothing else is left
+        physical_circle({"LTM1_1": 0.5, "LTM2_2": 0.5, "LTM2_1": 0.1})  # sheared
+    with pytest.raises(CatalogImportError):
+        physical_circle({"LTM1_1": 0.0, "LTM2_2": 0.0})  # every point on one pixel
+
+
+def test_a_broken_physical_line_is_named():
+    with pytest.raises(CatalogImportError) as error:
+        import_catalog(b"physical\npoint(1,1)\ncircle(1,2\n", fmt="ds9", physical=HALF)
+    assert error.value.line == 3
