@@ -294,7 +294,7 @@ def _parse_chunk(state, chunk, notes):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            regions = Regions.parse(text, format="ds9") if parts else []
+            regions = Regions.parse(text, format="ds9")
         except Exception as exc:  # regions raises several types for broken files
             number, message = _first_broken_line(chunk, state)
             raise CatalogImportError(

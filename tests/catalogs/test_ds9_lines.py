@@ -141,3 +141,19 @@ def test_a_composite_is_never_split_between_chunks(monkeypatch):
     assert sizes == [2001, 2]  # the chunk ends after the composite's last member
     members = [f["properties"].get("composite") for f in features[-3:]]
     assert [m and m["line"] for m in members] == [1999, 1999, None]
+
+
+def test_a_line_that_is_no_region_is_an_error_in_a_chunk_without_regions():
+    with pytest.raises(CatalogImportError) as error:
+        read("image\n%%%\n")
+    assert error.value.line == 2
+    text = "image\n" + "point(1,1)\n" * 1999 + "# a comment\n%%%\n"  # the second chunk
+    with pytest.raises(CatalogImportError) as error:
+        read(text)
+    assert str(error.value) == 'line 2002: cannot read this region: Unable to parse line "%%%".'
+    assert centres(read("image\n# only comments\nglobal color=red\n# text(1,1) text={a}\n")) == [
+        [1.0, 1.0]
+    ]
+    with pytest.raises(CatalogImportError) as error:  # frames and settings alone
+        read("image\nglobal color=red\nfk5\n")
+    assert str(error.value) == "no feature found in the file."
