@@ -10,12 +10,22 @@ An answer that depends on an object the key cannot hold by value (an image's sta
 a list of dicts) is remembered by that object's identity, and the object is kept with
 the answer: an identity is never reused while its object is held, so a new object (a
 re-warm's new statistics) is a new answer at once.
+
+A key is request text, and a query may hold a thousand pairs: an answer whose key would
+hold more than ``MAX_KEY_BYTES`` (``key_size``) is given but never remembered, so that a
+memo holds at most ``size`` small keys whatever its callers are sent (24 MB for the
+three memos of the tile path at the worst, instead of hundreds).
 """
 
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 _memos = []  # every Memo, emptied together when settings change
+
+# The most a remembered key may hold: a viewing session's rendering is a few pairs (under
+# 1 KB), a mix of 16 channels with their cuts about 5 KB.
+MAX_KEY_BYTES = 8192
+PAIR_BYTES = 128  # what a pair's tuple and strings hold besides their characters
 
 
 class Memo:
@@ -24,9 +34,12 @@ class Memo:
         self._answers = {}
         _memos.append(self)
 
-    def get(self, key, produce, held=None):
+    def get(self, key, produce, held=None, size=0):
         """The answer remembered for ``key`` (and the very object ``held``, if given),
-        else ``produce()``'s, remembered."""
+        else ``produce()``'s, remembered. ``size``: the key's ``key_size``; over
+        ``MAX_KEY_BYTES``, ``produce()``'s answer, not remembered."""
+        if size > MAX_KEY_BYTES:
+            return produce()
         full = (key, id(held))
         known = self._answers.get(full)
         if known is not None:
@@ -48,3 +61,15 @@ class Memo:
 def _settings_changed(**kwargs):
     for memo in _memos:
         memo.clear()
+
+
+def key_size(pairs):
+    """About the bytes a key of the (name, value) text ``pairs`` holds (a value may be a
+    tuple of texts): their characters and ``PAIR_BYTES`` for each pair and value."""
+    size = 0
+    for name, value in pairs:
+        if type(value) is str:
+            size += len(name) + len(value) + PAIR_BYTES
+        else:
+            size += len(name) + sum(map(len, value)) + PAIR_BYTES * (1 + len(value))
+    return size
