@@ -308,7 +308,7 @@ def _parse_chunk(state, chunk, notes):
         part = parts[index]
         part.found += 1
         features.append(_feature(region, part, sky))
-    messages = [str(w.message) for w in caught if not _handled(str(w.message))]
+    messages = [_unmarked(str(w.message)) for w in caught if not _handled(str(w.message))]
     for part in parts:
         if not part.found:
             why = next((m for m in messages), "not read")
@@ -321,6 +321,16 @@ def _parse_chunk(state, chunk, notes):
     _place_on_sky(sky)
     notes.extend(sorted(set(found), key=_line_key))
     return features
+
+
+_MARK_AT_END = re.compile(rf" # {MARK}=\d+(?=$|\")")
+_MARK_INSIDE = re.compile(rf" {MARK}=\d+ ")
+
+
+def _unmarked(message):
+    """A message of ``regions`` quoting a region's line as it was written, without its mark
+    (see ``_marked``: appended as `` # MARK=i``, or put after the ``#`` or the ``)``)."""
+    return _MARK_INSIDE.sub("", _MARK_AT_END.sub("", message))
 
 
 def _handled(message):

@@ -40,11 +40,21 @@ def test_an_unread_region_gives_regions_reason_for_it(before):
     assert note.endswith("), left out.")
 
 
-@pytest.mark.xfail(strict=True, reason="the reason quotes the line with the importer's mark")
-def test_an_unread_region_is_quoted_as_written():
-    result = import_catalog(f"image\ncircle(5,6,7)\n{UNREAD}\n".encode(), fmt="ds9")
-    reason = regions_reason(f"image\n{UNREAD}\n")
-    assert result.warnings == [f"line 3: a 'circle' region could not be read ({reason}), left out."]
+@pytest.mark.parametrize(
+    ("line", "shape"),
+    [
+        ("circle(1d,2,3)", "circle"),
+        ("circle(1d,2,3) # color=red", "circle"),
+        ("circle(1d,2,3)   #  color=red  ", "circle"),
+        ("# text(1d,2) text={a}", "text"),
+    ],
+)
+def test_an_unread_region_is_quoted_as_written(line, shape):
+    result = import_catalog(f"image\ncircle(5,6,7)\n{line}\n".encode(), fmt="ds9")
+    reason = regions_reason(f"image\n{line}\n")
+    assert result.warnings == [
+        f"line 3: a '{shape}' region could not be read ({reason}), left out."
+    ]
 
 
 def test_notes_without_a_line_come_first_then_by_line():
