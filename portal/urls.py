@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("frontend.urls")),
 ]
 
+handler400 = "portal.errorpages.bad_request"
 handler404 = "portal.errorpages.not_found"
 handler403 = "portal.errorpages.permission_denied"
 handler500 = "portal.errorpages.server_error"

@@ -1,6 +1,8 @@
 """404 and 403 pages: in the portal's layout, a log-in link when signed out, and a
 private image or collection looks exactly like a missing one."""
 
+import json
+
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.test import RequestFactory
@@ -90,3 +92,43 @@ def test_a_form_without_its_token_gets_the_403_page(users):
     text = response.content.decode()
     assert response.status_code == 403
     assert "sent without the token of its page" in text and "portal.css" in text
+
+
+def test_too_many_parameters_get_a_json_400_on_the_api_and_iip(client):
+    many = "&".join(f"_p{i}=1" for i in range(1001))  # Django's default limit is 1000
+    for url in (f"/iip/?FIF=x.fits&{many}", f"/api/images/?{many}"):
+        response = client.get(url)
+        assert response.status_code == 400, url
+        assert response["Content-Type"] == "application/json"
+        assert response.json() == {"detail": "Too many parameters (at most 1000)."}
+    few = "&".join(f"_p{i}=1" for i in range(900))
+    assert client.get(f"/iip/?FIF=x.fits&{few}").status_code == 404  # read, and no such file
+
+
+def test_the_400_page_says_which_limit_and_nothing_of_the_request(users):
+    from django.contrib.auth.models import AnonymousUser
+    from django.core.exceptions import (
+        DisallowedHost,
+        RequestDataTooBig,
+        TooManyFieldsSent,
+        TooManyFilesSent,
+    )
+
+    cases = [
+        (TooManyFieldsSent("<b>x</b>"), "Too many parameters (at most 1000)."),
+        (TooManyFilesSent("<b>x</b>"), "Too many files (at most 100)."),
+        (RequestDataTooBig("<b>x</b>"), "The request body is larger than this server accepts."),
+        (DisallowedHost("<b>evil</b>"), "Bad request."),
+    ]
+    for exception, reason in cases:
+        request = RequestFactory().get("/c/x/")
+        request.user = AnonymousUser()
+        response = errorpages.bad_request(request, exception)
+        text = response.content.decode()
+        assert response.status_code == 400
+        assert f"<p>{reason}</p>" in text and "portal.css" in text
+        assert "<b>" not in text and "evil" not in text
+        request = RequestFactory().get("/api/x/")
+        response = errorpages.bad_request(request, exception)
+        assert response.status_code == 400
+        assert json.loads(response.content) == {"detail": reason}
