@@ -11,8 +11,9 @@ RA_NAMES = ("ra", "raj2000", "ra_icrs", "_raj2000", "alpha_j2000", "alphawin_j20
 DEC_NAMES = ("dec", "decl", "dej2000", "decj2000", "de_icrs", "_dej2000", "delta_j2000",
              "deltawin_j2000", "dec_deg", "decdeg", "dec2000", "dec_j2000", "delta", "declination")  # fmt: skip
 NAME_NAMES = ("name", "id", "source_id", "objid", "object", "number", "label")
+# Degrees or hours, then minutes (and seconds): only the last part has a fraction.
 _SEXAGESIMAL = re.compile(
-    r"^\s*([+-])?\s*(\d+(?:\.\d*)?)[\s:hd°]+(\d+(?:\.\d*)?)(?:[\s:m']+(\d+(?:\.\d*)?)[s\"]?|[m'])?\s*$",
+    r"^\s*([+-])?\s*(\d+)[\s:hd°]+(?:(\d+)[\s:m']+(\d+(?:\.\d*)?)[s\"]?|(\d+(?:\.\d*)?)[m']?)\s*$",
     re.I,
 )
 
@@ -29,7 +30,9 @@ def parse_angle(text, hours):
         match = _SEXAGESIMAL.match(value)
         if not match:
             raise ValueError(f"'{value[:40]}' is not an angle") from None
-        sign, a, b, c = match.groups()
+        sign, a, b, c, b_alone = match.groups()
+        if b is None:
+            b = b_alone
         minutes, seconds = float(b), float(c) if c else 0.0
         if minutes > 60.0 or seconds > 60.0:
             raise ValueError(

@@ -20,6 +20,8 @@ from catalogs.importers.table import parse_angle
         ("12:30:36", True, 187.65),  # 12 h 30 m 36 s = 12.51 h
         ("12h30m36s", True, 187.65),
         ("12h30m", True, 187.5),
+        ("12:30.5", True, 187.625),  # 12 h 30.5 m
+        ("-5 06.6", False, -5.11),
         ("5°06'", False, 5.1),
         ("-05 06", False, -5.1),
         ("-05 06 36", False, -5.11),
@@ -40,6 +42,15 @@ def test_angles(text, hours, degrees):
 def test_what_is_not_an_angle(text):
     with pytest.raises(ValueError, match="angle"):
         parse_angle(text, False)
+
+
+@pytest.mark.parametrize("text", ["12.5:30", "12:30.5:10", "10.5d30m", "12.5 30 10"])
+def test_only_the_last_part_of_an_angle_has_a_fraction(text):
+    with pytest.raises(ValueError, match="syntax error"):
+        Angle(text, unit=u.hourangle)
+    with pytest.raises(ValueError) as error:
+        parse_angle(text, True)
+    assert str(error.value) == f"'{text}' is not an angle"
 
 
 @pytest.mark.parametrize(
