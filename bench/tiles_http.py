@@ -9,7 +9,9 @@ Reports, rendered-tile cache off, every URL distinct, over the three benchmark i
 - the VisiOmatic client's mix (``--mix visiomatic``, the default): the URLs its viewer sends
   -- default colour mode at quality 95, ``CHAN``, ``CHAN`` + ``MINMAX``, ``CMP``, ``GAM``,
   ``QLT``, ``MIX``, ``MIX`` + ``MINMAX`` -- naming images by file, at ``/iip/`` and the
-  same renderings at the REST tile URLs: tiles/s, server CPU per tile (the server
+  same queries in REST's words at the REST tile URLs (not always the same work: without
+  ``CHAN``, IIP renders a one-channel image in colour mode, ``MIX`` applied, where REST
+  renders it mono, ``mix`` unused, as each protocol defines): tiles/s, server CPU per tile (the server
   process's CPU time over the run / tiles), p50/p99 latency at 8 connections, median of
   ``--repeat`` runs. Each slider takes a few values, as in a viewing session
   (``--per-url``: every URL values of its own). The server is pinned to one core, so
