@@ -51,6 +51,8 @@ BLOCK_PIXELS = 1 << 22  # pixels of one block of rows (4 Mi: 16 MiB of float32)
 HISTOGRAM_BINS = 1 << 16
 SELECT_AT_MOST = 1 << 20  # values gathered to find the median exactly
 MODES = ("exact", "center", "subpixels")
+# The pixel shapes regions has an overlap function for (an annulus is two of them).
+MEASURED = (CirclePixelRegion, EllipsePixelRegion, PolygonPixelRegion, RectanglePixelRegion)
 
 
 class RegionError(ValueError):
@@ -147,6 +149,8 @@ def _sky_builder(ra, dec, angle, wcs):
 def overlap(region, x0, y0, nx, ny, mode="exact", subpixels=5):
     """Fractions of pixels ``[y0:y0+ny, x0:x0+nx]`` (0-based) that ``region`` covers: what
     its ``to_mask(mode)`` holds there, computed for this block alone."""
+    if not isinstance(region, MEASURED):
+        raise RegionError(f"cannot measure a {type(region).__name__}.")
     if mode == "center":
         mode, subpixels = "subpixels", 1
     exact = 0 if mode == "subpixels" else 1
@@ -168,10 +172,8 @@ def overlap(region, x0, y0, nx, ny, mode="exact", subpixels=5):
     if isinstance(region, EllipsePixelRegion):
         return ellipse_overlap_grid(xmin, xmax, ymin, ymax, nx, ny, 0.5 * float(region.width),
                                        0.5 * float(region.height), theta, exact, subpixels)  # fmt: skip
-    if isinstance(region, RectanglePixelRegion):
-        return rectangle_overlap_grid(xmin, xmax, ymin, ymax, nx, ny, float(region.width),
-                                        float(region.height), theta, exact, subpixels)  # fmt: skip
-    raise RegionError(f"cannot measure a {type(region).__name__}.")
+    return rectangle_overlap_grid(xmin, xmax, ymin, ymax, nx, ny, float(region.width),
+                                  float(region.height), theta, exact, subpixels)  # fmt: skip
 
 
 def bounding_box(shapes, width, height):
