@@ -148,7 +148,8 @@ def _sky_builder(ra, dec, angle, wcs):
 
 def overlap(region, x0, y0, nx, ny, mode="exact", subpixels=5):
     """Fractions of pixels ``[y0:y0+ny, x0:x0+nx]`` (0-based) that ``region`` covers: what
-    its ``to_mask(mode)`` holds there, computed for this block alone."""
+    its ``to_mask(mode, subpixels=subpixels)`` holds there, computed for this block alone
+    (5 subpixels for every shape: ``regions``' own default is 1 for circles, 5 for others)."""
     if not isinstance(region, MEASURED):
         raise RegionError(f"cannot measure a {type(region).__name__}.")
     if mode == "center":
