@@ -40,8 +40,9 @@ from astropy.coordinates import SkyCoord, UnitSphericalRepresentation
 
 from catalogs.importers import CatalogImportError
 
-_SHAPE = re.compile(r"^\s*(#\s*)?([-+]?)\s*([a-z]+)\s*\(", re.I)
-_FRAME_WORD = re.compile(r"^\s*([a-z0-9]+)\s*$", re.I)
+# A shape and its arguments, in parentheses or (as ds9 also writes them) after a space.
+_SHAPE = re.compile(r"^\s*(#\s*)?([-+]?)\s*([a-z]+)\s*(?:\(|\s(?=\s*[-+.\d]))", re.I)
+_FRAME_WORD = re.compile(r"^\s*([a-z0-9]+)(?:\s+\d+)?\s*$", re.I)  # and "tile 2"
 
 SHAPES = {"circle", "ellipse", "box", "annulus", "polygon", "line", "point", "text"}
 UNSUPPORTED_SHAPES = {"vector", "ruler", "compass", "projection", "panda", "epanda", "bpanda"}

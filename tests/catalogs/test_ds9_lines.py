@@ -5,7 +5,7 @@ commented-out shapes, settings after a ``#`` with or without a space, texts hold
 
 import pytest
 
-from catalogs.importers import CatalogImportError, import_catalog
+from catalogs.importers import CatalogImportError, ds9, import_catalog
 
 
 def read(text, **kwargs):
@@ -80,15 +80,15 @@ def test_a_line_that_is_no_region_is_an_error_naming_it():
     assert str(error.value) == 'line 3: cannot read this region: Unable to parse line "%%%".'
 
 
-def test_a_region_the_importer_did_not_mark_is_refused_not_misplaced():
-    # ds9's arguments may be written without parentheses: such a region is read by regions
-    # but not by the importer, which refuses the file rather than place it at another line.
+def test_a_region_the_importer_did_not_mark_is_refused_not_misplaced(monkeypatch):
+    # Were a region read by regions without the importer's mark, the file is refused
+    # rather than the region placed at another line.
+    monkeypatch.setattr(ds9, "_marked", lambda part, index, text_form: part)
     with pytest.raises(CatalogImportError) as error:
-        read("image\ncircle(1,1,1)\ncircle 2 2 2\n")
+        read("image\ncircle(1,1,1)\ncircle(2,2,2)\n")
     assert str(error.value) == "cannot place a region read from this file."
 
 
-@pytest.mark.xfail(strict=True, reason="regions written without parentheses are not read")
 def test_a_region_without_parentheses_is_read():
     assert centres(read("image\ncircle(1,1,1)\ncircle 2 2 2\n")) == [[1.0, 1.0], [2.0, 2.0]]
 
@@ -99,17 +99,36 @@ def test_a_composite_and_its_members_on_one_line():
     assert [f["properties"]["composite"]["at"] for f in result.features] == ["1,1,0"] * 2
 
 
-def test_an_unmarked_region_with_a_mark_of_its_own_is_refused_too():
-    with pytest.raises(CatalogImportError) as error:
-        read("image\ncircle(1,1,1)\ncircle 2 2 2 # veltype=1\n")
-    assert str(error.value) == "cannot place a region read from this file."
+def test_a_region_with_a_mark_of_its_own_is_placed_at_its_line():
+    # The importer's mark comes first, and regions keeps the first of a key given twice.
+    result = read("image\ncircle(1,1,1)\ncircle(2,2,2) # veltype=0\ncircle 3 3 3 # veltype=0\n")
+    assert centres(result) == [[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]]
 
 
-def test_a_region_regions_skips_without_a_reason_is_reported_as_not_read():
-    # ``tile 2`` is ds9's tile frame: regions forgets its frame, and skips the circle after it.
-    result = read("image\ntile 2\ncircle(1,1,1)\nimage\npoint(1,1)\n")
-    assert centres(result) == [[1.0, 1.0]]
-    assert result.warnings == ["line 3: a 'circle' region could not be read (not read), left out."]
+def test_a_region_regions_skips_without_a_reason_is_reported_as_not_read(monkeypatch):
+    from regions import Regions
+
+    parse = Regions.parse
+    monkeypatch.setattr(Regions, "parse", lambda data, **kw: parse(data, **kw)[1:])
+    result = read("image\ncircle(1,1,1)\npoint(2,2)\n")
+    assert centres(result) == [[2.0, 2.0]]
+    assert result.warnings == ["line 2: a 'circle' region could not be read (not read), left out."]
+
+
+def test_regions_after_a_tile_are_in_that_tile_and_cannot_be_placed():
+    result = read("image\ncircle(1,1,1)\ntile 2\ncircle(5,5,1)\nimage\npoint(2,2)\n")
+    assert centres(result) == [[1.0, 1.0], [2.0, 2.0]]
+    assert result.warnings == ["line 4: a 'circle' in frame 'tile' cannot be placed, left out."]
+
+
+def test_regions_without_parentheses_keep_their_shapes_sizes_and_frames():
+    text = 'fk5\ncircle 10.5 -20.25 2"\nbox 10.5 -20.25 4" 2" 30\nimage\nellipse 5 6 3 2 45\n'
+    # The same file with parentheses, whose reading the other tests hold to regions'.
+    expected = read(text.replace("circle 10.5 -20.25 2\"", "circle(10.5,-20.25,2\")")
+                            .replace("box 10.5 -20.25 4\" 2\" 30", "box(10.5,-20.25,4\",2\",30)")
+                            .replace("ellipse 5 6 3 2 45", "ellipse(5,6,3,2,45)")).features  # fmt: skip
+    assert len(expected) == 3
+    assert read(text).features == expected
 
 
 def read_in_chunks(monkeypatch, text):
