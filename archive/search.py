@@ -35,7 +35,7 @@ import json
 import math
 import operator
 import re
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from datetime import UTC, datetime
 from functools import reduce
 
@@ -48,7 +48,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from archive import keywords, sky
 from archive.models import ImageMetadata, SearchWord, SkyCell
-from portal.models import Collection, Image
+from portal.models import Collection, Image, collections_q
 
 
 class QueryError(ValueError):
@@ -82,6 +82,7 @@ COMMON_WORD = 20_000
 COMMON_MATCH = 20_000
 COMMON_HEADER = 500  # counted through the index and the rows it names (a recheck)
 FEW_COLLECTIONS = 200  # visible collections listed in the query, at most
+LISTED_CANDIDATES = 20_000  # images of a spatial query's cells listed in the query, at most
 MAX_HEADER_FILTERS = 10
 _KEYWORD = re.compile(r"^[A-Z0-9_-]{1,8}$")
 
@@ -129,14 +130,8 @@ class Cone:
     def cell_filter(self):
         return _ranges_q(sky.disc_ranges([(self.ra, self.dec, self.radius)]))
 
-    def matches(self, meta):
-        centre = sky.unit_vectors(self.ra, self.dec)
-        if meta.ra is None:
-            return False
-        distance = float(sky.angle(centre, sky.unit_vectors(meta.ra, meta.dec)))
-        if distance > self.radius + meta.radius + 1e-9:
-            return False
-        return any(sky.Polygon(c).distance(centre) <= self.radius for c in meta.polygons)
+    def meets(self, footprints):
+        return _any_part(footprints, lambda parts: sky.meet_cone(parts, *astuple(self)))
 
 
 @dataclass
@@ -147,9 +142,8 @@ class Contains:
     def cell_filter(self):
         return Q(cell__in=sky.point_cells(self.ra, self.dec))
 
-    def matches(self, meta):
-        point = sky.unit_vectors(self.ra, self.dec)
-        return any(bool(sky.Polygon(c).contains(point)) for c in meta.polygons)
+    def meets(self, footprints):
+        return _any_part(footprints, lambda parts: sky.contain(parts, self.ra, self.dec))
 
 
 @dataclass
@@ -159,14 +153,17 @@ class BoxQuery:
     def cell_filter(self):
         return _ranges_q(sky.disc_ranges(sky.box_discs(self.box)))
 
-    def matches(self, meta):
-        return self.matches_all([meta])[0]
+    def meets(self, footprints):
+        return _any_part(footprints, lambda parts: sky.meet_box(parts, self.box))
 
-    def matches_all(self, metas):
-        """``matches`` of each of ``metas``: every part of every footprint tested at once."""
-        parts = [corners for meta in metas for corners in meta.polygons]
-        meets = iter(sky.meet_box(parts, self.box))
-        return [any([next(meets) for _ in meta.polygons]) for meta in metas]
+
+def _any_part(footprints, test):
+    """Whether each footprint (the corners of each of its parts) has a part that passes
+    ``test``, a function of many parts at once: every part of every footprint tested in
+    one call. A footprint of no parts (no celestial WCS) passes nothing."""
+    parts = [corners for footprint in footprints for corners in footprint]
+    passed = iter(test(parts).tolist())
+    return [any([next(passed) for _ in footprint]) for footprint in footprints]
 
 
 def _ranges_q(ranges):
@@ -399,38 +396,60 @@ class Page:
 def base_queryset(user, query):
     """The metadata rows of the images ``user`` may see that meet the query's filters
     (and, for a spatial query, may meet it: the exact test comes after)."""
-    return _visible(_matching(query), _few_collections(user), user, query.few)
+    seen = Seen.of(user)
+    return seen.own(_visible(_matching(query), seen, query.few or query.spatial is not None))
 
 
-def _few_collections(user):
-    """The ids of the collections ``user`` may see when there are at most
-    ``FEW_COLLECTIONS`` of them, else None."""
-    visible = Collection.objects.visible_to(user).values_list("pk", flat=True)
-    few = list(visible[: FEW_COLLECTIONS + 1])
-    return few if len(few) <= FEW_COLLECTIONS else None
+@dataclass
+class Seen:
+    """The collections a user may see, as a search asks them: every one (the rule of
+    ``collections_q`` names no condition: a superuser), the ids of a few (at most
+    ``FEW_COLLECTIONS``), or else the collections' query."""
+
+    everything: bool
+    few: list = None
+    visible: object = None  # the ids of the visible collections, a queryset
+
+    @classmethod
+    def of(cls, user):
+        if not collections_q(user):
+            return cls(everything=True)
+        visible = Collection.objects.visible_to(user).values_list("pk", flat=True)
+        few = list(visible[: FEW_COLLECTIONS + 1])
+        if len(few) <= FEW_COLLECTIONS:
+            return cls(everything=False, few=few)
+        return cls(everything=False, visible=visible)
+
+    def own(self, queryset):
+        """``queryset`` (of ImageMetadata) narrowed by each image's own collection: the
+        rule, asked again of the rows a search keeps."""
+        if self.everything:
+            return queryset
+        return queryset.filter(
+            image__collection_id__in=self.few if self.visible is None else self.visible
+        )
 
 
-def _visible(queryset, few, user, candidates=False):
-    # The rule is Image.objects.visible_to's: the collections the user may see. A user
-    # who sees few of them has them listed, so that the planner knows how few images
-    # pass and may read just those. The metadata's copy of the collection is in the
-    # indexes a search reads (rows of others' collections are passed over in the index);
-    # the image's own column is asked again of the rows a page keeps (``_rows``). For
-    # one who sees
-    # many, the rule is asked of each row as it is read ("+ 0" hides the collection
-    # index): rows come in the order of the sort's index (or from the cells, or a
-    # filter's index) and a page stops early.
-    # When a filter names the candidates (``candidates``), the listed collections are
-    # asked of each of them ("+ 0" again: SQLite would read every image of each
-    # collection and probe the candidates).
-    if few is not None and candidates:
-        return queryset.alias(collection_key=F("collection_id") + 0).filter(collection_key__in=few)
-    if few is not None:
-        return queryset.filter(collection_id__in=few)
-    visible = Collection.objects.visible_to(user).values_list("pk", flat=True)
-    return queryset.alias(collection_key=F("image__collection_id") + 0).filter(
-        collection_key__in=visible
-    )
+def _visible(queryset, seen, candidates=False):
+    # The rule is Image.objects.visible_to's: the collections the user may see, asked
+    # of the metadata's copy of each image's collection, which the indexes a search
+    # reads hold (rows of others' collections are passed over in the index, and no
+    # image row is joined); the image's own column is asked again of the rows a page
+    # keeps (``Seen.own``). One who sees every collection is asked nothing. A user who
+    # sees few of them has them listed, so that the planner knows how few images pass
+    # and may read just those. For one who sees many, the rule is asked of each row as
+    # it is read ("+ 0" hides the collection index): rows come in the order of the
+    # sort's index (or from the cells, or a filter's index) and a page stops early.
+    # When a filter or the sky's cells name the candidates (``candidates``), the listed
+    # collections are asked of each of them ("+ 0" again: SQLite would read every image
+    # of each collection and probe the candidates, PostgreSQL every image of them and
+    # hash the candidates).
+    if seen.everything:
+        return queryset
+    if seen.few is not None and not candidates:
+        return queryset.filter(collection_id__in=seen.few)
+    listed = seen.few if seen.few is not None else seen.visible
+    return queryset.alias(collection_key=F("collection_id") + 0).filter(collection_key__in=listed)
 
 
 def _matching(query):
@@ -440,9 +459,21 @@ def _matching(query):
     for subquery in query.subqueries:
         queryset = queryset.filter(subquery)
     if query.spatial is not None:
-        cells = SkyCell.objects.filter(query.spatial.cell_filter())
-        queryset = queryset.filter(pk__in=cells.values("image_id"))
+        queryset = queryset.filter(pk__in=_sky_candidates(query.spatial))
     return queryset.select_related("image__collection")
+
+
+def _sky_candidates(spatial):
+    """The ids of the images whose cells meet the spatial query's: listed when there
+    are at most ``LISTED_CANDIDATES`` of them (the planner then knows how few they are
+    and reads each one's row, where from the cells' subquery it guesses many more and
+    reads every row of the table), else that subquery."""
+    cells = SkyCell.objects.filter(spatial.cell_filter())
+    # Each image once ("+ 0": SQLite would read the whole image index, in order, to
+    # tell them apart rather than the cells' ranges of the cell index).
+    distinct = cells.annotate(candidate=F("image_id") + 0).values_list("candidate", flat=True)
+    listed = list(distinct.distinct()[: LISTED_CANDIDATES + 1])
+    return listed if len(listed) <= LISTED_CANDIDATES else cells.values("image_id")
 
 
 def _after(queryset, column, descending, nullable, phase, value, pk, by_candidates=False):
@@ -481,55 +512,72 @@ def _key(meta, column):
 
 def search(user, query):
     """One ``Page`` of the images ``user`` may see that match ``query``."""
-    few = _few_collections(user)
-    queryset = _visible(_matching(query), few, user, query.few)
+    seen = Seen.of(user)
+    spatial = query.spatial
+    queryset = _visible(_matching(query), seen, query.few or spatial is not None)
     # Sorted by id, a user's collections are each read from its end (the image index
     # on (collection, id)) and merged: their images may lie anywhere in the id order.
-    merged = few is not None and len(few) > 1 and not query.spatial and not query.subqueries
+    few = seen.few
+    merged = few is not None and len(few) > 1 and not spatial and not query.subqueries
     column, nullable = SORTS[query.sort.lstrip("-")]
     descending = query.sort.startswith("-")
     phase, value, pk = query.cursor or (0, None, None)
-    predicate = query.spatial.matches if query.spatial is not None else None
     size = query.page_size
-    chunk = size + 1 if predicate is None else min(4 * (size + 1), 1000)
+    chunk = size + 1 if spatial is None else min(4 * (size + 1), 1000)
     budget = settings.ARCHIVE_MAX_EXAMINED
+    # Each candidate read: (id, the sort's value[, footprint]); a spatial query's
+    # footprints come with the ids (the rows are read for the sort anyway) and are
+    # tested all at once, and only the rows of a page's hits are read whole.
+    fields = (
+        ["pk"] + ([] if column == "pk" else [column]) + ([] if spatial is None else ["polygons"])
+    )
     found, examined = [], 0
     while True:
-        limit = chunk if predicate is None else max(1, min(chunk, budget - examined))
-        # The ids first (read from the indexes alone where they cover the filters),
-        # then those rows whole.
+        limit = chunk if spatial is None else max(1, min(chunk, budget - examined))
         if merged and column == "pk":
-            ids = _merged_by_id(query, few, queryset.db, descending, pk, limit)
+            candidates = [
+                (i,) for i in _merged_by_id(query, few, queryset.db, descending, pk, limit)
+            ]
         else:
             ordered = _after(
                 queryset, column, descending, nullable, phase, value, pk,
-                predicate is not None or query.few,
+                spatial is not None or query.few,
             )  # fmt: skip
-            ids = list(ordered.values_list("pk", flat=True)[:limit])
-        rows = _rows(ids, few)
-        hits = [True] * len(rows) if predicate is None else matching_rows(query.spatial, rows)
-        for meta, hit in zip(rows, hits, strict=True):
+            candidates = list(ordered.values_list(*fields)[:limit])
+        hits = (
+            [True] * len(candidates)
+            if spatial is None
+            else spatial.meets([c[-1] for c in candidates])
+        )
+        rows = _rows(
+            [c[0] for c, hit in zip(candidates, hits, strict=True) if hit],
+            size + 1 - len(found),
+            seen,
+        )
+        for candidate, hit in zip(candidates, hits, strict=True):
             examined += 1
-            value, pk = (None if phase == 1 else _key(meta, column)), meta.pk
-            if hit:
-                found.append((meta, phase, value))
+            value, pk = (
+                (None if phase == 1 else candidate[1 if column != "pk" else 0]),
+                candidate[0],
+            )
+            if hit and pk in rows:
+                found.append((rows[pk], phase, value))
                 if len(found) > size:
                     last, last_phase, last_value = found[size - 1]
                     cursor = encode_cursor(last_phase, last_value, last.pk)
                     return Page(_images(found[:size]), cursor, examined)
-        if len(rows) < limit:
+        if len(candidates) < limit:
             if nullable and phase == 0:
                 phase, value, pk = 1, None, None
                 continue
             return Page(_images(found), None, examined)
-        if predicate is not None and examined >= budget:
+        if spatial is not None and examined >= budget:
             return Page(_images(found), encode_cursor(phase, value, pk), examined)
 
 
 def matching_rows(spatial, rows):
-    """Whether each of ``rows`` matches the spatial query: all at once where it can."""
-    each = getattr(spatial, "matches_all", None)
-    return each(rows) if each is not None else [spatial.matches(meta) for meta in rows]
+    """Whether each of ``rows`` (metadata) matches the spatial query, all at once."""
+    return spatial.meets([meta.polygons for meta in rows])
 
 
 NO_COLLECTION = -(2**62) - 7  # an id no collection has: where each one's id goes
@@ -570,15 +618,17 @@ def _merged_by_id(query, few, db, descending, pk, limit):
         return sorted((row[0] for row in cursor.fetchall()), reverse=descending)[:limit]
 
 
-def _rows(ids, few):
-    """The metadata rows (with image and collection) of ``ids``, in that order; an
-    image deleted meanwhile, or (``few``: the collections the user may see) no longer in
-    one of them, is left out."""
-    found = ImageMetadata.objects.filter(pk__in=ids).select_related("image__collection")
-    if few is not None:
-        found = found.filter(image__collection_id__in=few)
-    rows = {meta.pk: meta for meta in found}
-    return [rows[i] for i in ids if i in rows]
+def _rows(ids, need, seen):
+    """The metadata rows (with image and collection), by id, of the first ``need`` of
+    ``ids`` that are still there and still in a collection the user sees (``seen``: the
+    image's own column decides); an image deleted or moved meanwhile is passed over."""
+    rows, start = {}, 0
+    while start < len(ids) and len(rows) < need:
+        batch = ids[start : start + need - len(rows)]
+        found = ImageMetadata.objects.filter(pk__in=batch).select_related("image__collection")
+        rows.update((meta.pk, meta) for meta in seen.own(found))
+        start += len(batch)
+    return rows
 
 
 def _images(found):

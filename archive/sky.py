@@ -96,36 +96,84 @@ class Polygon:
         return bool(meet_box([self], box)[0])
 
 
+class _Edges:
+    """Every edge of many polygons (or their corners (ra, dec) in degrees) in arrays, as
+    ``Polygon`` computes them one polygon at a time: corners, the next corners, inward
+    normals, and each polygon's first edge and number of edges."""
+
+    def __init__(self, footprints):
+        corners = [np.asarray(getattr(f, "corners", f), float).reshape(-1, 2) for f in footprints]
+        self.counts = np.array([len(c) for c in corners], dtype=np.int64)
+        self.starts = np.cumsum(self.counts) - self.counts  # each polygon's first edge
+        self.ra, self.dec = np.concatenate(corners).T
+        self.vertices = unit_vectors(self.ra, self.dec)
+        following = np.arange(1, len(self.vertices) + 1)
+        following[self.starts + self.counts - 1] = self.starts  # the last edge ends at the first
+        self.following = self.vertices[following]
+        self.arcs = np.cross(self.vertices, self.following)  # each edge's pole, from its start
+        lengths = np.linalg.norm(self.arcs, axis=1, keepdims=True)
+        self.arcs = self.arcs / np.where(lengths == 0, 1.0, lengths)
+        # Inward normals, whichever way each polygon's corners turn.
+        self.centres = np.add.reduceat(self.vertices, self.starts, axis=0)
+        turns = np.sum(self.arcs[self.starts] * self.centres, axis=1) >= 0
+        self.normals = self.arcs * np.repeat(np.where(turns, 1.0, -1.0), self.counts)[:, None]
+
+    def inside(self, point):
+        """Whether the unit vector ``point`` lies inside or on an edge of each polygon."""
+        side = np.sum(self.normals * point, axis=1) >= -1e-15
+        return np.logical_and.reduceat(side, self.starts)
+
+    def distances(self, point):
+        """Degrees from the unit vector ``point`` to each polygon (0 inside)."""
+        # Planes through each edge's ends, perpendicular to it: the point projects onto
+        # the arc (not beyond its ends) when it lies on the inner side of both.
+        before = np.sum(np.cross(self.arcs, self.vertices) * point, axis=1) >= 0
+        after = np.sum(np.cross(self.following, self.arcs) * point, axis=1) >= 0
+        to_arcs = np.abs(np.sum(self.normals * point, axis=1))
+        to_arcs = np.degrees(np.arcsin(np.clip(to_arcs, 0.0, 1.0)))
+        to_corners = angle(self.vertices, point)
+        each = np.where(before & after, np.minimum(to_arcs, to_corners), to_corners)
+        return np.where(self.inside(point), 0.0, np.minimum.reduceat(each, self.starts))
+
+
+def meet_cone(footprints, ra, dec, radius):
+    """Whether each of ``footprints`` (polygons, or their corners (ra, dec) in degrees)
+    comes within ``radius`` degrees of the position: all of them at once, each answer
+    ``Polygon.distance(...) <= radius``."""
+    if not footprints:
+        return np.zeros(0, dtype=bool)
+    return _Edges(footprints).distances(unit_vectors(ra, dec)) <= radius
+
+
+def contain(footprints, ra, dec):
+    """Whether each of ``footprints`` holds the position (``Polygon.contains``), at once."""
+    if not footprints:
+        return np.zeros(0, dtype=bool)
+    return _Edges(footprints).inside(unit_vectors(ra, dec))
+
+
 def meet_box(footprints, box):
     """Whether each of ``footprints`` (polygons, or their corners (ra, dec) in degrees)
     and the ``Box`` share a point: all of them at once, in arrays of all their edges,
     each answer the same as alone. A polygon meets the box when one of its corners is in
     the box, one of the box's corners is in it, or one of its edges crosses a side of
     the box."""
-    corners = [np.asarray(getattr(f, "corners", f), float).reshape(-1, 2) for f in footprints]
-    if not corners:
+    if not footprints:
         return np.zeros(0, dtype=bool)
-    counts = np.array([len(c) for c in corners])
-    starts = np.cumsum(counts) - counts  # each polygon's first edge
-    ra, dec = np.concatenate(corners).T
-    vertices = unit_vectors(ra, dec)
-    following = np.arange(1, len(vertices) + 1)
-    following[starts + counts - 1] = starts  # the last corner's edge goes to the first
-    following = vertices[following]
-    # Inward normals of the edges, whichever way each polygon's corners turn (Polygon's).
-    arcs = np.cross(vertices, following)
-    lengths = np.linalg.norm(arcs, axis=1, keepdims=True)
-    arcs = arcs / np.where(lengths == 0, 1.0, lengths)
-    centres = np.add.reduceat(vertices, starts, axis=0)
-    turns = np.where(np.sum(arcs[starts] * centres, axis=1) >= 0, 1.0, -1.0)
-    normals = arcs * np.repeat(turns, counts)[:, None]
-    meets = np.logical_or.reduceat(box.contains(ra, dec), starts)
+    edges = _Edges(footprints)
+    counts, starts, vertices, following = (
+        edges.counts,
+        edges.starts,
+        edges.vertices,
+        edges.following,
+    )
+    meets = np.logical_or.reduceat(box.contains(edges.ra, edges.dec), starts)
     # A corner of the box inside a polygon: on the inner side of each of its edges.
-    inside = normals @ box.corner_vectors().T >= -1e-15  # (edges, box corners)
+    inside = edges.normals @ box.corner_vectors().T >= -1e-15  # (edges, box corners)
     meets |= np.logical_and.reduceat(inside, starts, axis=0).any(axis=1)
     # Every point of a polygon lies within its radius of its centre: one whose disc
     # stays clear of the box's parallels or meridians cannot cross its sides.
-    centres = centres / np.linalg.norm(centres, axis=1, keepdims=True)
+    centres = edges.centres / np.linalg.norm(edges.centres, axis=1, keepdims=True)
     reach = np.maximum.reduceat(angle(np.repeat(centres, counts, axis=0), vertices), starts)
     reach = reach + 1e-9  # degrees: a margin for rounding
     centre_ra, centre_dec = _ra_of(centres), _dec_of(centres)

@@ -316,17 +316,26 @@ def test_id_order_over_a_few_collections_is_every_visible_image_in_order(
     assert ids == sorted(wanted, reverse=params["sort"] == "-id") and ids
 
 
+@pytest.mark.parametrize("few", [200, 0])
 def test_a_moved_image_is_found_where_it_went_and_only_by_who_sees_it_there(
-    users, sky_images, collections
+    users, sky_images, collections, monkeypatch, few
 ):
     """The metadata's copy of the collection follows the image; the image's own column
-    decides who sees a result, even when the copy says otherwise."""
+    decides who sees a result, even when the copy says otherwise; whether the user's
+    collections are listed (few) or asked through their query (many)."""
+    from archive import search
     from archive.models import ImageMetadata
+
+    monkeypatch.setattr(search, "FEW_COLLECTIONS", few)
 
     private, public = collections["private"], collections["public"]
     image_id = next(pk for pk, (_, e, c) in sky_images.items() if c == private and e["FILTER"])
     other = client_for(users, "other")  # sees the public and team collections only
-    pages = {"sort": "-date_obs"}, {"sort": "-id"}, {"filter": "g,r,i,Ha,R"}
+    ra, dec = sky_images[image_id][0].wcs.crval
+    pages = (
+        {"sort": "-date_obs"}, {"sort": "-id"}, {"filter": "g,r,i,Ha,R"}, {"q": "exp"},
+        {"ra": ra, "dec": dec, "radius": 0.5}, {"contains": f"{ra},{dec}"},
+    )  # fmt: skip
     assert all(image_id not in {r["id"] for r in all_pages(other, p)} for p in pages)
 
     image = ImageMetadata.objects.get(pk=image_id).image
@@ -530,4 +539,60 @@ def test_a_box_meets_a_footprint_of_several_parts_when_it_meets_any_part():
         query = archive_search.BoxQuery(sky.Box(*box))
         assert any(wanted) and not all(wanted), box  # the case says something
         assert archive_search.matching_rows(query, metas) == wanted, box
-        assert [query.matches(meta) for meta in metas] == wanted, box
+        assert [query.meets([meta.polygons])[0] for meta in metas] == wanted, box
+
+
+@pytest.fixture
+def superuser(django_user_model):
+    return django_user_model.objects.create_superuser("root", "root@example.org", "pw-root")
+
+
+def test_a_superuser_is_asked_no_collection_and_sees_every_image(superuser, sky_images):
+    """The rule names no collection for a superuser: nothing is asked of the
+    collections, and every image is found, by the sky (against astropy), words and
+    filters, in every order."""
+    client = APIClient()
+    client.force_authenticate(superuser)
+    everyone = {pk for pk, (_, _, c) in sky_images.items()}
+    for ra, dec, radius in list(queries(1))[::2]:
+        found = {r["id"] for r in all_pages(client, {"ra": ra, "dec": dec, "radius": radius})}
+        wanted = {
+            pk for pk, (w, _, _) in sky_images.items() if skyref.distance(w, ra, dec) <= radius
+        }
+        assert found == wanted, (ra, dec, radius)
+    wcs = next(iter(sky_images.values()))[0]
+    ra, dec = wcs.wcs.crval
+    found = {r["id"] for r in all_pages(client, {"contains": f"{ra},{dec}"})}
+    point = SkyCoord(ra, dec, unit="deg")
+    assert found == {pk for pk, (w, _, _) in sky_images.items() if skyref.contains(w, point)}
+    assert found
+    for sort in ("-date_obs", "exptime", "-id"):
+        assert {r["id"] for r in all_pages(client, {"sort": sort}, page_size=25)} == everyone
+    ids = [r["id"] for r in all_pages(client, {"sort": "id", "filter": "g"}, page_size=7)]
+    assert ids == sorted(pk for pk, (_, e, _) in sky_images.items() if e["FILTER"] == "g")
+    found = {r["id"] for r in all_pages(client, {"q": "ngc 100"})}
+    assert found == {
+        pk for pk, (_, e, _) in sky_images.items() if e["OBJECT"].startswith("NGC 100")
+    }
+
+
+@pytest.mark.parametrize("who", ["other", "owner"])
+def test_sky_candidates_listed_or_read_through_the_cells_give_the_same_answers(
+    users, sky_images, monkeypatch, who
+):
+    """A spatial query's candidates listed in the statement (few) or named by the cells'
+    subquery (many): the same pages."""
+    from archive import search
+
+    client = client_for(users, who)
+    wcs = next(iter(sky_images.values()))[0]
+    queries = [
+        {"ra": 150.0, "dec": 2.0, "radius": 2.0},
+        {"ra": 0.5, "dec": -30.0, "radius": 3.0, "sort": "exptime"},
+        {"box": "358,8,2,12", "sort": "-id"},
+        {"contains": "{},{}".format(*wcs.wcs.crval)},
+    ]
+    listed = [[r["id"] for r in all_pages(client, q)] for q in queries]
+    monkeypatch.setattr(search, "LISTED_CANDIDATES", 0)
+    assert [[r["id"] for r in all_pages(client, q)] for q in queries] == listed
+    assert all(listed[:3])

@@ -215,3 +215,33 @@ def test_arcs_are_tested_all_at_once_as_one_by_one():
     alone = [bool(box.crosses_arcs(a[i], b[i])[0]) for i in range(len(a))]
     assert together.tolist() == alone
     assert 0.1 < together.mean() < 0.9
+
+
+def test_cones_and_positions_tested_at_once_answer_as_one_by_one():
+    """``meet_cone`` and ``contain`` test every polygon of a page at once: each answer
+    is the one ``Polygon.distance`` and ``Polygon.contains`` give alone (a triangle and
+    polygons anywhere on the sky, poles and ra = 0 among them, in one array)."""
+    rng = np.random.default_rng(12)
+    images = list(random_images(12, 12))
+    polygons = [polygon_of(wcs) for wcs in images]
+    polygons.insert(3, sky.Polygon(polygons[3].corners[:3]))
+    inside, within = [], []
+    for wcs in images:
+        for point in near(wcs, rng, 4, spread=1.0):
+            ra, dec = point.ra.deg, point.dec.deg
+            vector = sky.unit_vectors(ra, dec)
+            alone = [p.distance(vector) for p in polygons]
+            radius = float(rng.uniform(0, 2) * max(min(alone), 1e-3))
+            assert sky.meet_cone(polygons, ra, dec, radius).tolist() == [d <= radius for d in alone]
+            # at a polygon's own distance (to rounding), it is met; a little less, not
+            nearest = int(np.argmin(alone))
+            assert sky.meet_cone(polygons, ra, dec, alone[nearest] * (1 + 1e-12) + 1e-15)[nearest]
+            if alone[nearest] > 0:
+                assert not sky.meet_cone(polygons, ra, dec, alone[nearest] * (1 - 1e-9))[nearest]
+            assert sky.contain(polygons, ra, dec).tolist() == [
+                bool(p.contains(vector)) for p in polygons
+            ]
+            inside += sky.contain(polygons, ra, dec).tolist()
+            within += [d <= radius for d in alone]
+    assert 0 < np.mean(inside) < 0.5 and 0 < np.mean(within) < 0.5
+    assert sky.meet_cone([], 1.0, 2.0, 3.0).tolist() == sky.contain([], 1.0, 2.0).tolist() == []
