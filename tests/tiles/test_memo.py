@@ -87,3 +87,21 @@ def test_a_long_rest_query_reads_as_a_short_one_and_is_not_remembered():
     assert first == short
     assert params.parse(many, 1, stats, "jpeg") is not first
     assert len(params._parsed) == 1
+
+
+def test_the_sizes_of_several_rest_items_add_up():
+    items = [("gamma", ("1.5",)), ("mix", ("1:1,0,0", "2:0,1,0"))]
+    assert memo.key_size(items) == (5 + 3 + 128 * 2) + (3 + 14 + 128 * 3)
+
+
+def test_a_full_memo_is_emptied_before_it_holds_more_than_its_size():
+    kept = memo.Memo()
+    for i in range(1024):
+        kept.get(i, lambda: 0)
+    assert len(kept) == 1024  # the documented bound, 1,024 keys
+    kept.get("one more", lambda: 0)
+    assert len(kept) == 1
+    small = memo.Memo(size=2)
+    for key in "abc":
+        small.get(key, lambda: 0)
+    assert len(small) == 1

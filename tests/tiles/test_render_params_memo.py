@@ -57,6 +57,7 @@ def test_iip_parameters_outside_the_rendering_do_not_change_it_and_errors_are_ke
 def test_iip_a_request_built_by_hand_is_read_each_time():
     request = iip.IIPRequest(chan=[1])
     assert iip.render_params(request, 1, [(0.0, 1.0)]).channel == 0
+    assert iip.render_params(request, 1, [(0.0, 1.0)], "png").fmt == "png"
     assert len(iip._rendered) == 0
 
 
