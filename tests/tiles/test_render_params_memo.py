@@ -159,3 +159,19 @@ def test_iip_colormaps_narrowed_by_the_caller_are_the_only_ones():
     with pytest.raises(ParameterError, match="'hot' is not one of grey, jet"):
         iip.parse([("JTL", "0,0"), ("CMP", "hot")], colormaps=("grey", "jet"))
     assert iip.parse([("CMP", "jet")], colormaps=("grey", "jet")).rendering == {"colormap": "jet"}
+
+
+class UnhashableText(str):
+    __hash__ = None
+
+
+def test_rest_values_that_cannot_be_a_key_are_read_each_time_all_the_same():
+    stats = [(10.0, 20.0), (30.0, 40.0)]
+    query = {"quality": [UnhashableText("80")], "minmax": [UnhashableText("2:1,5")]}
+    read = params.parse(query, 2, stats, "png")
+    expected = params.parse({"quality": ["80"], "minmax": ["2:1,5"]}, 2, stats, "png")
+    params._parsed.clear()
+    assert read == expected
+    assert (read.fmt, read.quality, read.minmax) == ("png", 80, ((10.0, 20.0), (1.0, 5.0)))
+    assert params.parse(query, 2, stats, "png") is not read
+    assert len(params._parsed) == 0
