@@ -309,10 +309,11 @@ def _parse_chunk(state, chunk, notes):
         part = parts[index]
         part.found += 1
         features.append(_feature(region, part, sky))
-    messages = [_unmarked(str(w.message)) for w in caught if not _handled(str(w.message))]
-    for part in parts:
+    raw = [str(w.message) for w in caught if not _handled(str(w.message))]
+    messages = [_unmarked(message) for message in raw]
+    for index, part in enumerate(parts):
         if not part.found:
-            why = next((m for m in messages), "not read")
+            why = _reason_for(index, raw, messages)
             found.append(
                 f"line {part.number}: a '{part.shape}' region could not be read ({why}), left out."
             )
@@ -322,6 +323,16 @@ def _parse_chunk(state, chunk, notes):
     _place_on_sky(sky)
     notes.extend(sorted(set(found), key=_line_key))
     return features
+
+
+def _reason_for(index, raw, messages):
+    """Why the part of mark ``index`` was not read: the message of ``regions`` that quotes
+    its line (found by its mark), else "not read"."""
+    mark = re.compile(rf"\b{MARK}={index}(?!\d)")
+    for message, said in zip(raw, messages, strict=True):
+        if mark.search(message):
+            return said
+    return "not read"
 
 
 _MARK_AT_END = re.compile(rf" # {MARK}=\d+(?=$|\")")

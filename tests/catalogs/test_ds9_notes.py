@@ -96,7 +96,6 @@ def test_a_broken_line_is_an_error_with_regions_message(text, line, alone):
     assert str(error.value) == f"line {line}: cannot read this region: {expected.value}"
 
 
-@pytest.mark.xfail(strict=True, reason="every unread region is given the first region's reason")
 def test_each_unread_region_has_its_own_reason():
     box = "box(2d,2,3,4,0)"
     result = import_catalog(f"image\npoint(1,1)\n{UNREAD}\n{box}\n".encode(), fmt="ds9")
