@@ -92,7 +92,12 @@ class SearchWord(models.Model):
     word = models.CharField(max_length=100)
 
     class Meta:
-        indexes = [models.Index(fields=["word", "image"], name="archive_word_image")]
+        indexes = [
+            models.Index(fields=["word", "image"], name="archive_word_image"),
+            # An image's own words, in order: whether it has a word of a prefix, asked
+            # of each candidate of the other words, is read from this index alone.
+            models.Index(fields=["image", "word"], name="archive_image_word"),
+        ]
 
     def __str__(self):
         return f"{self.word!r} of image {self.image_id}"
