@@ -80,10 +80,14 @@ def test_a_line_that_is_no_region_is_an_error_naming_it():
     assert str(error.value) == 'line 3: cannot read this region: Unable to parse line "%%%".'
 
 
-def test_a_region_the_importer_did_not_mark_is_refused_not_misplaced(monkeypatch):
-    # Were a region read by regions without the importer's mark, the file is refused
-    # rather than the region placed at another line.
-    monkeypatch.setattr(ds9, "_marked", lambda part, index, text_form: part)
+@pytest.mark.parametrize("shift", [None, 1])
+def test_a_region_the_importer_did_not_mark_is_refused_not_misplaced(monkeypatch, shift):
+    # Were a region read by regions without the importer's mark (or with a mark of no
+    # part: one past the last), the file is refused rather than the region placed at
+    # another line.
+    marked = ds9._marked
+    monkeypatch.setattr(ds9, "_marked", lambda part, index, text_form: (
+        part if shift is None else marked(part, index + shift, text_form)))  # fmt: skip
     with pytest.raises(CatalogImportError) as error:
         read("image\ncircle(1,1,1)\ncircle(2,2,2)\n")
     assert str(error.value) == "cannot place a region read from this file."
