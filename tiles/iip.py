@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from tiles import params
 from tiles.engine import ParameterError, mix_from_iip
-from tiles.memo import Memo, key_size
+from tiles.memo import Memo
 from tiles.numbers import (  # noqa: F401 (number and its limits are used from here too)
     COORDINATE_LIMIT,
     MAX_NUMBER_LENGTH,
@@ -118,7 +118,7 @@ def parse(pairs, colormaps=IIP_COLORMAPS):
         (own if name.upper() in PER_TILE else rest).append((name, value))
     rest = tuple(rest)
     try:
-        common = _common.get(rest, lambda: _parse(rest, colormaps), size=key_size(rest))
+        common = _common.get(rest, lambda: _parse(rest, colormaps), pairs=rest)
     except ParameterError:
         return _parse(pairs, colormaps)
     request = object.__new__(IIPRequest)  # a copy, the common fields shared: never
@@ -268,7 +268,7 @@ def render_params(request, nchannels, default_cuts, fmt="jpeg"):
         return _render_params(request, nchannels, default_cuts, fmt)
     key = (request.rendering_text, nchannels, fmt)
     produce = lambda: _render_params(request, nchannels, default_cuts, fmt)  # noqa: E731
-    return _rendered.get(key, produce, default_cuts, key_size(request.rendering_text))
+    return _rendered.get(key, produce, default_cuts, request.rendering_text)
 
 
 _rendered = Memo()  # (rendering_text, nchannels, fmt) and default_cuts -> RenderParams

@@ -12,7 +12,7 @@ the answer: an identity is never reused while its object is held, so a new objec
 re-warm's new statistics) is a new answer at once.
 
 A key is request text, and a query may hold a thousand pairs: an answer whose key would
-hold more than ``MAX_KEY_BYTES`` (``key_size``) is given but never remembered, so that a
+hold more than ``MAX_KEY_BYTES`` (``key_size``) is given but not remembered, so that a
 memo holds at most ``size`` small keys whatever its callers are sent (24 MB for the
 three memos of the tile path at the worst, instead of hundreds).
 """
@@ -34,17 +34,18 @@ class Memo:
         self._answers = {}
         _memos.append(self)
 
-    def get(self, key, produce, held=None, size=0):
+    def get(self, key, produce, held=None, pairs=()):
         """The answer remembered for ``key`` (and the very object ``held``, if given),
-        else ``produce()``'s, remembered. ``size``: the key's ``key_size``; over
-        ``MAX_KEY_BYTES``, ``produce()``'s answer, not remembered."""
-        if size > MAX_KEY_BYTES:
-            return produce()
+        else ``produce()``'s, remembered unless the request text the key holds,
+        ``pairs``, is over ``MAX_KEY_BYTES`` (``key_size``: weighed on a miss only, so a
+        viewing session's tiles pay nothing for it)."""
         full = (key, id(held))
         known = self._answers.get(full)
         if known is not None:
             return known[1]
         answer = produce()
+        if key_size(pairs) > MAX_KEY_BYTES:
+            return answer
         if len(self._answers) >= self.size:
             self._answers.clear()
         self._answers[full] = (held, answer)

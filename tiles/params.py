@@ -25,7 +25,7 @@ from tiles.engine import COLORMAPS, STRETCHES, ParameterError, RenderParams, app
 from tiles.engine import mix_from_iip as mix_from_rows
 from tiles.engine.render import default_mix_rows
 from tiles.engine.stats import CUT_PRESETS, DEFAULT_PRESET
-from tiles.memo import Memo, key_size
+from tiles.memo import Memo
 from tiles.numbers import (
     channel_prefixed,
     check_channel_count,
@@ -258,7 +258,7 @@ def parse(query, nchannels, default_cuts, fmt):
     except TypeError:  # values that are not lists of texts
         return _parse(query, nchannels, default_cuts, fmt)
     produce = lambda: _parse(query, nchannels, default_cuts, fmt)  # noqa: E731
-    return _parsed.get(key, produce, default_cuts, key_size(key[0]))
+    return _parsed.get(key, produce, default_cuts, key[0])
 
 
 _parsed = Memo()  # (query items, nchannels, fmt) and default_cuts -> RenderParams

@@ -35,11 +35,14 @@ def test_a_key_up_to_the_limit_is_remembered_and_a_larger_one_is_not():
         calls.append(1)
         return len(calls)
 
-    assert kept.get("small", produce, size=memo.MAX_KEY_BYTES) == 1
-    assert kept.get("small", produce, size=memo.MAX_KEY_BYTES) == 1
+    at_limit = [("a", "x" * (memo.MAX_KEY_BYTES - 1 - memo.PAIR_BYTES))]
+    over = [("a", "x" * (memo.MAX_KEY_BYTES - memo.PAIR_BYTES))]
+    assert memo.key_size(at_limit) == memo.MAX_KEY_BYTES
+    assert kept.get("small", produce, pairs=at_limit) == 1
+    assert kept.get("small", produce, pairs=at_limit) == 1
     assert len(kept) == 1
-    assert kept.get("large", produce, size=memo.MAX_KEY_BYTES + 1) == 2
-    assert kept.get("large", produce, size=memo.MAX_KEY_BYTES + 1) == 3  # worked out anew
+    assert kept.get("large", produce, pairs=over) == 2
+    assert kept.get("large", produce, pairs=over) == 3  # worked out anew
     assert len(kept) == 1
 
 
