@@ -157,21 +157,47 @@ class PhysicalMap:
 class Part:
     """One region of a line, as written: its line, frame and composite."""
 
-    def __init__(self, number, shape, frame, composite, background=False):
+    def __init__(self, number, shape, frame, composite, source=True):
         self.number, self.shape, self.frame, self.composite = number, shape, frame, composite
-        self.background = background
+        self.source = source  # False: a background region
         self.found = 0
         self.physical = None  # the PhysicalMap of a physical region
 
 
 _QUOTED_VALUE = re.compile(r"=\s*(\{[^}]*\}|\"[^\"]*\"|'[^']*')")
-_BARE_BACKGROUND = re.compile(r"(?<![=\w])background(?![\w=])", re.I)
+# One property of a region's line: ``key=value`` (a value in braces or quotes whole), or
+# a bare word (ds9's ``source`` and ``background``).
+_PROPERTY = re.compile(r"(\w+)\s*=\s*(\{[^}]*\}|\"[^\"]*\"|'[^']*'|[^\s#]+)|([\w-]+)")
+YES, NO = {"1", "yes", "y", "on", "true"}, {"0", "no", "n", "off", "false"}
 
 
-def _is_background(part):
-    """Whether the bare word ``background`` (which ``regions`` does not keep) marks the part."""
-    comment = part[part.find(")") + 1 :]
-    return bool(_BARE_BACKGROUND.search(_QUOTED_VALUE.sub("=", comment)))
+def _is_source(texts, number, notes):
+    """Whether a region is a source (True) or a background region (False), from the
+    properties ``texts`` in force on it, in the order ds9 reads them (global lines, the
+    composite's line, its own), the last one saying: the bare words ``source`` and
+    ``background``, and ``source=``/``background=`` with a yes or no value (ds9 reads
+    ``1``, ``yes``, ``on``, ``true`` and their opposites; ``regions`` only ``1`` and
+    ``0``). A value neither yes nor no is left out, as ``regions`` does, and reported for
+    the last text (the others were reported on their own lines)."""
+    source = True
+    for at, text in enumerate(texts, 1 - len(texts)):
+        for key, value, word in _PROPERTY.findall(text):
+            word, key = word.lower(), key.lower()
+            if word in ("source", "background"):
+                source = word == "source"
+            elif key in ("source", "background"):
+                said = value.strip("{}\"'").strip().lower()
+                if said in YES or said in NO:
+                    source = (said in YES) == (key == "source")
+                elif not at:
+                    notes.append(f"line {number}: '{key}={value[:20]}' is not a yes or no value (1 or 0), "
+                                 "not read.")  # fmt: skip
+    return source
+
+
+def _properties_text(part):
+    """What follows a region's shape and coordinates: its properties."""
+    return part[part.find(")") + 1 :]
 
 
 def _split_parts(line):
@@ -199,7 +225,7 @@ def _prepare(state, chunk, notes):
     lines = [*state.globals]
     if state.frame:
         lines.append(_frame_line(state.frame))
-    parts, composite = [], None
+    parts, composite, composite_text = [], None, ""
     for number, line in chunk:
         for part in _split_parts(line):
             if not part:
@@ -211,6 +237,7 @@ def _prepare(state, chunk, notes):
                 continue
             if part.lower().startswith("global"):
                 state.globals = (state.globals + [part])[-20:]
+                _is_source([part], number, notes)
                 lines.append(part)
                 continue
             shape = _SHAPE.match(part)
@@ -223,6 +250,8 @@ def _prepare(state, chunk, notes):
                 continue  # a comment
             if name == "composite":
                 composite = _composite(part, number, state.frame, state.globals)
+                composite_text = _properties_text(part)
+                _is_source([composite_text], number, notes)
                 lines.append(part)
                 continue
             member = composite
@@ -241,7 +270,9 @@ def _prepare(state, chunk, notes):
             if state.frame == "physical" and not _physical_fits(state.physical, name, part):
                 notes.append(_physical_refusal(state.physical, number, name))
                 continue
-            parts.append(Part(number, name, state.frame, member, _is_background(part)))
+            said = [*state.globals, composite_text if member else "", _properties_text(part)]
+            source = _is_source(said, number, notes)
+            parts.append(Part(number, name, state.frame, member, source))
             parts[-1].physical = state.physical if state.frame == "physical" else None
             lines.append(_marked(part, len(parts) - 1, commented))
     return "\n".join(lines), parts
@@ -406,8 +437,8 @@ def _raw_properties(region, part):
     raw.pop(MARK, None)
     properties = {"shape": NAMES[_kind(region)], "coordsys": _coordsys(part.frame)}
     properties["include"] = str(raw.pop("include", "1")).strip() != "0"
-    properties["source"] = str(raw.pop("source", "1")).strip() != "0" and not part.background
-    raw.pop("background", None)
+    properties["source"] = part.source
+    raw.pop("source", None), raw.pop("background", None)
     for key, value in raw.items():
         key = key.lower()
         if key in EDIT_DEFAULTS:

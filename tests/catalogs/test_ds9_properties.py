@@ -99,3 +99,47 @@ def test_other_settings_are_kept_as_written_and_composite_only_for_a_composite()
     (circle,) = properties_of("image\ncircle(1,2,3) # name=north comment={hi} composite=1\n")
     assert circle["ds9"] == {"name": "north", "comment": "hi"}
     assert "composite" not in circle  # the setting of a composite, on a region outside one
+
+
+def test_background_in_every_form_ds9_reads_the_last_one_saying():
+    lines = [
+        "circle(1,2,3) # background=1",
+        "circle(1,2,3) # background = 1",
+        "circle(1,2,3) # BACKGROUND=1 color=red",
+        "circle(1,2,3) # source = 0",
+        "circle(1,2,3) # background=yes",
+        "circle(1,2,3) # source=off",
+        "circle(1,2,3) # background=1 source=1",  # the last one says: a source
+        "circle(1,2,3) # source background",
+        "circle(1,2,3) # background source=1",
+        "circle(1,2,3) # background=0",
+        'circle(1,2,3) # text={background} tag={background} font="background 10"',
+        "circle(1,2,3) # name = background",  # a value, not the word
+    ]
+    found = properties_of("image\n" + "\n".join(lines) + "\n")
+    expected = [False, False, False, False, False, False, True, False, True, True, True, True]
+    assert [p["source"] for p in found] == expected
+    assert all("background" not in p for p in found)
+    assert found[2]["color"] == "red"
+
+
+def test_background_from_the_global_line_and_a_composite_until_a_region_says_otherwise():
+    found = properties_of(
+        "global color=green source=0\nimage\ncircle(1,2,3)\ncircle(1,2,3) # source\n"
+        "global background=0\ncircle(1,2,3)\n"
+        "# composite(5,5,0) || composite=1 background\ncircle(1,2,3) ||\ncircle(1,2,3)\n"
+        "circle(1,2,3) # background\n"
+    )
+    assert [p["source"] for p in found] == [False, True, True, False, False, False]
+    assert "composite" in found[3] and "composite" in found[4] and "composite" not in found[5]
+
+
+def test_a_source_value_neither_yes_nor_no_is_reported_once_at_its_line():
+    result = import_catalog(
+        b"global background=maybe\nimage\ncircle(1,2,3)\ncircle(1,2,3) # source=2\n", fmt="ds9"
+    )
+    assert [f["properties"]["source"] for f in result.features] == [True, True]
+    assert result.warnings == [
+        "line 1: 'background=maybe' is not a yes or no value (1 or 0), not read.",
+        "line 4: 'source=2' is not a yes or no value (1 or 0), not read.",
+    ]
