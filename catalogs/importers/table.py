@@ -9,7 +9,7 @@ from catalogs.importers import CatalogImportError
 RA_NAMES = ("ra", "raj2000", "ra_icrs", "_raj2000", "alpha_j2000", "alphawin_j2000", "ra_deg",
             "radeg", "ra2000", "ra_j2000", "alpha", "right_ascension")  # fmt: skip
 DEC_NAMES = ("dec", "decl", "dej2000", "decj2000", "de_icrs", "_dej2000", "delta_j2000",
-             "deltawin_j2000", "dec_deg", "decdeg", "dec2000", "dec_j2000", "delta", "declination")  # fmt: skip
+             "deltawin_j2000", "dec_deg", "decdeg", "dedeg", "dec2000", "dec_j2000", "delta", "declination")  # fmt: skip
 NAME_NAMES = ("name", "id", "source_id", "objid", "object", "number", "label")
 # Degrees or hours, then minutes (and seconds): only the last part has a fraction.
 _SEXAGESIMAL = re.compile(
@@ -55,17 +55,67 @@ def _delimiter(line):
     return None  # whitespace
 
 
+# A column as SExtractor (ASCII_HEAD) declares it: "#   2 ALPHA_J2000   comment   [deg]".
+_NUMBERED = re.compile(r"^\s*#\s*(\d+)\s+([A-Za-z_][\w.-]*)")
+# What a table writes for a value it does not have: astropy "--", IEEE NaN, SQL's NULL.
+MISSING = {"", "--", "nan", "+nan", "-nan", "null", "n/a"}
+# Units of a position column, as VizieR's units row and others write them.
+POSITION_UNITS = {"deg", "degree", "degrees", "d", "h:m:s", "d:m:s", "hms", "dms", "h",
+                  "hourangle", "hour", "hours", "rad", "radian", "radians"}  # fmt: skip
+
+
 def _rows(source, delimiter):
-    """(line number, cells) of the table, header first, comments and blank lines skipped."""
+    """(line number, cells) of the table, header first, comments and blank lines skipped,
+    and lines of dashes (under a header, as VizieR writes them) too. A header that
+    SExtractor writes, one numbered comment line per column before the data, is the
+    header when the first row names no RA or Dec column itself."""
+    numbered, header = [], None
     for number, line in source.lines():
         if not line.strip() or line.lstrip().startswith(("#", "//")):
+            match = _NUMBERED.match(line)
+            if match and header is None:
+                numbered.append((int(match.group(1)), match.group(2)))
             continue
         if delimiter is False:
             delimiter = _delimiter(line)
         if delimiter is None:
-            yield number, line.split()
+            cells = line.split()
         else:
-            yield number, next(csv.reader((line,), delimiter=delimiter, skipinitialspace=True))
+            cells = next(csv.reader((line,), delimiter=delimiter, skipinitialspace=True))
+        if header is None:
+            header = _numbered_header(numbered, cells)
+            if header is not None:
+                yield number, header
+        elif all(set(cell.strip()) == {"-"} for cell in cells):
+            continue
+        header = header or cells
+        yield number, cells
+
+
+def _numbered_header(numbered, first_row):
+    """The column names of a SExtractor header (a vector column, declared once, gives
+    ``NAME``, ``NAME_2``...), or None when there is none or the first row is a header."""
+    numbers = [n for n, _name in numbered]
+    if len(numbered) < 2 or numbers[0] != 1 or numbers != sorted(set(numbers)):
+        return None
+    names = {cell.strip().lower() for cell in first_row}
+    if names & (set(RA_NAMES) | set(DEC_NAMES)) or numbers[-1] > len(first_row):
+        return None
+    declared, header = dict(numbered), []
+    for column in range(1, len(first_row) + 1):
+        if column in declared:
+            name, start = declared[column], column
+        header.append(name if column == start else f"{name}_{column - start + 1}")
+    return header
+
+
+def _is_units_row(row, ra_index, dec_index):
+    """Whether the row under the header gives units (``deg``, ``"h:m:s"``, ``[deg]``)."""
+
+    def unit(cell):
+        return cell.strip().strip("[]()\"'").strip().lower()
+
+    return unit(row[ra_index]) in POSITION_UNITS and unit(row[dec_index]) in POSITION_UNITS
 
 
 def _column(header, given, names, what):
@@ -117,7 +167,9 @@ class ColumnType:
 
 def parse(job, ra_column=None, dec_column=None, delimiter=None):
     """Features of a table, read twice: once to check every row and learn each column's
-    type, once to build the features (so nothing is kept from the first pass)."""
+    type, once to build the features (so nothing is kept from the first pass). A row
+    without a position (a missing RA or Dec: blank, ``NaN``, ``--``) is left out and
+    reported; a missing value of another column is None."""
     source = job.source
     job.next_pass()
     rows = _rows(source, delimiter if delimiter is not None else False)
@@ -132,35 +184,67 @@ def parse(job, ra_column=None, dec_column=None, delimiter=None):
         raise CatalogImportError(f"RA and Dec cannot both be column '{header[ra_index]}'.")
     others = [i for i in range(len(header)) if i not in (ra_index, dec_index)]
     types = {i: ColumnType() for i in others}
-    for number, row in rows:
-        _position(row, header, ra_index, dec_index, number)
+    for number, row in _data(rows, header, ra_index, dec_index):
+        if _position(row, header, ra_index, dec_index, number) is None:
+            continue
         for i in others:
-            types[i].see(row[i].strip())
+            types[i].see(_value(row[i]))
     convert = {i: types[i].converter() for i in others}
     job.next_pass()
     rows = _rows(source, delimiter if delimiter is not None else False)
     next(rows)
-    for number, row in rows:
-        ra, dec = _position(row, header, ra_index, dec_index, number)
+    left_out = 0
+    for number, row in _data(rows, header, ra_index, dec_index):
+        position = _position(row, header, ra_index, dec_index, number)
+        if position is None:
+            left_out += 1
+            if left_out <= NOTED:
+                job.warnings.append(f"line {number}: no position (RA or Dec missing), left out.")
+            continue
         properties = {}
         for i in others:
-            value = row[i].strip()
+            value = _value(row[i])
             properties[header[i]] = None if value == "" else convert[i](value)
-        yield {"type": "Feature", "geometry": {"type": "Point", "coordinates": [ra, dec]},
+        yield {"type": "Feature", "geometry": {"type": "Point", "coordinates": list(position)},
                "properties": {"shape": "point", **properties}}  # fmt: skip
+    if left_out > NOTED:
+        job.warnings.append(f"{left_out - NOTED:,} more rows without a position, left out.")
+
+
+NOTED = 1000  # rows without a position reported one by one, at most
+
+
+def _data(rows, header, ra_index, dec_index):
+    """The data rows: the header's units row, when there is one, left out."""
+    for at, (number, row) in enumerate(rows):
+        if not at and len(row) == len(header) and _is_units_row(row, ra_index, dec_index):
+            continue
+        yield number, row
+
+
+def _value(cell):
+    """A cell's text, "" for a missing value."""
+    value = cell.strip()
+    return "" if value.lower() in MISSING else value
 
 
 def _position(row, header, ra_index, dec_index, number):
-    """(RA, Dec) in degrees of one row, or ``CatalogImportError`` naming line and column."""
+    """(RA, Dec) in degrees of one row, None when either is missing, or
+    ``CatalogImportError`` naming line and column."""
     if len(row) != len(header):
         raise CatalogImportError(f"{len(row)} values for {len(header)} columns.", line=number)
     ra_text, dec_text = row[ra_index], row[dec_index]
+    if _value(ra_text) == "" or _value(dec_text) == "":
+        return None
     sexagesimal = not _is_number(ra_text)
     try:
         ra = parse_angle(ra_text, hours=sexagesimal)
     except ValueError as exc:
         raise CatalogImportError(str(exc), line=number, column=header[ra_index]) from None
     try:
+        if "h" in dec_text.lower():
+            raise ValueError(f"Dec '{dec_text.strip()[:40]}' is written in hours (h): a declination "
+                             "is in degrees (d, °, or none)")  # fmt: skip
         dec = parse_angle(dec_text, hours=False)
     except ValueError as exc:
         raise CatalogImportError(str(exc), line=number, column=header[dec_index]) from None
