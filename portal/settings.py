@@ -356,7 +356,10 @@ USE_TZ = True
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Requests refused (4xx) are one bounded line each, and only so many a minute
+    # (portal/logfilters.py): Django would log each with its traceback.
+    "filters": {"refused_requests": {"()": "portal.logfilters.RefusedRequestLines"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["refused_requests"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
     "loggers": {
         "fitsportal": {"level": os.environ.get("FITSPORTAL_LOG_LEVEL", "INFO")},
