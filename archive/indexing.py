@@ -4,7 +4,8 @@ images registered before (``manage.py index_images``, the data migration).
 ``describe`` reads headers only: the image's stored header and, when the file is
 there, its primary header and (for a mosaic) each extension's WCS, so that a mosaic's
 footprint is the union of its extensions'. Without the file the stored header alone
-is used (the mosaic header, whose WCS spans the whole mosaic).
+is used (the mosaic header, whose WCS spans the whole mosaic). Footprints are ICRS
+whatever the frame of the WCS (``archive/footprint.py``).
 """
 
 import contextlib
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import transaction
 
-from archive import keywords, sky
+from archive import footprint, keywords, sky
 
 log = logging.getLogger("fitsportal.archive")
 
@@ -40,8 +41,7 @@ def describe(image, header_cards=None):
     stored = header_cards if header_cards is not None else sky.header_from_json(image.header or {})
     wcs = sky.celestial_wcs(stored)
     if not parts:
-        corners = sky.footprint_corners(stored, image.width, image.height, wcs=wcs)
-        parts = [corners] if corners else []
+        parts = footprint.icrs_footprint(stored, image.width, image.height, wcs=wcs)
     values = keywords.normalised_values(
         [image.header or {}] + headers, keywords.keyword_mapping(settings.ARCHIVE_KEYWORDS)
     )
@@ -52,8 +52,9 @@ def describe(image, header_cards=None):
     values["collection_id"] = getattr(image, "collection_id", None)
     cells = []
     if parts:
-        polygons = [sky.Polygon(corners) for corners in parts]
-        values["ra"], values["dec"], values["radius"] = sky.footprint_summary(polygons)
+        values["ra"], values["dec"], values["radius"] = footprint.summary(
+            parts, wcs, image.width, image.height
+        )
         values["polygons"] = [[[round(ra, 9), round(dec, 9)] for ra, dec in p] for p in parts]
         cells = sky.footprint_cells([sky.Polygon(c) for c in values["polygons"]])
     text = " ".join([image.title or "", image.name or "", values["object"]])
@@ -83,13 +84,30 @@ def _file_headers(image):
             if image.kind == "mosaic":
                 layout = plan_layout(hdulist)
                 for placement in layout.placements:
-                    corners = sky.footprint_corners(hdulist[placement.hdu].header)
-                    if corners:
-                        parts.append(corners)
+                    header = inherited(hdulist[placement.hdu].header, hdulist[0].header)
+                    parts += footprint.icrs_footprint(
+                        header, header.get("NAXIS1"), header.get("NAXIS2")
+                    )
             return [primary], parts
     except (InvalidFitsError, OSError, ValueError) as exc:
         log.info("archive: headers of %s not read from its file: %s", image.pk, exc)
         return [], []
+
+
+# What an extension's celestial frame is when only the primary header says it.
+FRAME_KEYWORDS = ("RADESYS", "RADECSYS", "EQUINOX", "EPOCH")
+
+
+def inherited(extension, primary):
+    """The extension's header, with the frame keywords of ``primary`` when it has none (a
+    mosaic's primary header often holds RADESYS and EQUINOX for all its CCDs)."""
+    missing = [k for k in FRAME_KEYWORDS if k in primary and k not in extension]
+    if not missing or any(k in extension for k in FRAME_KEYWORDS):
+        return extension
+    header = extension.copy()
+    for keyword in missing:
+        header[keyword] = primary[keyword]
+    return header
 
 
 def store(image, description=None):
