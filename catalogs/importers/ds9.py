@@ -24,10 +24,15 @@ frame's longitude axis in sky frames. ``north``, for rotated sky shapes in frame
 than ICRS, is the position angle (east of north, ICRS) of the frame's north at the
 shape's centre: what turns its angle into one the image's WCS can draw.
 
+ds9's other forms are read as ds9 reads them: a region before any frame line is in
+``physical`` pixels (ds9's default, as funtools and CIAO files have it); ``text x y
+{words}`` and ``x point(1,2)``; properties written without their ``#``.
+
 What cannot be kept is reported by name, line by line (warnings): shapes ``regions`` does
-not read (vector, ruler, compass, projection, panda, epanda, bpanda), shapes in frames
-that cannot be placed (linear, amplifier, detector, tile, wcs*); a line ``regions``
-cannot parse is an error naming it.
+not read (vector, ruler, compass, projection, segment, panda, epanda, bpanda, also in the
+commented form ds9 writes them in), shapes in frames that cannot be placed (linear,
+amplifier, detector, tile, wcs*), sky coordinates before any frame line, a latitude
+written in hours; a line ``regions`` cannot parse is an error naming it.
 """
 
 import math
@@ -45,7 +50,8 @@ _SHAPE = re.compile(r"^\s*(#\s*)?([-+]?)\s*([a-z]+)\s*(?:\(|\s(?=\s*[-+.\d]))", 
 _FRAME_WORD = re.compile(r"^\s*([a-z0-9]+)(?:\s+\d+)?\s*$", re.I)  # and "tile 2"
 
 SHAPES = {"circle", "ellipse", "box", "annulus", "polygon", "line", "point", "text"}
-UNSUPPORTED_SHAPES = {"vector", "ruler", "compass", "projection", "panda", "epanda", "bpanda"}
+UNSUPPORTED_SHAPES = {"vector", "ruler", "compass", "projection", "panda", "epanda", "bpanda",
+                      "segment"}  # fmt: skip
 SKY_FRAMES = {"icrs": "icrs", "fk5": "fk5", "j2000": "fk5", "fk4": "fk4", "b1950": "fk4",
               "galactic": "galactic", "ecliptic": "ecliptic"}  # fmt: skip
 PIXEL_FRAMES = {"image": "image", "physical": "physical"}
@@ -240,14 +246,18 @@ def _prepare(state, chunk, notes):
                 _is_source([part], number, notes)
                 lines.append(part)
                 continue
+            part = _SYMBOL_POINT.sub(
+                lambda m: f"{m[1]}point{m[3]} # point={m[2].lower()} ", part, count=1
+            )
             shape = _SHAPE.match(part)
             if shape is None:
                 if not part.startswith("#"):
                     lines.append(part)  # regions decides: an error names the line
                 continue
             commented, name = bool(shape.group(1)), shape.group(3).lower()
-            if commented and name not in ("text", "composite"):
-                continue  # a comment
+            if commented and name not in ("text", "composite", *UNSUPPORTED_SHAPES):
+                continue  # a comment (ds9 writes the shapes others cannot read commented)
+            part = _with_properties_mark(part, shape, name)
             if name == "composite":
                 composite = _composite(part, number, state.frame, state.globals)
                 composite_text = _properties_text(part)
@@ -263,9 +273,18 @@ def _prepare(state, chunk, notes):
             if name not in SHAPES:
                 notes.append(f"line {number}: '{name}' is not a ds9 shape, left out.")
                 continue
+            arguments = _arguments(part, shape)
+            if state.frame is None and _PIXELS.fullmatch(arguments):
+                state.frame = "physical"  # ds9's (and funtools', CIAO's) default frame
+                lines.append(_frame_line(state.frame))
             if state.frame is None or state.frame in UNPLACED_FRAMES:
                 where = f"frame '{state.frame}'" if state.frame else "no coordinate frame"
                 notes.append(f"line {number}: a '{name}' in {where} cannot be placed, left out.")
+                continue
+            hours = _latitude_in_hours(name, state.frame, arguments)
+            if hours:
+                notes.append(f"line {number}: a '{name}' whose latitude (Dec) '{hours[:40]}' is "
+                             "written in hours (h): a latitude is in degrees; left out.")  # fmt: skip
                 continue
             if state.frame == "physical" and not _physical_fits(state.physical, name, part):
                 notes.append(_physical_refusal(state.physical, number, name))
@@ -279,6 +298,57 @@ def _prepare(state, chunk, notes):
 
 
 SIZED = {"circle", "ellipse", "box", "annulus"}
+# A point written with its symbol first (``x point(1,2)``, ``circle point 1 2``), as ds9
+# also reads it: becomes ``point(1,2) # point=x``.
+_SYMBOL_POINT = re.compile(
+    r"^(\s*[-+]?\s*)(circle|box|diamond|cross|x|arrow|boxcircle)\s+point(\s*\([^)]*\)|[-+.\d\s,]+)"
+    r"\s*(?:#|$)",
+    re.I,
+)
+# Coordinates and sizes that are plain numbers: what a file with no frame line gives
+# (ds9 reads them in physical pixels).
+_PIXELS = re.compile(r"[-+\d.eE,\s]*")
+
+
+def _arguments(part, shape):
+    """The text of a region's coordinates and sizes (``shape``: its ``_SHAPE`` match)."""
+    rest = part[shape.end() :]
+    if shape.group(0).rstrip().endswith("("):
+        return rest[: rest.find(")")] if ")" in rest else rest
+    return re.split(r"[#|{\"']", rest, maxsplit=1)[0]
+
+
+def _latitude_in_hours(name, frame, arguments):
+    """A latitude of a sky region written in hours (``1h00m00s``, read as 15 degrees by
+    ``regions``), or None: every second value of a polygon or line, the second of others."""
+    if frame not in SKY_FRAMES:
+        return None
+    values = [v for v in re.split(r"[,\s]+", arguments.strip()) if v]
+    latitudes = values[1::2] if name in ("polygon", "line") else values[1:2]
+    return next((v for v in latitudes if "h" in v.lower()), None)
+
+
+def _with_properties_mark(part, shape, name):
+    """``part`` with the ``#`` before its properties that ds9's other forms leave out:
+    ``text(x,y) {words}`` and ``text x y {words}`` (ds9's own forms) become
+    ``text(x,y) # text={words}``; ``circle(x,y,r) color=red`` gets its ``#``."""
+    if shape.group(1):  # "# text(...)": the properties follow the shape
+        return part
+    if shape.group(0).rstrip().endswith("("):
+        end = part.find(")", shape.end())
+        if end < 0:
+            return part
+        head, rest = part[: end + 1], part[end + 1 :].lstrip()
+    elif name == "text":
+        at = min((i for i in (part.find(c) for c in "{\"'#") if i >= 0), default=len(part))
+        head, rest = part[:at].rstrip(), part[at:]
+    else:
+        return part
+    if not rest or rest.startswith(("#", "||")):
+        return part
+    if name == "text" and rest[0] in "{\"'":
+        return f"{head} # text={rest}"
+    return f"{head} # {rest}"
 
 
 def _physical_fits(physical, name, part):

@@ -40,11 +40,29 @@ def test_a_line_goes_on_after_a_region_that_cannot_be_placed():
     assert len(result.warnings) == 1
 
 
-def test_a_region_before_any_frame_is_reported():
+def test_a_region_before_any_frame_is_in_physical_pixels_as_ds9_assumes():
+    # ds9's region documentation: "If no coordinate system is specified, PHYSICAL is
+    # assumed" (funtools and CIAO files have no frame line)
     result = read("circle(1,1,1)\nimage\ncircle(2,2,2)\n")
+    assert centres(result) == [[1.0, 1.0], [2.0, 2.0]]
+    assert [f["properties"]["coordsys"] for f in result.features] == ["physical", "image"]
+    assert result.warnings == []
+    # through the linked image's LTM/LTV: image = 0.5 * physical + 10
+    binned = {"LTM1_1": 0.5, "LTM2_2": 0.5, "LTV1": 10.0, "LTV2": 10.0}
+    [circle] = read("circle(100,200,20)\n", physical=binned).features
+    assert circle["geometry"]["coordinates"] == [60.0, 110.0]
+    assert circle["properties"]["radius"] == 10.0
+    result = read("circle(1,1,1)\nimage\ncircle(2,2,2)\n", physical=None)
+    assert centres(result) == [[2.0, 2.0]]
+    assert result.warnings[0].startswith("line 1: a 'circle' in 'physical' coordinates needs")
+
+
+def test_sky_coordinates_before_any_frame_are_reported():
+    result = read('circle(13:29:52.7,+47:11:42.6,10")\npoint(202.5d,47.2d)\nimage\ncircle(2,2,2)\n')
     assert centres(result) == [[2.0, 2.0]]
     assert result.warnings == [
-        "line 1: a 'circle' in no coordinate frame cannot be placed, left out."
+        "line 1: a 'circle' in no coordinate frame cannot be placed, left out.",
+        "line 2: a 'point' in no coordinate frame cannot be placed, left out.",
     ]
 
 
