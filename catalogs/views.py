@@ -18,7 +18,7 @@ from rest_framework.exceptions import (
     PermissionDenied,
     ValidationError,
 )
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from catalogs import queries, stats, storage, tasks, uploads
@@ -34,6 +34,7 @@ from catalogs.serializers import (
 )
 from catalogs.uploads import CatalogUploadHandler
 from portal import permissions
+from portal.api.parsers import BoundedJSONParser
 from tiles.iip import number
 
 EXPORTS = {
@@ -85,7 +86,7 @@ class CatalogViewSet(
 
     serializer_class = CatalogSerializer
     lookup_value_regex = r"[0-9]{1,18}"
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [BoundedJSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self):
         queryset = Catalog.objects.visible_to(self.request.user).select_related(

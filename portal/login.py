@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 
 LOGIN_ATTEMPTS = 5
@@ -57,6 +58,7 @@ class ThrottledObtainAuthToken(ObtainAuthToken):
     """``POST /api/token/``: a token for a user name and password, rate-limited."""
 
     throttle_classes = [ScopedRateThrottle]
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES  # bounded JSON, not DRF's own
     throttle_scope = "login"
 
     def post(self, request, *args, **kwargs):

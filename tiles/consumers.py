@@ -40,6 +40,7 @@ from django.utils import timezone
 from archive import search
 from archive.serializers import SearchResultSerializer
 from portal import auth, invalidation, permissions
+from portal.api import parsers
 from portal.models import Collection, Image
 from tiles import live, progress
 
@@ -80,6 +81,10 @@ class GuardedConsumer(AsyncJsonWebsocketConsumer):
     do once it is found (``start``)."""
 
     route_key = None  # the URL's keyword naming the subject
+    # Clients send little (a ``showing`` list of ids at most): a longer message, or one
+    # that is not JSON or nested deeper than any of them, is dropped unread.
+    MAX_MESSAGE_CHARS = 64 * 1024
+    MAX_MESSAGE_DEPTH = 8
 
     def lookup(self, user):
         """The subject if ``user`` may view it, else None (may query)."""
@@ -211,6 +216,19 @@ class GuardedConsumer(AsyncJsonWebsocketConsumer):
             return
         if not self.lost:
             await self.send_json(event)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        """A client's message, read only if it is short, JSON, and shallow."""
+        if not text_data or len(text_data) > self.MAX_MESSAGE_CHARS:
+            return
+        raw = text_data.encode("utf-8", "surrogatepass")
+        if parsers.nesting_depth(raw, self.MAX_MESSAGE_DEPTH) > self.MAX_MESSAGE_DEPTH:
+            return
+        try:
+            content = await self.decode_json(text_data)
+        except ValueError:
+            return
+        await self.receive_json(content, **kwargs)
 
     async def disconnect(self, code):
         self.lost = True

@@ -18,6 +18,10 @@ from tiles.answer import error_status
 def json_exception_handler(exc, context):
     if isinstance(exc, RegistrationError):
         return Response({"detail": exc.message}, status=exc.status)
+    if isinstance(exc, RecursionError):
+        # Nothing of the API recurses but the decoding of nested input that the body's
+        # parser did not see (JSON text in a form field): the input's fault.
+        return Response({"detail": "The request is nested too deeply."}, status=400)
     mapped = error_status(exc)
     if mapped is not None:
         code, detail, headers = mapped

@@ -9,7 +9,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 
@@ -17,6 +17,7 @@ from archive.search import QueryError, SearchQuery, search
 from archive.serializers import SearchResultSerializer
 from portal import permissions
 from portal.api.pagination import cursor_response
+from portal.api.parsers import BoundedJSONParser
 from portal.api.serializers import (
     CollectionSerializer,
     GrantSerializer,
@@ -60,7 +61,7 @@ class CollectionViewSet(
     serializer_class = CollectionSerializer
     lookup_field = "slug"
     permission_classes = [IsAuthenticatedOrReadOnly]
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    parser_classes = [BoundedJSONParser, FormParser, MultiPartParser]
 
     def get_permissions(self):
         if self.action == "upload":
