@@ -2,6 +2,7 @@
 
 import contextlib
 import secrets
+import unicodedata
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -41,6 +42,25 @@ def new_slug(proposal):
     return f"{base or 'collection'}-{suffix}"
 
 
+# Bidirectional controls reorder what follows them on screen: a name holding U+202E
+# shows "stif.exe" for "exe.fits" and, in a list, can make other rows read differently.
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+def shown_text(text, lines=False):
+    """``text`` if it holds no control character (tabs and line breaks allowed when
+    ``lines``) and no bidirectional control; else a validation error naming the first."""
+    allowed = "\t\n\r" if lines else ""
+    for ch in text:
+        if ch in BIDI_CONTROLS or (unicodedata.category(ch) == "Cc" and ch not in allowed):
+            raise serializers.ValidationError(
+                f"The character U+{ord(ch):04X} (a control character) is not allowed."
+            )
+    return text
+
+
 class CollectionSerializer(serializers.ModelSerializer):
     slug = serializers.SlugField(
         max_length=100, required=False,
@@ -59,6 +79,12 @@ class CollectionSerializer(serializers.ModelSerializer):
             "can_contribute", "can_manage", "images_url", "created", "updated",
         ]  # fmt: skip
         read_only_fields = ["created", "updated"]
+
+    def validate_name(self, name):
+        return shown_text(name)
+
+    def validate_description(self, description):
+        return shown_text(description, lines=True)
 
     def validate_slug(self, slug):
         if self.instance is not None and slug != self.instance.slug:
@@ -191,6 +217,9 @@ class ImageDetailSerializer(ImageSerializer):
 class ImageUploadSerializer(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=True, help_text="A FITS file")
     title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+    def validate_title(self, title):
+        return shown_text(title)
 
 
 # --- sharing: grants of view / contribute / manage to users and groups ------------------
