@@ -9,88 +9,9 @@
 // do not move under the reader's pointer, and a new image's place in the sort may be on
 // a page not loaded yet; "Show" runs the search again from its first page.
 import { element, link } from "./dom.js";
-import { formatDec, formatRA, parseCoordinates } from "./coords.js";
+import { parseCoordinates } from "./coords.js";
 import { socketURL } from "./progress.js";
-
-const SVG = "http://www.w3.org/2000/svg";
-const SCALE = 100; // map units per unit of the Hammer projection (x in ±2√2, y in ±√2)
-
-// An SVG element with geometry attributes (never handlers, links or styles) and text.
-function svg(tag, attributes = {}, ...children) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (/^(on.*|href|xlink:href|style)$/i.test(name)) throw new Error(`svg(): ${name} is not set here`);
-    node.setAttribute(name, String(value));
-  }
-  node.append(...children);
-  return node;
-}
-
-// Hammer–Aitoff of (ra, dec) in degrees, centred on ra = 0, ra growing to the left.
-export function hammer(ra, dec) {
-  const lon = (((ra + 180) % 360) + 360) % 360 - 180;
-  const l = (lon * Math.PI) / 180;
-  const p = (dec * Math.PI) / 180;
-  const z = Math.sqrt(1 + Math.cos(p) * Math.cos(l / 2));
-  return [(-2 * Math.SQRT2 * Math.cos(p) * Math.sin(l / 2) * SCALE) / z, (-Math.SQRT2 * Math.sin(p) * SCALE) / z];
-}
-
-function path(points) {
-  return points.map(([x, y], i) => `${i ? "L" : "M"}${x.toFixed(2)},${y.toFixed(2)}`).join("");
-}
-
-function graticule(map) {
-  const outline = [];
-  for (let dec = -90; dec <= 90; dec += 2) outline.push(hammer(180.0001, dec));
-  for (let dec = 90; dec >= -90; dec -= 2) outline.push(hammer(179.9999, dec));
-  map.append(svg("path", { d: `${path(outline)}Z`, class: "fp-sky-outline" }));
-  for (let dec = -60; dec <= 60; dec += 30) {
-    const line = [];
-    for (let ra = -179.9; ra <= 180; ra += 2) line.push(hammer(ra, dec));
-    map.append(svg("path", { d: path(line), class: "fp-sky-grid" }));
-    const [x, y] = hammer(180.0001, dec);
-    if (dec) map.append(svg("text", { x: x + 4, y: y + 3, class: "fp-sky-label" }, `${dec}°`));
-  }
-  for (let ra = 0; ra < 360; ra += 60) {
-    const line = [];
-    for (let dec = -90; dec <= 90; dec += 2) line.push(hammer(ra, dec));
-    map.append(svg("path", { d: path(line), class: "fp-sky-grid" }));
-    const [x, y] = hammer(ra, 0);
-    map.append(svg("text", { x: x + 2, y: y - 3, class: "fp-sky-label" }, `${ra / 15}h`));
-  }
-}
-
-// Points along a footprint's edges (great circles, interpolated), so that wide ones
-// curve as they should; null when the outline crosses the map's edge at ra = 180.
-function outline(corners) {
-  const points = [];
-  for (let i = 0; i < corners.length; i += 1) {
-    const [ra1, dec1] = corners[i];
-    const [ra2, dec2] = corners[(i + 1) % corners.length];
-    const a = unit(ra1, dec1);
-    const b = unit(ra2, dec2);
-    for (let k = 0; k < 8; k += 1) {
-      const t = k / 8;
-      const v = a.map((c, j) => c * (1 - t) + b[j] * t);
-      const [ra, dec] = radec(v);
-      points.push(hammer(ra, dec));
-    }
-  }
-  for (let i = 1; i < points.length; i += 1) {
-    if (Math.abs(points[i][0] - points[i - 1][0]) > SCALE) return null;
-  }
-  return points;
-}
-
-function unit(ra, dec) {
-  const r = (ra * Math.PI) / 180;
-  const d = (dec * Math.PI) / 180;
-  return [Math.cos(d) * Math.cos(r), Math.cos(d) * Math.sin(r), Math.sin(d)];
-}
-
-function radec([x, y, z]) {
-  return [((Math.atan2(y, x) * 180) / Math.PI + 360) % 360, (Math.atan2(z, Math.hypot(x, y)) * 180) / Math.PI];
-}
+import { SkyMap } from "./skymap.js";
 
 function sameSite(url) {
   const target = new URL(url, window.location.href);
@@ -101,8 +22,8 @@ class SearchPage {
   constructor(form) {
     this.form = form;
     this.status = document.querySelector(".fp-search-status");
-    this.rows = document.querySelector(".fp-results tbody");
-    this.map = document.querySelector(".fp-skymap");
+    this.table = document.querySelector(".fp-results");
+    this.rows = this.table.querySelector("tbody");
     this.more = document.querySelector(".fp-more");
     this.shapes = new Map(); // image id -> { row, shape } shown
     this.fresh = new Set(); // ids of new matches not shown yet
@@ -115,10 +36,9 @@ class SearchPage {
     document.querySelector(".fp-results-wrap").before(this.bar);
     this.liveMark = element("span", { className: "fp-live-mark", hidden: true, title: "Results update as images are added, warmed or removed" }, "live");
     this.status.after(this.liveMark);
-    graticule(this.map);
-    this.layer = svg("g", { class: "fp-sky-footprints" });
-    this.marker = svg("g", { class: "fp-sky-query" });
-    this.map.append(this.marker, this.layer); // the query under the footprints
+    this.sky = new SkyMap(document.querySelector(".fp-skymap"), document.querySelector(".fp-sky-legend"));
+    this.empty = element("p", { className: "fp-no-results", hidden: true });
+    document.querySelector(".fp-results-wrap").append(this.empty);
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.run(true);
@@ -141,8 +61,8 @@ class SearchPage {
         params.set("dec", coords.dec.toFixed(6));
         params.set("radius", String(radius));
       } else params.set("contains", `${coords.ra.toFixed(6)},${coords.dec.toFixed(6)}`);
-      this.drawQuery(coords, radius);
-    } else this.marker.replaceChildren();
+      this.sky.setQuery({ ra: coords.ra, dec: coords.dec, radius });
+    } else this.sky.setQuery(null);
     for (const name of ["q", "object", "filter", "instrument", "date_min", "date_max", "exptime_min", "exptime_max", "sort"]) {
       const value = String(data.get(name) || "").trim();
       if (value) params.set(name, value);
@@ -153,7 +73,7 @@ class SearchPage {
   run(fromForm) {
     const { params, error } = this.query();
     if (error) {
-      this.status.textContent = error;
+      this.fail(error);
       return;
     }
     if (fromForm) {
@@ -162,7 +82,7 @@ class SearchPage {
       window.history.replaceState(null, "", `${window.location.pathname}?${page}`);
     }
     this.rows.replaceChildren();
-    this.layer.replaceChildren();
+    this.sky.clear();
     this.shapes.clear();
     this.fresh.clear();
     this.showFresh();
@@ -176,12 +96,14 @@ class SearchPage {
 
   async load(url, generation = this.generation) {
     this.status.textContent = "Searching…";
+    this.status.classList.remove("state-failed");
+    this.empty.hidden = true;
     this.more.hidden = true;
     const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
     const body = await response.json().catch(() => ({}));
     if (generation !== this.generation) return; // another search began meanwhile
     if (!response.ok) {
-      this.status.textContent = body.detail || `The search failed (${response.status}).`;
+      this.fail(body.detail || `The search failed (${response.status}).`);
       return;
     }
     for (const image of body.results) if (!this.shapes.has(image.id)) this.add(image);
@@ -196,21 +118,34 @@ class SearchPage {
   showCount() {
     const more = this.next ? " (more below)" : "";
     this.status.textContent = this.count ? `${this.count} image${this.count === 1 ? "" : "s"}${more}.` : "No image matches.";
+    this.status.classList.remove("state-failed");
+    this.table.hidden = !this.count;
+    this.empty.hidden = Boolean(this.count);
+    this.empty.textContent = "No image you may see matches this search. Widen the radius, or clear a field of the form.";
+  }
+
+  // A query the page or the server cannot run: said where the results would be.
+  fail(text) {
+    this.status.textContent = text;
+    this.status.classList.add("state-failed");
+    this.table.hidden = !this.rows.children.length;
+    this.empty.hidden = true;
   }
 
   add(image, before = null) {
     const meta = image.metadata || {};
     const row = this.row(image, meta);
-    const shape = this.footprint(image, meta);
+    const shape = this.footprint(image);
     this.rows.insertBefore(row, before);
     if (shape) {
-      this.layer.append(shape);
-      const on = () => { row.classList.add("fp-hover"); shape.classList.add("fp-hover"); };
-      const off = () => { row.classList.remove("fp-hover"); shape.classList.remove("fp-hover"); };
+      const on = () => { row.classList.add("fp-hover"); this.sky.highlight(image.id, true); };
+      const off = () => { row.classList.remove("fp-hover"); this.sky.highlight(image.id, false); };
       for (const node of [row, shape]) {
         node.addEventListener("mouseenter", on);
         node.addEventListener("mouseleave", off);
       }
+      row.addEventListener("focusin", on);
+      row.addEventListener("focusout", off);
     }
     this.shapes.set(image.id, { row, shape, data: JSON.stringify(image) });
   }
@@ -290,7 +225,7 @@ class SearchPage {
     const shown = this.shapes.get(id);
     if (!shown) return false;
     shown.row.remove();
-    if (shown.shape) shown.shape.remove();
+    this.sky.remove(id);
     this.shapes.delete(id);
     return true;
   }
@@ -337,58 +272,20 @@ class SearchPage {
     return row;
   }
 
-  footprint(image, meta) {
-    if (meta.ra === null || meta.ra === undefined) return null;
+  footprint(image) {
+    const group = this.sky.add(image.id, image);
+    if (!group) return null;
     const target = sameSite(image.page_url);
-    const group = svg("g", { class: "fp-sky-footprint", tabindex: 0 });
-    group.append(svg("title", {}, `${image.name} · ${meta.object || ""} · ${formatRA(meta.ra)} ${formatDec(meta.dec)}`));
-    for (const corners of meta.polygons || []) {
-      const points = outline(corners);
-      if (points) group.append(svg("path", { d: `${path(points)}Z` }));
-    }
-    const [x, y] = hammer(meta.ra, meta.dec);
-    group.append(svg("circle", { cx: x.toFixed(2), cy: y.toFixed(2), r: 3.5 }));
     const open = () => { if (target) window.location.assign(target); };
     group.addEventListener("click", open);
     group.addEventListener("keydown", (event) => { if (event.key === "Enter") open(); });
     return group;
-  }
-
-  drawQuery(coords, radius) {
-    const ring = [];
-    if (radius > 0) {
-      const centre = unit(coords.ra, coords.dec);
-      const pole = Math.abs(centre[2]) < 0.9 ? [0, 0, 1] : [1, 0, 0];
-      const east = normalise(cross(pole, centre));
-      const north = cross(centre, east);
-      const r = (Math.min(radius, 90) * Math.PI) / 180;
-      for (let k = 0; k <= 72; k += 1) {
-        const a = (k / 72) * 2 * Math.PI;
-        const v = centre.map((c, j) => c * Math.cos(r) + Math.sin(r) * (Math.cos(a) * east[j] + Math.sin(a) * north[j]));
-        ring.push(hammer(...radec(v)));
-      }
-    }
-    const [x, y] = hammer(coords.ra, coords.dec);
-    const split = ring.some((p, i) => i && Math.abs(p[0] - ring[i - 1][0]) > SCALE);
-    this.marker.replaceChildren(
-      ...(ring.length && !split ? [svg("path", { d: path(ring) })] : []),
-      svg("path", { d: `M${x - 6},${y}h12M${x},${y - 6}v12`, class: "fp-sky-cross" }),
-    );
   }
 }
 
 function stateText(image) {
   if (image.state === "warming" && image.progress > 0) return `warming ${(100 * image.progress).toFixed(0)} %`;
   return image.state;
-}
-
-function cross(a, b) {
-  return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
-}
-
-function normalise(v) {
-  const n = Math.hypot(...v);
-  return v.map((c) => c / n);
 }
 
 const form = document.getElementById("fp-search");

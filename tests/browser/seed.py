@@ -108,3 +108,41 @@ features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [fl
             for n, ((ra, dec), level) in enumerate(zip(sky, stars_at.values(), strict=True))]  # fmt: skip
 stars_catalog = storage.create_catalog(checks, features, name="Pattern stars", owner=alice)
 print(f"stars={stars.pk} stars_catalog={stars_catalog.pk}")
+# For the sky map and the collection cards: dora's private collection, seen by no other
+# test's user: three images of one object in three filters (the cards must tell them
+# apart), two wide footprints across RA 0h and 12h, and 52 small images at one place
+# (more than one page of results).
+dora = User.objects.create_user("dora", "dora@example.org", "dora-password")
+edges = Collection.objects.create(name="Dora edges", slug="dora-edges", owner=dora)
+
+
+def write_tan(name, ra, dec, width, height, arcsec, **cards):
+    """A constant image with a TAN WCS centred on (ra, dec), ``arcsec`` per pixel."""
+    wcs = WCS(naxis=2)
+    wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
+    wcs.wcs.crval = [ra, dec]
+    wcs.wcs.crpix = [(width + 1) / 2, (height + 1) / 2]
+    wcs.wcs.cdelt = [-arcsec / 3600, arcsec / 3600]
+    header = wcs.to_header()
+    for key, value in cards.items():
+        header[key.replace("_", "-")] = value
+    data = np.full((height, width), 1000, np.uint16)
+    fits.PrimaryHDU(data, header).writeto(folder / name)
+    return folder / name
+
+
+trio = {}
+for band, date, seconds in [("g", "2024-01-10T03:00:00", 60.0), ("r", "2024-01-10T03:10:00", 90.0),
+                            ("i", "2024-01-10T03:20:00", 120.0)]:  # fmt: skip
+    trio[band] = register_path(edges, write_tan(f"m42_{band}.fits", 83.82, -5.39, 200, 160, 1.0,
+                               OBJECT="M42", FILTER=band, DATE_OBS=date, EXPTIME=seconds), user=dora)  # fmt: skip
+# 20 x 10 degrees each (720 x 360 pixels of 100 arcsec)
+across_0 = register_path(edges, write_tan("across0.fits", 0.5, 10.0, 720, 360, 100.0,
+                                          OBJECT="Across zero"), user=dora)  # fmt: skip
+across_12h = register_path(edges, write_tan("across12h.fits", 179.5, -20.0, 720, 360, 100.0,
+                                            OBJECT="Across twelve"), user=dora)  # fmt: skip
+crowd = Collection.objects.create(name="Dora crowd", slug="dora-crowd", owner=dora)
+for k in range(52):
+    register_path(crowd, write_tan(f"crowd_{k:02d}.fits", 30.0 + k * 0.01, 40.0, 16, 16, 2.0,
+                                   OBJECT="Crowd", EXPTIME=float(k + 1)), user=dora)  # fmt: skip
+print(f"m42_g={trio['g'].pk} across_0={across_0.pk} across_12h={across_12h.pk}")
