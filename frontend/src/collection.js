@@ -37,6 +37,7 @@ function cardParts(card) {
   return {
     title: card.querySelector(".fp-card-title"),
     name: card.querySelector(".fp-card-name"),
+    obs: card.querySelector(".fp-card-obs"),
     size: card.querySelector(".fp-card-size"),
     state: card.querySelector(".fp-card-state"),
   };
@@ -47,8 +48,9 @@ function newCard(image) {
   card.className = "fp-card";
   card.dataset.imageId = String(image.id);
   card.append(thumbnail(image),
-    element("div", {}, element("strong", { className: "fp-card-title" }), element("br"),
-      element("span", { className: "fp-card-name" }), element("br"),
+    element("div", {}, element("strong", { className: "fp-card-name" }), element("br"),
+      element("span", { className: "fp-card-title" }), element("br"),
+      element("span", { className: "fp-card-obs" }),
       element("span", { className: "fp-card-size" }), " · ", element("span", { className: "fp-card-state" })));
   compareBox(card);
   return card;
@@ -62,8 +64,8 @@ const COMPARE_MOST = 4;
 function compareBox(card) {
   if (card.querySelector(".fp-compare-pick")) return;
   const box = element("input", { type: "checkbox", name: "compare", value: card.dataset.imageId });
-  const title = card.querySelector(".fp-card-title");
-  box.setAttribute("aria-label", `Compare ${title ? title.textContent : "this image"}`);
+  const name = card.querySelector(".fp-card-name");
+  box.setAttribute("aria-label", `Compare ${name ? name.textContent : "this image"}`);
   card.querySelector("div").append(element("br"), element("label", { className: "fp-compare-pick" }, box, " compare"));
   box.addEventListener("change", () => document.dispatchEvent(new CustomEvent("fp:compare-pick")));
 }
@@ -88,6 +90,40 @@ function comparing(grid) {
     if (ids.length >= 2 && ids.length <= COMPARE_MOST) window.location.assign(`/compare/?images=${ids.join(",")}`);
   });
   update();
+}
+
+// What tells a card from its neighbours of the same object: filter, date, exposure
+// (the search API's normalised metadata of the image).
+export function observationText(meta) {
+  if (!meta) return "";
+  const date = meta.date_obs ? `${meta.date_obs.replace("T", " ").slice(0, 16)}` : "";
+  const exposure = meta.exptime === null || meta.exptime === undefined ? "" : `${Number(meta.exptime)} s`;
+  return [meta.filter || "", date, exposure].filter(Boolean).join(" · ");
+}
+
+// Cards added while the page is open come without their metadata: it is read from the
+// search API, for the collection's newest images, once the cards stop arriving.
+let metaTimer = null;
+function fillObservations(grid) {
+  clearTimeout(metaTimer);
+  metaTimer = setTimeout(async () => {
+    const page = document.querySelector("[data-collection-id]");
+    const waiting = grid.querySelectorAll(".fp-card[data-obs=waiting]");
+    if (!page || !waiting.length) return;
+    const query = new URLSearchParams({ collection: page.dataset.collection, sort: "-id", page_size: "200" });
+    let results = [];
+    try {
+      results = (await call("GET", `/api/images/?${query}`)).results;
+    } catch {
+      return; // the cards keep what they show
+    }
+    for (const image of results) {
+      const card = grid.querySelector(`.fp-card[data-image-id="${Number(image.id)}"][data-obs=waiting]`);
+      if (!card) continue;
+      cardParts(card).obs.textContent = observationText(image.metadata);
+      delete card.dataset.obs;
+    }
+  }, 300);
 }
 
 function thumbnail(image) {
@@ -118,7 +154,9 @@ export function showImage(grid, image) {
   let card = grid.querySelector(`.fp-card[data-image-id="${Number(image.id)}"]`);
   if (!card) {
     card = newCard(image);
+    card.dataset.obs = "waiting";
     grid.append(card);
+    fillObservations(grid);
     grid.querySelector(".fp-no-image")?.remove();
     countImages(grid);
     document.dispatchEvent(new CustomEvent("fp:card-added", { detail: image }));
@@ -332,7 +370,7 @@ function images(panel, collection, grid, dialog) {
   document.addEventListener("fp:card-added", (event) => {
     const image = event.detail;
     if (!choice.querySelector(`option[value="${Number(image.id)}"]`)) {
-      choice.append(element("option", { value: String(image.id) }, `${image.title} (${image.name})`));
+      choice.append(element("option", { value: String(image.id) }, `${image.name} (${image.title})`));
     }
   });
   call("GET", "/api/collections/?level=manage&page_size=500").then((page) => {
