@@ -2,7 +2,10 @@
 
 ``FitsSource(path)`` follows the ``Layout`` of ``layout.py``. ``region(c, x0, y0, x1, y1,
 step)`` returns native float32 pixels of channel ``c`` in FITS orientation (row 0 at FITS
-y = 1, the bottom), 0-based half-open bounds, NaN for blanks and for mosaic gaps.
+y = 1, the bottom), 0-based half-open bounds, NaN for blanks, for mosaic gaps and for
+infinite floats (no display cut or statistic can use them). BSCALE/BZERO/BLANK are
+applied here, tile-compressed data included (an unsigned 16-bit image compressed with
+``fpack`` keeps its ``BZERO = 32768``).
 Uncompressed data (scaled or not) are read with ``os.pread`` of the rows needed, never
 through a memory map: the file is not the portal's, and a file that shrinks under a map
 kills the reading process with SIGBUS at the next page touched, where a short read is an
@@ -106,19 +109,22 @@ class FitsSource:
             return read_direct
 
         section = hdu.section
+        scaling = Scaling(hdu.header)  # the file is opened unscaled: raw integers come
 
         def read_section(x0, y0, x1, y1, step):
             with self._lock, warnings.catch_warnings():
                 warnings.simplefilter("ignore", AstropyWarning)
                 block = section[(*plane, slice(y0, y1, step), slice(x0, x1, step))]
-            return np.asarray(block, dtype=np.float32)
+            return scaling.apply(np.asarray(block))
 
         return read_section
 
     def _raw_plane(self, hdu_index, plane=()):
         """The ``RawPlane`` of one plane of an uncompressed image HDU; None if compressed."""
         hdu = self.hdulist[hdu_index]
-        info = self.hdulist.fileinfo(hdu_index)
+        # The HDU's own fileinfo: HDUList.fileinfo writes every header of the file out
+        # to tell whether one was resized, at each call (62 x 62 for a DECam mosaic).
+        info = hdu.fileinfo()
         if isinstance(hdu, fits.CompImageHDU) or info is None or not self._plain:
             return None  # tile-compressed, or offsets within a gzip stream
         header = hdu.header
@@ -180,8 +186,8 @@ def _paste(source, out, placement, rows, cols, x0, y0, x1, y1, step):
     if plane is None:  # a compressed extension: decompressed whole, once per read
         with source._lock, warnings.catch_warnings():
             warnings.simplefilter("ignore", AstropyWarning)
-            array = np.asarray(hdu.data, dtype=np.float32)
-        block = array[hdu_rows[:, None], hdu_cols[None, :]]
+            array = np.asarray(hdu.data)
+        block = Scaling(hdu.header).apply(array[hdu_rows[:, None], hdu_cols[None, :]])
     else:
         r0, r1 = int(hdu_rows.min()), int(hdu_rows.max()) + 1
         c0, c1 = int(hdu_cols.min()), int(hdu_cols.max()) + 1
@@ -259,7 +265,8 @@ class RawPlane:
 
 
 class Scaling:
-    """BSCALE/BZERO/BLANK of an uncompressed HDU, applied to raw values read from disk."""
+    """BSCALE/BZERO/BLANK of an image HDU, applied to raw values read from disk (or
+    decompressed); infinite floats become NaN."""
 
     def __init__(self, header):
         header = header if header is not None else {}
@@ -274,7 +281,7 @@ class Scaling:
         plain = self.scale == 1.0 and self.zero == 0.0
         swapped = raw.dtype == SWAPPED_FLOAT32 and raw.dtype.byteorder != "="
         if plain and swapped and raw.flags.c_contiguous and raw.flags.writeable:
-            return raw.byteswap(inplace=True).view(np.float32)
+            return _finite(raw.byteswap(inplace=True).view(np.float32))
         values = raw.astype(np.float32)
         if self.scale != 1.0:
             values *= np.float32(self.scale)
@@ -282,7 +289,15 @@ class Scaling:
             values += np.float32(self.zero)
         if self.blank is not None and raw.dtype.kind in "iu":
             values[raw == self.blank] = np.nan
-        return values
+        return _finite(values) if raw.dtype.kind == "f" or not plain else values
+
+
+def _finite(values):
+    """``values`` (float32) with +-Inf as NaN, in place."""
+    infinite = np.isinf(values)
+    if infinite.any():
+        values[infinite] = np.nan
+    return values
 
 
 def open_source(path):
