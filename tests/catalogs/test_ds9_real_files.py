@@ -197,7 +197,7 @@ def test_frames_that_need_the_image_are_reported_by_line():
 
 def test_a_latitude_written_in_hours_is_refused_for_that_region():
     result = read('fk5\ncircle(1h00m00s,+1h00m00s,2")\ncircle(1h00m00s,+15d00m00s,2")\n'
-                  "polygon(10,10,11,1h,12,10)\ngalactic;point(10,0h30m)\n")  # fmt: skip
+                  "polygon(10,10,11,1h,12,10)\ngalactic;point(10,0h30m)\nline(1,2,3,4h)\n")  # fmt: skip
     [circle] = result.features
     assert sky_distance(circle["geometry"]["coordinates"], icrs(15.0, 15.0)) < 1e-6
     assert result.warnings == [
@@ -207,6 +207,8 @@ def test_a_latitude_written_in_hours_is_refused_for_that_region():
         "degrees; left out.",
         "line 5: a 'point' whose latitude (Dec) '0h30m' is written in hours (h): a latitude is "
         "in degrees; left out.",
+        "line 6: a 'line' whose latitude (Dec) '4h' is written in hours (h): a latitude is in "
+        "degrees; left out.",
     ]
 
 
