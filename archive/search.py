@@ -41,7 +41,7 @@ from functools import reduce
 
 from django.conf import settings
 from django.db import connection, connections
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.utils.dateparse import parse_date, parse_datetime
@@ -452,6 +452,30 @@ def _visible(queryset, seen, candidates=False):
     return queryset.alias(collection_key=F("collection_id") + 0).filter(collection_key__in=listed)
 
 
+class Listed(Func):
+    """Whether the expression (an id) is one of ``ids``, the ids being one parameter of
+    the statement (PostgreSQL: an array; SQLite: a JSON list, through json_each) rather
+    than one placeholder each: a spatial search's thousands of candidates then cost
+    neither thousands of lookups to build nor thousands of parameters to convert, and
+    the database still knows how many they are."""
+
+    output_field = BooleanField()
+
+    def __init__(self, expression, ids):
+        super().__init__(expression)
+        self.ids = [int(i) for i in ids]
+
+    def as_sql(self, compiler, connection, **extra_context):
+        column, params = compiler.compile(self.source_expressions[0])
+        if not self.ids:
+            return "1 = 0", []
+        if connection.vendor == "postgresql":
+            return f"{column} = ANY(%s::bigint[])", [*params, self.ids]
+        if connection.vendor == "sqlite":
+            return f"{column} IN (SELECT value FROM json_each(%s))", [*params, json.dumps(self.ids)]
+        return f"{column} IN ({', '.join(['%s'] * len(self.ids))})", [*params, *self.ids]
+
+
 def _matching(query):
     """The metadata rows of every image that meets the query's filters (and, for a
     spatial query, may meet it), whoever may see them."""
@@ -459,7 +483,10 @@ def _matching(query):
     for subquery in query.subqueries:
         queryset = queryset.filter(subquery)
     if query.spatial is not None:
-        queryset = queryset.filter(pk__in=_sky_candidates(query.spatial))
+        candidates = _sky_candidates(query.spatial)
+        queryset = queryset.filter(
+            Listed("pk", candidates) if isinstance(candidates, list) else Q(pk__in=candidates)
+        )
     return queryset.select_related("image__collection")
 
 
@@ -525,12 +552,12 @@ def search(user, query):
     size = query.page_size
     chunk = size + 1 if spatial is None else min(4 * (size + 1), 1000)
     budget = settings.ARCHIVE_MAX_EXAMINED
-    # Each candidate read: (id, the sort's value[, footprint]); a spatial query's
-    # footprints come with the ids (the rows are read for the sort anyway) and are
-    # tested all at once, and only the rows of a page's hits are read whole.
-    fields = (
-        ["pk"] + ([] if column == "pk" else [column]) + ([] if spatial is None else ["polygons"])
-    )
+    # Each candidate read: (id, the sort's value). On PostgreSQL the ids and dates come
+    # from the index of dates and collections by id alone (the rule asked there too):
+    # a spatial query's thousands of candidates, most of them others' or past the
+    # page, are never read from the table. Only the footprints of the first ``chunk``
+    # are read, tested all at once, and the rows of a page's hits whole.
+    fields = ["pk"] + ([] if column == "pk" else [column])
     found, examined = [], 0
     while True:
         limit = chunk if spatial is None else max(1, min(chunk, budget - examined))
@@ -544,11 +571,7 @@ def search(user, query):
                 spatial is not None or query.few,
             )  # fmt: skip
             candidates = list(ordered.values_list(*fields)[:limit])
-        hits = (
-            [True] * len(candidates)
-            if spatial is None
-            else spatial.meets([c[-1] for c in candidates])
-        )
+        hits = [True] * len(candidates) if spatial is None else _meet(spatial, candidates)
         rows = _rows(
             [c[0] for c, hit in zip(candidates, hits, strict=True) if hit],
             size + 1 - len(found),
@@ -573,6 +596,14 @@ def search(user, query):
             return Page(_images(found), None, examined)
         if spatial is not None and examined >= budget:
             return Page(_images(found), encode_cursor(phase, value, pk), examined)
+
+
+def _meet(spatial, candidates):
+    """Whether each candidate (id first) meets the spatial query, its footprint read by
+    id; one deleted meanwhile has none and meets nothing."""
+    ids = [c[0] for c in candidates]
+    footprints = dict(ImageMetadata.objects.filter(Listed("pk", ids)).values_list("pk", "polygons"))
+    return spatial.meets([footprints.get(i, []) for i in ids])
 
 
 def matching_rows(spatial, rows):
@@ -625,7 +656,9 @@ def _rows(ids, need, seen):
     rows, start = {}, 0
     while start < len(ids) and len(rows) < need:
         batch = ids[start : start + need - len(rows)]
-        found = ImageMetadata.objects.filter(pk__in=batch).select_related("image__collection")
+        found = ImageMetadata.objects.filter(Listed("pk", batch)).select_related(
+            "image__collection"
+        )
         rows.update((meta.pk, meta) for meta in seen.own(found))
         start += len(batch)
     return rows

@@ -596,3 +596,52 @@ def test_sky_candidates_listed_or_read_through_the_cells_give_the_same_answers(
     monkeypatch.setattr(search, "LISTED_CANDIDATES", 0)
     assert [[r["id"] for r in all_pages(client, q)] for q in queries] == listed
     assert all(listed[:3])
+
+
+def test_listed_candidates_are_one_parameter_of_the_statement(users, sky_images):
+    """A spatial search's candidates go into its statements as one parameter (an array,
+    or a JSON list on SQLite), not one placeholder each: thousands of candidates cost
+    neither thousands of lookups to build nor of parameters to convert."""
+    from django.db import connection
+
+    from archive import search
+    from archive.models import ImageMetadata
+
+    ids = sorted(sky_images)
+    client = client_for(users, "owner")
+    cone = {"ra": 150.0, "dec": 2.0, "radius": 20.0}
+    candidates = search._sky_candidates(search.Cone(**cone))
+    assert len(candidates) > 20
+    counts = []
+
+    def count(execute, sql, params, many, context):
+        counts.append((len(params or ()), sql))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        response = client.get("/api/images/", cone)
+    assert response.status_code == 200 and response.json()["results"]
+    # (The cells' ranges are parameters of their own statement.)
+    assert max(n for n, sql in counts if "archive_skycell" not in sql) < 20, counts
+    ordered = [sql for _, sql in counts if "ORDER BY" in sql and "archive_imagemetadata" in sql]
+    assert ordered and all("json_each" in sql or "ANY(" in sql for sql in ordered), ordered
+    # Whatever the database, the same rows as an IN list, and none for no ids.
+    listed = ImageMetadata.objects.filter(search.Listed("pk", ids[::3] + [10**12]))
+    assert sorted(listed.values_list("pk", flat=True)) == ids[::3]
+    assert not ImageMetadata.objects.filter(search.Listed("pk", [])).exists()
+    assert ImageMetadata.objects.exclude(search.Listed("pk", ids[1:])).count() == 1
+
+
+def test_a_candidate_deleted_before_its_footprint_is_read_meets_nothing(sky_images):
+    """The footprints of a page's candidates are read by id after the candidates: one
+    deleted in between has none, and meets no query, where the others still do."""
+    from archive import search
+    from archive.models import ImageMetadata
+
+    first, second = sorted(sky_images)[:2]
+    meta = ImageMetadata.objects.get(pk=first)
+    ra, dec = meta.ra, meta.dec
+    cone = search.Cone(ra, dec, 0.01)
+    assert search._meet(cone, [(first,), (second,)])[0] is True
+    ImageMetadata.objects.filter(pk=first).delete()
+    assert search._meet(cone, [(first,), (second,)])[0] is False
