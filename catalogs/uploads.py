@@ -41,6 +41,78 @@ class CatalogUploadHandler(TemporaryFileUploadHandler):
         return super().receive_data_chunk(raw_data, start)
 
 
+# --- JSON nesting, read before the import ---------------------------------------------
+# The GeoJSON reader (ijson) keeps, for every level it is in, the path of keys and items
+# leading there: a 200 KB file of 100,000 nested arrays asked it for some 50 GB, and the
+# out-of-memory killer ended the server. A JSON file is therefore refused when it nests
+# deeper than the API's JSON bodies may (``portal/api/parsers.py``), read once in blocks.
+JSON_BLOCK = 1 << 20
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_IN_STRING = re.compile(rb'(?:[^"\\]|\\.)*', re.DOTALL)  # what follows, inside a string
+_BRACKETS = bytes.maketrans(b"{}", b"[]")
+_NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
+
+
+def json_too_deep(stream, limit, block=JSON_BLOCK):
+    """Whether the JSON text of the binary ``stream`` (read from where it is, to its end)
+    may nest deeper than ``limit``. Never False for a deeper text; a shallow one is True
+    only when it is not JSON (each block's brackets are counted as if they all nested).
+    """
+    depth, in_string, escaped = 0, False, False
+    while data := stream.read(block):
+        start = 0
+        if in_string:  # the string the last block ended in goes on
+            end = _IN_STRING.match(data, 1 if escaped else 0).end()
+            if end == len(data):
+                escaped = False
+                continue
+            if data[end : end + 1] == b"\\":  # a backslash ends the block: escaping
+                escaped = True
+                continue
+            in_string, escaped, start = False, False, end + 1  # past its closing quote
+        outside = _STRING.sub(b"", data[start:])
+        quote = outside.find(b'"')
+        if quote >= 0:  # a string begins that does not end in this block
+            tail = outside[quote + 1 :]
+            in_string, escaped = True, (len(tail) - len(tail.rstrip(b"\\"))) % 2 == 1
+            outside = outside[:quote]
+        depth, deepest = _bracket_depth(outside.translate(_BRACKETS, _NOT_BRACKETS), depth, limit)
+        if deepest > limit:
+            return True
+    return False
+
+
+def upload_too_deep(upload, limit):
+    """Whether the uploaded file is JSON (its first character, past a BOM and blanks, is
+    ``{`` or ``[``) that may nest deeper than ``limit``; other formats are not read."""
+    stream = upload.open("rb")
+    try:
+        stream.seek(0)
+        head = stream.read(4096).removeprefix(b"\xef\xbb\xbf").lstrip()
+        if not head.startswith((b"{", b"[")):
+            return False
+        stream.seek(0)
+        return json_too_deep(stream, limit)
+    finally:
+        stream.seek(0)
+
+
+def _bracket_depth(brackets, depth, limit):
+    """(the depth after ``brackets``, a bound of the deepest within them) from ``depth``:
+    pairs nested ``passes`` deep, then the closings and openings left unpaired."""
+    if b"[" * (limit + 1) in brackets:
+        return depth, limit + 1
+    passes = 0
+    while brackets and passes <= limit:
+        shorter = brackets.replace(b"[]", b"")
+        if len(shorter) == len(brackets):
+            break
+        brackets, passes = shorter, passes + 1
+    closing = len(brackets) - len(brackets.lstrip(b"]"))
+    opening = len(brackets) - closing
+    return max(depth - closing, 0) + opening, depth + passes + opening
+
+
 def body_too_large(request):
     """A refusal message if the body's declared length is over the limit, else None."""
     try:

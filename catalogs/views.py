@@ -34,6 +34,7 @@ from catalogs.serializers import (
 )
 from catalogs.uploads import CatalogUploadHandler
 from portal import permissions
+from portal.api import parsers
 from portal.api.parsers import BoundedJSONParser
 from tiles.iip import number
 
@@ -143,6 +144,8 @@ class CatalogViewSet(
         if data.get("file") is None:
             return self._annotations(request, data, collection)
         upload = data["file"]
+        if uploads.upload_too_deep(upload, parsers.MAX_JSON_DEPTH):
+            raise ValidationError({"detail": f"file: {parsers.TOO_DEEP}"})
         fields = dict(
             name=data["name"], owner=request.user, description=data.get("description", ""),
             style=data.get("style") or {}, source_name=upload.name[:255], state=Catalog.PENDING,
