@@ -16,9 +16,21 @@
 // scaled without interpolation (viewer.css), at every zoom: pixels beyond native
 // resolution are square and sharp, and no tile's edge is blended with what lies
 // outside it (smooth scaling darkens a tile's last row or column).
+//
+// The tiles of the native level (those shown from 1:1 on, over-zoomed to single
+// pixels) may be asked for as PNG (options.losslessFrom): lossless, each screen square the rendering of its own
+// pixel, without JPEG's blocks and ringing around stars; the reduced levels stay JPEG.
 import L from "leaflet";
 
 export const PyramidTiles = L.TileLayer.extend({
+  // options.losslessFrom: the first level asked for as PNG (the viewer's native level;
+  // none by default, as for the overview's one small tile).
+  getTileUrl(coords) {
+    const url = L.TileLayer.prototype.getTileUrl.call(this, coords);
+    const from = this.options.losslessFrom;
+    return from !== undefined && coords.z >= from ? url.replace(/\.jpg(?=\?|$)/, ".png") : url;
+  },
+
   // A tile counts as loaded (and the layer's "load" fires) once it is decoded: a map
   // out of sight (a blinked image not shown) then has its tiles ready to paint.
   createTile(coords, done) {

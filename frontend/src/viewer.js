@@ -59,6 +59,7 @@ export function createViewer(host, image, { state = initialState(image), view = 
     minZoom: MIN_ZOOM,
     minNativeZoom: 0,
     maxNativeZoom: native,
+    losslessFrom: native, // pixels seen one by one are shown as rendered, not as JPEG
     maxZoom: native + OVERZOOM,
     noWrap: true,
     bounds,

@@ -292,6 +292,44 @@ def test_the_pixels_at_catalog_stars_take_the_colormaps_colours(screen, server, 
         assert np.abs(seen - sample(grey, point)).max() > 30  # the colour did change
 
 
+def test_single_pixels_show_the_data_without_compression_artefacts(screen, server, login):
+    """Zoomed to 16 screen pixels per image pixel around a star of the test pattern (a
+    flat disk of 300 ADU on a sky of about 115): each pixel outside the disk is drawn at
+    the grey its value maps to (one grey for one value, the map increasing), as ds9 shows
+    it; JPEG tiles ring around the disk's edge by several levels."""
+    page = screen.page
+    geometry = open_image(screen, server, login, "stars", "x=256&y=192&zoom=5")
+    assert geometry["scale"] == 16, geometry
+    native = geometry["native"]
+    sources = page.evaluate(
+        "(level) => [...document.querySelectorAll('#viewer .fp-pyramid img.leaflet-tile-loaded')]"
+        ".map(t => t.src).filter(s => s.includes(`/tiles/${level}/`))",
+        native,
+    )
+    assert sources and all(".png?" in source for source in sources), sources
+    geometry, pixels = steady_shot(page)
+    screen.shot("pixels")
+    data, _ = fits_data(server, "stars.fits")
+    left, top, right, bottom = geometry["map"]
+    values, greys = [], []
+    for y in range(182, 203):
+        for x in range(246, 267):
+            r2 = (x - 256) ** 2 + (y - 192) ** 2
+            if r2 <= 36 or r2 > 100:
+                continue  # the disk itself, or too far from its edge to ring
+            col, row = screen_of(geometry, x, y)
+            if not (left + 4 < col < right - 4 and top + 4 < row < bottom - 4):
+                continue
+            values.append(data[y - 1, x - 1])
+            greys.append(sample(pixels, (col, row), half=2).mean())
+    assert len(values) > 100, len(values)  # the ring is in view on both screens
+    values, greys = np.array(values), np.array(greys)
+    slope, offset = np.polyfit(values, greys, 1)
+    assert slope > 0  # brighter sky, lighter grey
+    residual = np.abs(greys - (slope * values + offset))
+    assert residual.max() <= 2.5, (residual.max(), int((residual > 2.5).sum()))
+
+
 # -- playing a cube ---------------------------------------------------------------------
 
 # The seeded cube's planes are 100, 200 and 300 (noise 1); with cuts 0..400 on each and
