@@ -251,7 +251,10 @@ def _prepare(state, chunk, notes):
             )
             shape = _SHAPE.match(part)
             if shape is None:
-                if not part.startswith("#"):
+                word = _WORD.match(part)
+                if word and not part.startswith("#"):  # regions would pass over it unsaid
+                    notes.append(_not_a_region(number, part, word.group(1).lower()))
+                elif not part.startswith("#"):
                     lines.append(part)  # regions decides: an error names the line
                 continue
             commented, name = bool(shape.group(1)), shape.group(3).lower()
@@ -280,6 +283,10 @@ def _prepare(state, chunk, notes):
             if state.frame is None or state.frame in UNPLACED_FRAMES:
                 where = f"frame '{state.frame}'" if state.frame else "no coordinate frame"
                 notes.append(f"line {number}: a '{name}' in {where} cannot be placed, left out.")
+                continue
+            wrong = _wrong_values(name, arguments)
+            if wrong:
+                notes.append(f"line {number}: a '{name}' {wrong}; left out.")
                 continue
             hours = _latitude_in_hours(name, state.frame, arguments)
             if hours:
@@ -316,6 +323,32 @@ def _arguments(part, shape):
     if shape.group(0).rstrip().endswith("("):
         return rest[: rest.find(")")] if ")" in rest else rest
     return re.split(r"[#|{\"']", rest, maxsplit=1)[0]
+
+
+_WORD = re.compile(r"[-+]?\s*([a-z]\w*)", re.I)
+# What each shape's values are, when their number is fixed (``regions`` drops the extra
+# ones unsaid, and refuses too few itself); a polygon has pairs, three at least.
+VALUES = {"circle": "x, y, radius", "point": "x, y", "line": "x1, y1, x2, y2", "text": "x, y"}
+_NUMBER = re.compile(r"\d*\.?\d+(?:e[-+]?\d+)?", re.I)
+
+
+def _not_a_region(number, part, word):
+    hint = " (a frame and a region need a ';' or a new line between them)" if word in FRAMES else ""
+    return f"line {number}: '{part[:40]}' is not a ds9 region{hint}, left out."
+
+
+def _wrong_values(name, arguments):
+    """Why a region's values cannot make its shape (how many, or one not finite), or None."""
+    values = [v for v in re.split(r"[,\s]+", arguments.strip()) if v]
+    if any("nan" in v.lower() or "inf" in v.lower() for v in values) or not all(
+        math.isfinite(float(n)) for n in _NUMBER.findall(arguments)
+    ):
+        return "with a value that is not a finite number"
+    if name in VALUES and len(values) > len(VALUES[name].split(",")):  # too few: regions says
+        return f"needs {VALUES[name].count(',') + 1} values ({VALUES[name]}), not {len(values)}"
+    if name == "polygon" and (len(values) % 2 or len(values) < 6):
+        return f"needs pairs of x, y for 3 vertices or more, not {len(values)} values"
+    return None
 
 
 def _latitude_in_hours(name, frame, arguments):
@@ -544,6 +577,8 @@ def _number(text):
         value = float(text)
     except (TypeError, ValueError):
         return str(text)
+    if not math.isfinite(value):  # no JSON number: kept as written
+        return str(text).strip()
     return int(value) if value.is_integer() else value
 
 

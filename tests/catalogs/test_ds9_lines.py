@@ -26,6 +26,7 @@ def test_every_part_of_a_line_is_read_after_those_left_out():
     assert [f["properties"].get("color") for f in result.features] == [None] * 2 + ["red"] * 5
     assert sorted(result.warnings) == [
         "line 1: 'blob' is not a ds9 shape, left out.",
+        "line 1: 'foo' is not a ds9 region, left out.",
         "line 1: 'vector' regions are not supported, left out.",
     ]
 

@@ -271,3 +271,42 @@ def test_the_bytes_of_real_files():
             pytest.approx(4 / 3600),
         )
         assert result.warnings == []
+
+
+def test_values_that_cannot_make_their_shape_are_refused_by_region():
+    result = read(
+        "image\ncircle(1,2,3,4)\npoint(1,2,3)\nline(1,2,3,4,5,6)\ntext(1,2,3) # text={a}\n"
+        "polygon(1,2,3,4)\npolygon(1,2,3,4,5,6,7)\ncircle(nan,1,1)\nbox(1,2,3,4,inf)\n"
+        'fk5;circle(1e400,2,3")\ncircle(1,2,3e999)\nimage;polygon(1,2,3,4,5,6)\n'
+    )
+    assert [f["properties"]["shape"] for f in result.features] == ["polygon"]
+    assert result.features[0]["geometry"]["coordinates"] == [
+        [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [1.0, 2.0]]
+    ]
+    assert result.warnings == [
+        "line 2: a 'circle' needs 3 values (x, y, radius), not 4; left out.",
+        "line 3: a 'point' needs 2 values (x, y), not 3; left out.",
+        "line 4: a 'line' needs 4 values (x1, y1, x2, y2), not 6; left out.",
+        "line 5: a 'text' needs 2 values (x, y), not 3; left out.",
+        "line 6: a 'polygon' needs pairs of x, y for 3 vertices or more, not 4 values; left out.",
+        "line 7: a 'polygon' needs pairs of x, y for 3 vertices or more, not 7 values; left out.",
+    ] + [
+        f"line {n}: a '{shape}' with a value that is not a finite number; left out."
+        for n, shape in [(8, "circle"), (9, "box"), (10, "circle"), (11, "circle")]
+    ]
+
+
+def test_words_that_are_no_region_are_reported_not_passed_over():
+    result = read('fk5 circle(1,2,3")\nfk5\nx point\nhello world\ncircle(1,2,3")\n')
+    assert len(result.features) == 1
+    assert result.warnings == [
+        "line 1: 'fk5 circle(1,2,3\")' is not a ds9 region (a frame and a region need a ';' or "
+        "a new line between them), left out.",
+        "line 3: 'x point' is not a ds9 region, left out.",
+        "line 4: 'hello world' is not a ds9 region, left out.",
+    ]
+
+
+def test_a_setting_that_is_no_finite_number_is_kept_as_written():
+    [text] = read("image\ntext(1,2) # textangle=nan width=inf text={a}\n").features
+    assert (text["properties"]["textangle"], text["properties"]["linewidth"]) == ("nan", "inf")
