@@ -454,6 +454,25 @@ def test_the_readout_shows_the_value_first_and_the_pixel_table_costs_one_request
     ).json()["values"][0]
     assert value == pytest.approx(expected, rel=1e-6)
     assert "α" in readout.inner_text() and "δ" in readout.inner_text()
+    # and on the screen: every line of each part (value, x y, sky) within the readout's
+    # box, none cut off by it (on a phone, the sky coordinates take the second line)
+    boxes = page.evaluate(
+        """() => {
+          const r = document.getElementById('readout').getBoundingClientRect();
+          return { readout: [r.left, r.top, r.right, r.bottom],
+                   parts: [...document.querySelectorAll('#readout > span')].map((span) => {
+                     const range = document.createRange();
+                     range.selectNodeContents(span);
+                     return [...range.getClientRects()].map((b) => [b.left, b.top, b.right, b.bottom]);
+                   }) };
+        }"""
+    )
+    left, top, right, bottom = boxes["readout"]
+    for rects in boxes["parts"]:
+        assert rects
+        for l_, t_, r_, b_ in rects:
+            assert left - 0.5 <= l_ and r_ <= right + 0.5 and top - 0.5 <= t_ and b_ <= bottom + 1, (
+                rects, boxes["readout"])  # fmt: skip
     screen.shot("readout")
 
 
