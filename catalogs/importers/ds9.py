@@ -85,17 +85,33 @@ def parse(job, physical=IMAGE_PIXELS):
     ``physical`` says where ds9's ``physical`` coordinates go: the header (a mapping) of
     the one image the file is linked to, whose LTM/LTV map them to its pixels (absent
     cards: the identity); None when the file is linked to no single image (its physical
-    regions are left out, each reported); ``IMAGE_PIXELS`` to read them as image pixels."""
+    regions are left out, each reported); ``IMAGE_PIXELS`` to read them as image pixels.
+    The first ``NOTED`` notes are listed, then how many more there were (memory stays
+    bounded for a file of regions that are all left out)."""
     job.next_pass()
-    state, chunk = ReadState(), []
+    state, chunk, unlisted = ReadState(), [], 0
     state.physical = PhysicalMap.of(physical)
     for number, line in job.source.lines():
         chunk.append((number, line))
         if len(chunk) >= CHUNK and "||" not in line:
             yield from _parse_chunk(state, chunk, job.warnings)
+            unlisted += _keep_first_notes(job.warnings)
             chunk = []
     if chunk:
         yield from _parse_chunk(state, chunk, job.warnings)
+        unlisted += _keep_first_notes(job.warnings)
+    if unlisted:
+        job.warnings.append(f"{unlisted:,} more notes, not listed.")
+
+
+NOTED = 1000
+
+
+def _keep_first_notes(notes):
+    """Cut ``notes`` to ``NOTED``; how many were cut."""
+    extra = max(len(notes) - NOTED, 0)
+    del notes[NOTED:]
+    return extra
 
 
 class ReadState:

@@ -310,3 +310,13 @@ def test_words_that_are_no_region_are_reported_not_passed_over():
 def test_a_setting_that_is_no_finite_number_is_kept_as_written():
     [text] = read("image\ntext(1,2) # textangle=nan width=inf text={a}\n").features
     assert (text["properties"]["textangle"], text["properties"]["linewidth"]) == ("nan", "inf")
+
+
+def test_a_file_of_regions_left_out_lists_the_first_thousand_notes_and_counts_the_rest():
+    # 2,500 vectors: more than a chunk of 2,000 lines, cut after each chunk
+    result = read("image\n" + "vector(1,2,3,4)\n" * 2500 + "circle(1,2,3)\n")
+    assert len(result.features) == 1
+    assert len(result.warnings) == 1001
+    assert result.warnings[0] == "line 2: 'vector' regions are not supported, left out."
+    assert result.warnings[999] == "line 1001: 'vector' regions are not supported, left out."
+    assert result.warnings[1000] == "1,500 more notes, not listed."
