@@ -226,5 +226,7 @@ def _gzip_errors():
     """Broken gzip data as ``InvalidFitsError``; other failures (a full disk) as they are."""
     try:
         yield
-    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+    except EOFError as exc:  # the stream ends before its end marker: a cut copy
+        raise InvalidFitsError(f"truncated: the gzip data end early ({exc}).") from exc
+    except (gzip.BadGzipFile, zlib.error) as exc:
         raise InvalidFitsError(f"not a FITS file (broken gzip data: {exc}).") from exc
