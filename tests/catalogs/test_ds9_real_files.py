@@ -320,3 +320,18 @@ def test_a_file_of_regions_left_out_lists_the_first_thousand_notes_and_counts_th
     assert result.warnings[0] == "line 2: 'vector' regions are not supported, left out."
     assert result.warnings[999] == "line 1001: 'vector' regions are not supported, left out."
     assert result.warnings[1000] == "1,500 more notes, not listed."
+
+
+def test_notes_are_cut_after_each_chunk_not_only_at_the_end(monkeypatch):
+    from catalogs.importers import ds9
+
+    seen, parse_chunk = [], ds9._parse_chunk
+
+    def counting(state, chunk, notes):
+        seen.append(len(notes))  # the notes kept when a chunk starts
+        return parse_chunk(state, chunk, notes)
+
+    monkeypatch.setattr(ds9, "_parse_chunk", counting)
+    result = read("image\n" + "vector(1,2,3,4)\n" * 5000 + "circle(1,2,3)\n")
+    assert seen == [0, ds9.NOTED, ds9.NOTED]
+    assert result.warnings[-1] == "4,000 more notes, not listed."
