@@ -91,6 +91,9 @@ _KEYWORD = re.compile(r"^[A-Z0-9_-]{1,8}$")
 class SearchQuery:
     filters: Q = field(default_factory=Q)
     subqueries: list = field(default_factory=list)  # Q objects each applied with .filter
+    # Words (SearchWord querysets) asked of the first sorted candidates of the rarest
+    # one rather than in the statement; in the statement for every other use.
+    later: list = field(default_factory=list)
     few: bool = False  # a filter names few images: start from them, sort them
     spatial: object = None  # a Cone, Box or Contains
     sort: str = DEFAULT_SORT
@@ -108,7 +111,7 @@ class SearchQuery:
         query = cls()
         query.page_size = _int(params, "page_size", page_size, 1, max_page_size)
         query.spatial = _spatial(params)
-        query.filters, query.subqueries, query.few = _filters(params)
+        query.filters, query.subqueries, query.later, query.few = _filters(params)
         sort = params.get("sort") or DEFAULT_SORT
         if sort.lstrip("-") not in SORTS:
             raise QueryError(f"sort: one of {', '.join(SORTS)}, '-' first for descending.")
@@ -233,13 +236,14 @@ def _int(params, name, default, low, high):
 
 
 def _filters(params):
-    """(Q, subqueries, few): the filters, and whether one of them names few images (at
-    most ``COMMON_WORD`` or ``COMMON_MATCH``), so that a search starts from those and
-    sorts them rather than read the sort's index until a page is full."""
-    q, subqueries, few = Q(), [], False
-    # Words, rarest first: the rarest one, when rare, lists its images (the candidates);
-    # every other word is asked of each candidate (or of each row read from the sort's
-    # index, when even the rarest is common) through the image's own words.
+    """(Q, subqueries, later words, few): the filters, and whether one of them names
+    few images (at most ``COMMON_WORD`` or ``COMMON_MATCH``), so that a search starts
+    from those and sorts them rather than read the sort's index until a page is full."""
+    q, subqueries, later, few = Q(), [], [], False
+    # Words, rarest first: the rarest one, when rare, lists its images (the candidates),
+    # and every other word is asked of the first of them once sorted (``later``: of a
+    # chunk, not of all of them before the sort). When even the rarest is common, each
+    # is asked of each row read from the sort's index, through the image's own words.
     counted = []
     for term in _words(params.get("q", "")):
         upper = term[:-1] + chr(ord(term[-1]) + 1)  # words are [a-z0-9]: a prefix range
@@ -250,8 +254,10 @@ def _filters(params):
         if rank == 0 and count < COMMON_WORD:
             subqueries.append(Q(pk__in=words.values("image_id")))
             few = True
+        elif few:
+            later.append(words)
         else:
-            subqueries.append(Q(Exists(words.filter(image_id=OuterRef("pk")))))
+            subqueries.append(_having(words))
     if params.get("object"):
         key = keywords.object_key(params["object"])
         if not key:
@@ -297,7 +303,12 @@ def _filters(params):
         match, rare = _header_match(keyword, value)
         q &= match
         few = few or rare
-    return q, subqueries, few
+    return q, subqueries, later, few
+
+
+def _having(words):
+    """The metadata rows whose image has one of ``words`` (a SearchWord queryset)."""
+    return Q(Exists(words.filter(image_id=OuterRef("pk"))))
 
 
 def _header_match(keyword, value):
@@ -476,11 +487,12 @@ class Listed(Func):
         return f"{column} IN ({', '.join(['%s'] * len(self.ids))})", [*params, *self.ids]
 
 
-def _matching(query):
+def _matching(query, later=True):
     """The metadata rows of every image that meets the query's filters (and, for a
-    spatial query, may meet it), whoever may see them."""
+    spatial query, may meet it), whoever may see them; without the ``later`` words
+    unless asked."""
     queryset = ImageMetadata.objects.filter(query.filters)
-    for subquery in query.subqueries:
+    for subquery in query.subqueries + ([_having(w) for w in query.later] if later else []):
         queryset = queryset.filter(subquery)
     if query.spatial is not None:
         candidates = _sky_candidates(query.spatial)
@@ -542,6 +554,10 @@ def search(user, query):
     seen = Seen.of(user)
     spatial = query.spatial
     queryset = _visible(_matching(query), seen, query.few or spatial is not None)
+    # The first chunk of a query with ``later`` words leaves them out of its statement
+    # and asks them of that chunk alone; if the page is not full, the rest is read with
+    # them in the statement (a chunk at a time, as any other query).
+    first = _visible(_matching(query, later=False), seen, True) if query.later else None
     # Sorted by id, a user's collections are each read from its end (the image index
     # on (collection, id)) and merged: their images may lie anywhere in the id order.
     few = seen.few
@@ -550,7 +566,7 @@ def search(user, query):
     descending = query.sort.startswith("-")
     phase, value, pk = query.cursor or (0, None, None)
     size = query.page_size
-    chunk = size + 1 if spatial is None else min(4 * (size + 1), 1000)
+    chunk = size + 1 if spatial is None and first is None else min(4 * (size + 1), 1000)
     budget = settings.ARCHIVE_MAX_EXAMINED
     # Each candidate read: (id, the sort's value). On PostgreSQL the ids and dates come
     # from the index of dates and collections by id alone (the rule asked there too):
@@ -567,11 +583,14 @@ def search(user, query):
             ]
         else:
             ordered = _after(
-                queryset, column, descending, nullable, phase, value, pk,
-                spatial is not None or query.few,
+                queryset if first is None else first, column, descending, nullable, phase,
+                value, pk, spatial is not None or query.few,
             )  # fmt: skip
             candidates = list(ordered.values_list(*fields)[:limit])
         hits = [True] * len(candidates) if spatial is None else _meet(spatial, candidates)
+        if first is not None:
+            hits = _have_words(query.later, candidates, hits)
+            first = None
         rows = _rows(
             [c[0] for c, hit in zip(candidates, hits, strict=True) if hit],
             size + 1 - len(found),
@@ -596,6 +615,16 @@ def search(user, query):
             return Page(_images(found), None, examined)
         if spatial is not None and examined >= budget:
             return Page(_images(found), encode_cursor(phase, value, pk), examined)
+
+
+def _have_words(later, candidates, hits):
+    """``hits``, but for the candidates (id first) whose image lacks one of the
+    ``later`` words."""
+    for words in later:
+        ids = [c[0] for c, hit in zip(candidates, hits, strict=True) if hit]
+        having = set(words.filter(Listed("image_id", ids)).values_list("image_id", flat=True))
+        hits = [hit and c[0] in having for c, hit in zip(candidates, hits, strict=True)]
+    return hits
 
 
 def _meet(spatial, candidates):

@@ -432,6 +432,36 @@ def _expected_order(pairs, descending):
     return [pk for _, pk in known] + missing
 
 
+@pytest.mark.parametrize("sort", ["-date_obs", "exptime", "-id"])
+@pytest.mark.parametrize("who", ["other", "owner"])
+def test_words_asked_of_the_first_sorted_candidates_keep_the_order(
+    users, sky_images, visible, who, sort
+):
+    """The rarest word lists the candidates; the others are asked of its first sorted
+    ones, then (when those do not fill the page) in the statement: the pages are every
+    match once, in the sort's order. "1006 exp_001": one of the ten images of "001" is
+    of NGC 1006, the one without an exposure time, so that sorted by it, a page of one
+    is not filled by the first chunk; "m42 ngc": none of them has both."""
+    client = client_for(users, who)
+    index = _word_index()
+    column = {"date_obs": "DATE-OBS", "exptime": "EXPTIME"}.get(sort.lstrip("-"))
+    found_any = False
+    for text in ("1006 exp_001", "ngc 001", "001 m42", "m42 ngc", "exp m42 0"):
+        terms = re.findall(r"[a-z0-9]+", text)
+        named = {
+            pk for pk, ws in index.items() if all(any(x.startswith(t) for x in ws) for t in terms)
+        }
+        wanted = expected_ids(sky_images, visible[who], lambda w, e: True) & named
+        pairs = [(sky_images[pk][1][column] if column else pk, pk) for pk in wanted]
+        for size in (1, 4):
+            found = [r["id"] for r in all_pages(client, {"q": text, "sort": sort}, size)]
+            assert found == _expected_order(pairs, sort.startswith("-")), (text, size)
+        found_any = found_any or bool(found)
+        if who == "owner" and text == "1006 exp_001":
+            assert len(found) == 1  # exp_0013
+    assert found_any
+
+
 @pytest.mark.parametrize("common", [20_000, 1])
 @pytest.mark.parametrize("sort", ["-date_obs", "date_obs", "exptime", "-exptime", "-id"])
 @pytest.mark.parametrize("who", ["other", "owner"])
@@ -502,8 +532,11 @@ def test_rare_filters_start_from_their_images_and_common_ones_are_asked_of_each_
     rare = {"q": "ngc 001", "exptime_min": "60", "exptime_max": "90", "header.AIRMASS": "1.2"}
     parsed = search.SearchQuery.parse(rare)
     assert parsed.few
-    assert len(parsed.subqueries) == 2
+    # The rarer word lists the candidates; the other is asked of the first sorted ones.
+    assert len(parsed.subqueries) == 1 and len(parsed.later) == 1
+    assert "EXISTS" not in str(search._matching(parsed, later=False).query)
     sql = str(search._matching(parsed).query)
+    assert "EXISTS" in sql
     assert ('"exptime" + ' not in sql) and (
         "@>" in sql
     ) == connection.features.supports_json_field_contains
@@ -512,6 +545,7 @@ def test_rare_filters_start_from_their_images_and_common_ones_are_asked_of_each_
     parsed = search.SearchQuery.parse(rare)
     sql = str(search._matching(parsed).query)
     assert not parsed.few and '"exptime" + ' in sql and "@>" not in sql
+    assert not parsed.later and len(parsed.subqueries) == 2
 
 
 def test_a_box_meets_a_footprint_of_several_parts_when_it_meets_any_part():
