@@ -68,28 +68,50 @@ def _rows(source, delimiter):
     """(line number, cells) of the table, header first, comments and blank lines skipped,
     and lines of dashes (under a header, as VizieR writes them) too. A header that
     SExtractor writes, one numbered comment line per column before the data, is the
-    header when the first row names no RA or Dec column itself."""
-    numbered, header = [], None
+    header when the first row names no RA or Dec column itself; so is the last comment
+    line before the data (``# ra dec mag``) when it has as many names, RA and Dec among
+    them."""
+    numbered, header, last_comment = [], None, None
     for number, line in source.lines():
         if not line.strip() or line.lstrip().startswith(("#", "//")):
             match = _NUMBERED.match(line)
             if match and header is None:
                 numbered.append((int(match.group(1)), match.group(2)))
+            if line.strip() and header is None:
+                last_comment = line.lstrip().lstrip("#/")
             continue
         if delimiter is False:
             delimiter = _delimiter(line)
-        if delimiter is None:
-            cells = line.split()
-        else:
-            cells = next(csv.reader((line,), delimiter=delimiter, skipinitialspace=True))
+        cells = _cells(line, delimiter)
         if header is None:
-            header = _numbered_header(numbered, cells)
+            header = _numbered_header(numbered, cells) or _commented_header(
+                last_comment, cells, delimiter
+            )
             if header is not None:
                 yield number, header
         elif all(set(cell.strip()) == {"-"} for cell in cells):
             continue
         header = header or cells
         yield number, cells
+
+
+def _cells(line, delimiter):
+    if delimiter is None:
+        return line.split()
+    return next(csv.reader((line,), delimiter=delimiter, skipinitialspace=True))
+
+
+def _names_a_position(cells):
+    names = {cell.strip().lower() for cell in cells}
+    return bool(names & set(RA_NAMES)) and bool(names & set(DEC_NAMES))
+
+
+def _commented_header(comment, first_row, delimiter):
+    """The names of a header written as the last comment before the data, or None."""
+    if comment is None or _names_a_position(first_row):
+        return None
+    names = [cell.strip() for cell in _cells(comment, delimiter)]
+    return names if len(names) == len(first_row) and _names_a_position(names) else None
 
 
 def _numbered_header(numbered, first_row):

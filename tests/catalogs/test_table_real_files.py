@@ -134,3 +134,24 @@ def test_crlf_a_bom_latin_1_and_trailing_spaces():
     assert utf8["properties"]["name"] == "Café" and utf8["geometry"]["coordinates"] == [10.5, -20.0]
     [latin] = read(b"name\tra\tdec\nCaf\xe9\t10.5\t-20\n", fmt="tsv").features
     assert latin["properties"]["name"] == "Café"
+
+
+def test_a_header_written_as_the_last_comment_before_the_data():
+    text = "# my stars, 2024\n# id   ra        dec      mag\n  1  10.5  -20.25  12.0\n  2  11.0  -21.0   13.5\n"
+    one, two = read(text).features
+    assert one["geometry"]["coordinates"] == [10.5, -20.25]
+    assert two["properties"] == {"shape": "point", "id": 2, "mag": 13.5}
+    [csv_row] = read("#ra,dec,name\n10.5,-20.25,A\n").features
+    assert csv_row["properties"] == {"shape": "point", "name": "A"}
+
+
+def test_a_comment_is_no_header_unless_it_fits_the_data():
+    for text in (
+        "# ra dec\n1 2 3\n",  # two names for three values
+        "# id x y\n1 2 3\n",  # no RA or Dec among them
+    ):
+        with pytest.raises(CatalogImportError, match="no RA column found"):
+            read(text)
+    # a header row of its own wins over the comment before it
+    [feature] = read("# dec ra\nra dec\n10 20\n").features
+    assert feature["geometry"]["coordinates"] == [10.0, 20.0]
