@@ -91,9 +91,9 @@ def _file_headers(image):
                 for index in layout.hdus:
                     header = hdulist[index].header
                     cards = inherited(raw_cards(handle, hdulist, index), primary_cards)
-                    for polygon in footprint.icrs_footprint(
-                        cards, header.get("NAXIS1"), header.get("NAXIS2")
-                    ):
+                    width, height = header.get("NAXIS1"), header.get("NAXIS2")
+                    wcs = footprint.extension_wcs(cards)
+                    for polygon in footprint.icrs_footprint(cards, width, height, wcs=wcs):
                         if polygon not in parts:  # ERR and DQ repeat their SCI's WCS
                             parts.append(polygon)
             return [primary], parts
