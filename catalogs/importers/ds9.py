@@ -35,6 +35,7 @@ amplifier, detector, tile, wcs*), sky coordinates before any frame line, a latit
 written in hours; a line ``regions`` cannot parse is an error naming it.
 """
 
+import functools
 import math
 import re
 import warnings
@@ -193,15 +194,21 @@ _PROPERTY = re.compile(r"(\w+)\s*=\s*(\{[^}]*\}|\"[^\"]*\"|'[^']*'|[^\s#]+)|([\w
 YES, NO = {"1", "yes", "y", "on", "true"}, {"0", "no", "n", "off", "false"}
 
 
-def _is_source(texts, number, notes):
+@functools.lru_cache(maxsize=64)
+def _globals_say_source(global_lines):
+    """What the global lines in force say (reported at their own lines)."""
+    return _is_source(global_lines, 0, [])
+
+
+def _is_source(texts, number, notes, source=True):
     """Whether a region is a source (True) or a background region (False), from the
     properties ``texts`` in force on it, in the order ds9 reads them (global lines, the
     composite's line, its own), the last one saying: the bare words ``source`` and
     ``background``, and ``source=``/``background=`` with a yes or no value (ds9 reads
     ``1``, ``yes``, ``on``, ``true`` and their opposites; ``regions`` only ``1`` and
     ``0``). A value neither yes nor no is left out, as ``regions`` does, and reported for
-    the last text (the others were reported on their own lines)."""
-    source = True
+    the last text (the others were reported on their own lines). ``source``: what the
+    texts before these said."""
     for at, text in enumerate(texts, 1 - len(texts)):
         for key, value, word in _PROPERTY.findall(text):
             word, key = word.lower(), key.lower()
@@ -312,8 +319,8 @@ def _prepare(state, chunk, notes):
             if state.frame == "physical" and not _physical_fits(state.physical, name, part):
                 notes.append(_physical_refusal(state.physical, number, name))
                 continue
-            said = [*state.globals, composite_text if member else "", _properties_text(part)]
-            source = _is_source(said, number, notes)
+            said = [composite_text if member else "", _properties_text(part)]
+            source = _is_source(said, number, notes, _globals_say_source(tuple(state.globals)))
             parts.append(Part(number, name, state.frame, member, source))
             parts[-1].physical = state.physical if state.frame == "physical" else None
             lines.append(_marked(part, len(parts) - 1, commented))
