@@ -83,6 +83,7 @@ COMMON_MATCH = 20_000
 COMMON_HEADER = 500  # counted through the index and the rows it names (a recheck)
 FEW_COLLECTIONS = 200  # visible collections listed in the query, at most
 LISTED_CANDIDATES = 20_000  # images of a spatial query's cells listed in the query, at most
+UNION_RANGES = 200  # cell ranges read as a union of range scans, at most
 MAX_HEADER_FILTERS = 10
 _KEYWORD = re.compile(r"^[A-Z0-9_-]{1,8}$")
 
@@ -130,8 +131,8 @@ class Cone:
     dec: float
     radius: float
 
-    def cell_filter(self):
-        return _ranges_q(sky.disc_ranges([(self.ra, self.dec, self.radius)]))
+    def cell_ranges(self):
+        return sky.disc_ranges([(self.ra, self.dec, self.radius)])
 
     def meets(self, footprints):
         return _any_part(footprints, lambda parts: sky.meet_cone(parts, *astuple(self)))
@@ -142,8 +143,8 @@ class Contains:
     ra: float
     dec: float
 
-    def cell_filter(self):
-        return Q(cell__in=sky.point_cells(self.ra, self.dec))
+    def cell_ranges(self):
+        return [(cell, cell + 1) for cell in sky.point_cells(self.ra, self.dec)]
 
     def meets(self, footprints):
         return _any_part(footprints, lambda parts: sky.contain(parts, self.ra, self.dec))
@@ -153,8 +154,8 @@ class Contains:
 class BoxQuery:
     box: sky.Box
 
-    def cell_filter(self):
-        return _ranges_q(sky.disc_ranges(sky.box_discs(self.box)))
+    def cell_ranges(self):
+        return sky.disc_ranges(sky.box_discs(self.box))
 
     def meets(self, footprints):
         return _any_part(footprints, lambda parts: sky.meet_box(parts, self.box))
@@ -506,12 +507,29 @@ def _sky_candidates(spatial):
     """The ids of the images whose cells meet the spatial query's: listed when there
     are at most ``LISTED_CANDIDATES`` of them (the planner then knows how few they are
     and reads each one's row, where from the cells' subquery it guesses many more and
-    reads every row of the table), else that subquery."""
-    cells = SkyCell.objects.filter(spatial.cell_filter())
-    # Each image once ("+ 0": SQLite would read the whole image index, in order, to
-    # tell them apart rather than the cells' ranges of the cell index).
-    distinct = cells.annotate(candidate=F("image_id") + 0).values_list("candidate", flat=True)
-    listed = list(distinct.distinct()[: LISTED_CANDIDATES + 1])
+    reads every row of the table), else that subquery.
+
+    Up to ``UNION_RANGES`` ranges, the ids are read as a union of one scan of the cell
+    index per range: each reads the index alone, where the ranges OR'd in one condition
+    are a bitmap of the table's rows, read from the table, scattered wherever the
+    images' cells were written."""
+    ranges = [(int(low), int(high)) for low, high in spatial.cell_ranges()]
+    cells = SkyCell.objects.filter(_ranges_q(ranges))
+    if len(ranges) <= UNION_RANGES:
+        scans = [
+            SkyCell.objects.filter(cell__gte=low, cell__lt=high).values_list("image_id", flat=True)
+            for low, high in ranges
+        ]
+        distinct = scans[0].union(*scans[1:])
+    else:
+        # Each image once ("+ 0": SQLite would read the whole image index, in order, to
+        # tell them apart rather than the cells' ranges of the cell index).
+        distinct = (
+            cells.annotate(candidate=F("image_id") + 0)
+            .values_list("candidate", flat=True)
+            .distinct()
+        )
+    listed = list(distinct[: LISTED_CANDIDATES + 1])
     return listed if len(listed) <= LISTED_CANDIDATES else cells.values("image_id")
 
 
