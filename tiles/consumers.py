@@ -47,6 +47,12 @@ from tiles import live, progress
 # Close codes (4000-4999 are the application's): the client shows the reason.
 CLOSE_NOT_FOUND = 4404
 CLOSE_BAD_QUERY = 4400
+CLOSE_TOO_MANY = 4429
+# Each socket reads the database now and then (its checks, its safety reads, a pending
+# image's state): a signed-in user holds this many at once in one process, a page and
+# its tabs need a few. (Anonymous sockets share their proxy's address: not counted.)
+MAX_SOCKETS_PER_USER = 64
+TOO_MANY_SOCKETS = f"Too many open sockets: at most {MAX_SOCKETS_PER_USER} for one user."
 STATE_POLL_SECONDS = 2.0
 # A live socket reads at most once per this period, however many changes it hears of.
 LIVE_READ_SECONDS = 0.25
@@ -115,7 +121,16 @@ class GuardedConsumer(AsyncJsonWebsocketConsumer):
             await self.refuse()
             return
         with _open_lock:
-            _open.add(self)
+            crowded = self.user_pk is not None and (
+                sum(1 for c in _open if c.user_pk == self.user_pk) >= MAX_SOCKETS_PER_USER
+            )
+            if not crowded:
+                _open.add(self)
+        if crowded:
+            self.lost = True
+            await self.send_json({"type": "error", "detail": TOO_MANY_SOCKETS})
+            await self.close(code=CLOSE_TOO_MANY)
+            return
         await self.start(subject)
         self.patrol = asyncio.create_task(self.check_periodically())
 
