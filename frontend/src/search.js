@@ -252,7 +252,11 @@ class SearchPage {
     thumb.src = sameSite(image.thumbnail_url) || "";
     const name = link(image.page_url, image.name);
     name.title = `${image.collection}/${image.name}`;
-    const date = meta.date_obs ? meta.date_obs.replace("T", " ").slice(0, 16) : "";
+    // The day and the time, which a phone puts on two lines.
+    const date = meta.date_obs
+      ? [element("span", { className: "fp-day" }, meta.date_obs.slice(0, 10)), " ",
+        element("span", { className: "fp-time" }, meta.date_obs.slice(11, 16))]
+      : [];
     const exposure = meta.exptime === null || meta.exptime === undefined ? "" : `${meta.exptime} s`;
     const size = `${(image.size / 1024 ** 2).toFixed(1)} MB`;
     const label = stateText(image);
@@ -261,10 +265,11 @@ class SearchPage {
     const badge = element("span", { className: `fp-state fp-badge state-${image.state}`, hidden: image.state === "ready" }, label);
     const row = element("tr", { className: `fp-row-${image.state}` },
       element("td", { className: "fp-thumb" }, link(image.page_url, thumb), badge),
-      element("td", { className: "fp-name" }, name),
-      element("td", {}, meta.object || ""),
+      // A phone has no object column: the object is said under the file name.
+      element("td", { className: "fp-name" }, name, element("span", { className: "fp-name-object" }, meta.object || "")),
+      element("td", { className: "fp-object" }, meta.object || ""),
       element("td", {}, meta.filter || ""),
-      element("td", {}, date),
+      element("td", { className: "fp-date" }, ...date),
       element("td", {}, exposure),
       element("td", { className: "fp-wide" }, size),
       element("td", { className: "fp-wide" }, state));

@@ -146,9 +146,13 @@ export function fitView(positions) {
   return { ra0, box: [x0, y0, w, h] };
 }
 
-// A grid step (degrees) among ``steps`` giving about ``lines`` lines over ``span``.
-function step(span, steps, lines = 4) {
-  return steps.find((value) => span / value >= lines) || steps[steps.length - 1];
+// A grid step (degrees) among ``steps`` (coarse to fine) giving ``lines`` lines or more
+// over ``span``, but at most ``most`` (their labels must not run into each other).
+function step(span, steps, lines = 4, most = Infinity) {
+  let index = steps.findIndex((value) => span / value >= lines);
+  if (index < 0) index = steps.length - 1;
+  while (index > 0 && span / steps[index] > most) index -= 1;
+  return steps[index];
 }
 const DEC_STEPS = [30, 20, 10, 5, 2, 1, 30 / 60, 20 / 60, 10 / 60, 5 / 60, 2 / 60, 1 / 60, 30 / 3600, 10 / 3600];
 const RA_STEPS = [2, 1, 30 / 60, 20 / 60, 10 / 60, 5 / 60, 2 / 60, 1 / 60, 30 / 3600, 20 / 3600, 10 / 3600, 5 / 3600, 2 / 3600, 1 / 3600]
@@ -341,8 +345,11 @@ export class SkyMap {
     let lonLo = Math.min(...lons);
     let lonHi = Math.max(...lons);
     if (decHi > 89 || decLo < -89) { lonLo = -180; lonHi = 180; }
-    const decStep = step(decHi - decLo, DEC_STEPS);
-    const raStep = step(lonHi - lonLo, RA_STEPS);
+    // Labels of up to 9 characters side by side along the bottom, one above the other
+    // along the left.
+    const unitPx = LABEL_PX / this.label;
+    const decStep = step(decHi - decLo, DEC_STEPS, 4, (bh * unitPx) / (2.2 * LABEL_PX));
+    const raStep = step(lonHi - lonLo, RA_STEPS, 4, (bw * unitPx) / (6.5 * LABEL_PX));
     decLo = Math.max(-90, Math.floor(decLo / decStep) * decStep);
     decHi = Math.min(90, Math.ceil(decHi / decStep) * decStep);
     const inside = ([x, y]) => x >= bx && x <= bx + bw && y >= by && y <= by + bh;

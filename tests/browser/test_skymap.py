@@ -54,6 +54,17 @@ def test_close_results_are_zoomed_and_labelled(screen, server):
     svg = boxes(page, ".fp-skymap")[0]
     for box in boxes(page, ".fp-sky-label"):  # inside the map, none cut at its sides
         assert svg["x"] - 1 <= box["x"] and box["x"] + box["w"] <= svg["x"] + svg["w"] + 1, box
+    # the labels do not run into each other, along the bottom (RA) or the left (Dec)
+    placed = boxes(page, ".fp-sky-label")
+    for axis, size in (("x", "w"), ("y", "h")):
+        other = "y" if axis == "x" else "x"
+        rows = {}
+        for box in placed:
+            rows.setdefault(round(box[other]), []).append(box)
+        for row in rows.values():
+            row.sort(key=lambda box: box[axis])
+            for a, b in zip(row, row[1:], strict=False):
+                assert a[axis] + a[size] <= b[axis] + 0.5, (a, b)
     # the whole sky on demand: the same footprint is a speck there
     page.click(".fp-sky-toggle")
     assert page.get_attribute(".fp-skymap", "data-view") == "sky"
@@ -161,3 +172,32 @@ def test_many_results_come_a_page_at_a_time(screen, server):
     # the results span half a degree: zoomed onto them
     assert page.get_attribute(".fp-skymap", "data-view") == "field"
     screen.shot("paged")
+
+
+def test_the_result_table_fits_the_screen(screen, server):
+    """Every column in view without a sideways scroll: on a phone the object goes under
+    the file name and the time under the day."""
+    page = screen.page
+    log_in(page, server, "dora", "dora-password")
+    search(page, server, "object=M42&sort=date_obs")
+    wrap = page.locator(".fp-results-wrap")
+    scroll, client = wrap.evaluate("w => [w.scrollWidth, w.clientWidth]")
+    assert scroll <= client, (scroll, client)
+    row = page.locator(".fp-results tbody tr").first
+    date = row.locator(".fp-date")
+    assert (
+        date.bounding_box()["x"] + date.bounding_box()["width"]
+        <= screen.page.viewport_size["width"]
+    )
+    day, time = date.locator(".fp-day").bounding_box(), date.locator(".fp-time").bounding_box()
+    assert date.inner_text().split() == ["2024-01-10", "03:00"]
+    name = row.locator(".fp-name")
+    if screen.name == "phone":
+        assert page.locator("th.fp-object").is_hidden()
+        assert name.locator(".fp-name-object").inner_text() == "M42"
+        assert time["y"] >= day["y"] + day["height"] - 1  # a line of its own
+    else:
+        assert row.locator("td.fp-object").inner_text() == "M42"
+        assert name.locator(".fp-name-object").is_hidden()
+        assert abs(time["y"] - day["y"]) < 2  # one line
+    screen.shot("table")
