@@ -177,3 +177,15 @@ def test_register_images_recursive_over_mefs(collections, data_root, capsys):
     metas = ImageMetadata.objects.order_by("ra")
     assert [round(m.ra, 6) for m in metas] == [36.45, 37.45, 38.45]
     assert all(len(m.polygons) == 62 for m in metas)
+
+
+def test_a_mosaic_extension_takes_its_frame_from_the_primary_header(collections, data_root):
+    """CCD headers without RADESYS or EQUINOX, a primary header saying FK4 B1950: each
+    CCD's footprint is precessed to ICRS as FK4 (astropy's, in the frame named here)."""
+    path = decam_mef(data_root / "old_plates.fits", ccds=4, data=False)
+    with fits.open(path, mode="update") as hdulist:
+        hdulist[0].header["RADESYS"], hdulist[0].header["EQUINOX"] = "FK4", 1950.0
+    meta = ImageMetadata.objects.get(image=register_path(collections["public"], path))
+    assert len(meta.polygons) == 4
+    for ra, dec in extension_centres(path, range(1, 5), frame="fk4"):
+        assert sky.contain(meta.polygons, ra, dec).sum() == 1
