@@ -25,7 +25,7 @@ def collection_page(request, slug):
     collection = get_object_or_404(Collection.objects.visible_to(request.user), slug=slug)
     context = {
         "collection": collection,
-        "images": collection.images.all(),
+        "images": collection.images.select_related("meta"),
         "catalogs": collection.catalogs.all(),
         "can_contribute": permissions.can_contribute(request.user, collection),
     }
