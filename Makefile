@@ -19,7 +19,8 @@ run: export SECRET_KEY ?= $(shell cat var/secret_key 2>/dev/null)
 run: setup
 	$(BIN)/python manage.py seed_demo
 	@echo "fitsportal on http://$(HOST):$(PORT)/"
-	$(BIN)/uvicorn portal.asgi:application --host $(HOST) --port $(PORT) --no-access-log
+	$(BIN)/uvicorn portal.asgi:application --host $(HOST) --port $(PORT) --no-access-log \
+		--http portal.http_protocol:BoundedHttpToolsProtocol
 
 test: export FITSPORTAL_VAR_DIR ?= $(CURDIR)/var/test
 test: export FITSPORTAL_INSECURE_DEV_KEY := 1

@@ -98,6 +98,8 @@ def start_server(var, tile_cache, core, warm=False, tree=ROOT, **env):
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "portal.asgi:application", "--host", "127.0.0.1",
                "--port", str(port), "--no-access-log", "--log-level", "warning"]  # fmt: skip
+    if (Path(tree) / "portal" / "http_protocol.py").exists():  # the portal's bounded heads
+        command += ["--http", "portal.http_protocol:BoundedHttpToolsProtocol"]
     process = subprocess.Popen(
         command, cwd=tree, env={**environment(var, tile_cache, warm), "PYTHONPATH": str(tree), **env},
         preexec_fn=(lambda: os.sched_setaffinity(0, {core})) if core is not None else None,

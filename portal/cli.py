@@ -51,7 +51,7 @@ def start_server(host, port, env):
     log = open(Path(env["FITSPORTAL_VAR_DIR"]) / "fitsportal-view.log", "ab")  # noqa: SIM115 (detached)
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "portal.asgi:application", "--host", host, "--port", str(port),
-         "--no-access-log"],
+         "--no-access-log", "--http", "portal.http_protocol:BoundedHttpToolsProtocol"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     (Path(env["FITSPORTAL_VAR_DIR"]) / "fitsportal-view.pid").write_text(str(server.pid))

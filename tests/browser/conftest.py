@@ -56,7 +56,8 @@ def server(tmp_path_factory, external_origin):
     port = free_port()
     log = open(var / "server.log", "w")  # noqa: SIM115 (closed at teardown)
     process = subprocess.Popen(
-        [python, "-m", "uvicorn", "portal.asgi:application", "--host", "127.0.0.1", "--port", str(port)],
+        [python, "-m", "uvicorn", "portal.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+         "--http", "portal.http_protocol:BoundedHttpToolsProtocol"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
