@@ -1,5 +1,7 @@
 """Catalogs in the REST API: shape, upload and annotation validation."""
 
+import json
+
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 
@@ -9,6 +11,10 @@ from portal.models import Collection, Image
 from portal.permissions import MAX_ID
 
 NO_SUCH_COLLECTION = "Not found."  # what a collection that does not exist answers everywhere
+# A catalog's style (colour, width, marker... for the viewer) is sent back in every
+# listing of the catalogs: an object, this deep and this long at most.
+MAX_STYLE_DEPTH = 8
+MAX_STYLE_BYTES = 16 * 1024
 
 
 class CatalogSerializer(serializers.ModelSerializer):
@@ -61,6 +67,15 @@ class CatalogCreateSerializer(serializers.Serializer):
     def validate_collection(self, slug):
         return visible_collection(self.context.get("user"), slug)
 
+    def validate_style(self, style):
+        if not isinstance(style, dict):
+            raise serializers.ValidationError('An object (for example {"color": "#ff0"}).')
+        if _depth(style) > MAX_STYLE_DEPTH:
+            raise serializers.ValidationError(f"At most {MAX_STYLE_DEPTH} levels of nesting.")
+        if len(json.dumps(style)) > MAX_STYLE_BYTES:
+            raise serializers.ValidationError(f"At most {MAX_STYLE_BYTES} bytes of JSON.")
+        return style
+
     def validate(self, attrs):
         if bool(attrs.get("file")) == bool(attrs.get("features") is not None):
             raise serializers.ValidationError("Give either a file or a list of features.")
@@ -73,6 +88,23 @@ class CatalogCreateSerializer(serializers.Serializer):
             raise serializers.ValidationError({"images": "No such image in this collection."})
         attrs["images"] = [by_id[pk] for pk in wanted]
         return attrs
+
+
+def _depth(value):
+    """How deeply lists and objects nest in ``value`` (a scalar: 0), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        )
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_STYLE_DEPTH:
+            return deepest
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def visible_collection(user, slug):
