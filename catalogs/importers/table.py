@@ -89,7 +89,7 @@ def _rows(source, delimiter):
             )
             if header is not None:
                 yield number, header
-        elif all(set(cell.strip()) == {"-"} for cell in cells):
+        elif cells[0].lstrip()[:2] == "--" and all(set(c.strip()) == {"-"} for c in cells):
             continue
         header = header or cells
         yield number, cells
@@ -247,7 +247,7 @@ def _data(rows, header, ra_index, dec_index):
 def _value(cell):
     """A cell's text, "" for a missing value."""
     value = cell.strip()
-    return "" if value.lower() in MISSING else value
+    return "" if len(value) <= 4 and value.lower() in MISSING else value  # MISSING: 4 at most
 
 
 def _position(row, header, ra_index, dec_index, number):
