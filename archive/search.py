@@ -514,23 +514,35 @@ def _sky_candidates(spatial):
     are a bitmap of the table's rows, read from the table, scattered wherever the
     images' cells were written."""
     ranges = [(int(low), int(high)) for low, high in spatial.cell_ranges()]
-    cells = SkyCell.objects.filter(_ranges_q(ranges))
     if len(ranges) <= UNION_RANGES:
-        scans = [
-            SkyCell.objects.filter(cell__gte=low, cell__lt=high).values_list("image_id", flat=True)
-            for low, high in ranges
-        ]
-        distinct = scans[0].union(*scans[1:])
+        listed = _union_of_ranges(ranges, LISTED_CANDIDATES + 1)
     else:
         # Each image once ("+ 0": SQLite would read the whole image index, in order, to
         # tell them apart rather than the cells' ranges of the cell index).
-        distinct = (
-            cells.annotate(candidate=F("image_id") + 0)
-            .values_list("candidate", flat=True)
-            .distinct()
-        )
-    listed = list(distinct[: LISTED_CANDIDATES + 1])
-    return listed if len(listed) <= LISTED_CANDIDATES else cells.values("image_id")
+        cells = SkyCell.objects.filter(_ranges_q(ranges))
+        distinct = cells.annotate(candidate=F("image_id") + 0).values_list("candidate", flat=True)
+        listed = list(distinct.distinct()[: LISTED_CANDIDATES + 1])
+    if len(listed) <= LISTED_CANDIDATES:
+        return listed
+    return SkyCell.objects.filter(_ranges_q(ranges)).values("image_id")
+
+
+def _union_of_ranges(ranges, limit):
+    """The ids of the images of the cells in ``ranges`` (each once, at most ``limit``):
+    one statement, a UNION of a scan of the cell index per range. Written out rather
+    than built from querysets, which would cost more than the statement itself."""
+    if not ranges:
+        return []
+    quote = connection.ops.quote_name
+    meta = SkyCell._meta
+    table, image, cell = (
+        quote(meta.db_table), quote(meta.get_field("image").column), quote(meta.get_field("cell").column)
+    )  # fmt: skip
+    scan = f"SELECT {image} FROM {table} WHERE {cell} >= %s AND {cell} < %s"
+    statement = " UNION ".join([scan] * len(ranges)) + " LIMIT %s"
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [bound for pair in ranges for bound in pair] + [limit])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _after(queryset, column, descending, nullable, phase, value, pk, by_candidates=False):
