@@ -155,3 +155,9 @@ def test_a_comment_is_no_header_unless_it_fits_the_data():
     # a header row of its own wins over the comment before it
     [feature] = read("# dec ra\nra dec\n10 20\n").features
     assert feature["geometry"]["coordinates"] == [10.0, 20.0]
+
+
+def test_a_rule_of_dashes_under_a_narrow_column_is_no_row():
+    result = read("id\tra\tdec\n--\t------\t------\n1\t10\t20\n", fmt="tsv")
+    assert [f["geometry"]["coordinates"] for f in result.features] == [[10.0, 20.0]]
+    assert result.warnings == []
