@@ -356,33 +356,6 @@ def celestial_wcs(header):
     return wcs if wcs.has_celestial else None
 
 
-def footprint_corners(header, width=None, height=None, wcs=None):
-    """The corners (4 x (ra, dec) in degrees) of the outer pixel edges of a celestial
-    image, or None without a usable celestial WCS. ``header`` is an astropy Header
-    (``width`` and ``height`` default to its NAXISn); ``wcs``, its ``celestial_wcs``
-    if already made."""
-    if wcs is None:
-        wcs = celestial_wcs(header)
-    if wcs is None or wcs.naxis != 2 or not _is_equatorial(wcs):
-        return None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", AstropyWarning)
-            width = width or header.get("NAXIS1") or header.get("ZNAXIS1")
-            height = height or header.get("NAXIS2") or header.get("ZNAXIS2")
-            corners = wcs.calc_footprint(axes=(int(width), int(height)), center=False)
-    except Exception:  # astropy raises many kinds on broken WCS keywords
-        return None
-    if corners is None or not np.all(np.isfinite(corners)):
-        return None
-    return [(float(ra) % 360.0, float(dec)) for ra, dec in corners]
-
-
-def _is_equatorial(wcs):
-    ctype = [c.upper() for c in wcs.wcs.ctype]
-    return ctype[0].startswith("RA") and ctype[1].startswith("DEC")
-
-
 def pixel_scale_arcsec(header, wcs=None):
     """Mean pixel scale in arcsec of a celestial WCS, or None; ``wcs``, the header's
     ``celestial_wcs`` if already made."""

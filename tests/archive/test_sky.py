@@ -25,9 +25,9 @@ def random_images(seed, count):
 
 
 def polygon_of(wcs):
-    header = wcs.to_header()
-    corners = sky.footprint_corners(header, *wcs.pixel_shape)
-    return sky.Polygon(corners)
+    """The image's outer pixel corners as astropy places them."""
+    corners = wcs.calc_footprint(axes=wcs.pixel_shape, center=False)
+    return sky.Polygon([(float(ra) % 360.0, float(dec)) for ra, dec in corners])
 
 
 def near(wcs, rng, n, spread=1.5):
