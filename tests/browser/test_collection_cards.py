@@ -66,7 +66,7 @@ def test_a_card_added_live_shows_its_filter_and_date(screen, server, tmp_path):
     header["OBJECT"] = "Orion live"  # not M42: the search tests count those
     header["FILTER"] = "z"
     header["DATE-OBS"] = "2024-02-01T04:05:06"
-    header["EXPTIME"] = 30.0
+    header["EXPTIME"] = 30.5  # said as 30.5, not 30.500
     path = tmp_path / f"m42_z_{screen.name}.fits"
     level = 7.0 if screen.name == "desktop" else 8.0  # two files, not one registered twice
     fits.PrimaryHDU(np.full((40, 50), level, np.float32), header).writeto(path)
@@ -81,12 +81,12 @@ def test_a_card_added_live_shows_its_filter_and_date(screen, server, tmp_path):
         arg=path.name,
         timeout=30_000,
     )
-    assert obs.inner_text() == "z · 2024-02-01 04:05 · 30 s"
+    assert obs.inner_text() == "z · 2024-02-01 04:05 · 30.5 s"
     assert card.locator(".fp-card-size").inner_text() == "50×40, 1 channel"
     card.scroll_into_view_if_needed()
     screen.shot("live-card")
     # the next page load shows the same line, from the server
     page.reload()
     assert page.locator(".fp-card", has_text=path.name).locator(".fp-card-obs").inner_text() == (
-        "z · 2024-02-01 04:05 · 30 s"
+        "z · 2024-02-01 04:05 · 30.5 s"
     )
