@@ -686,10 +686,20 @@ def _merged_by_id(query, few, db, descending, pk, limit):
         return queryset.values_list("pk", flat=True)[:limit].query.sql_with_params()
 
     connection = connections[db]
-    sql, params = part(NO_COLLECTION) if connection.vendor == "postgresql" else (None, None)
-    pieces = sql.split("%s") if sql is not None else []
-    if len(pieces) == len(params or ()) + 1 and list(params).count(NO_COLLECTION) == 1:
-        at = list(params).index(NO_COLLECTION)
+    # One part is built (for an id no collection has) and its statement reused for
+    # every collection: building a queryset per collection cost more than the reads.
+    sql, params = part(NO_COLLECTION)
+    params = list(params)
+    pieces = sql.split("%s")
+    if len(pieces) != len(params) + 1 or params.count(NO_COLLECTION) != 1:
+        # not one placeholder per parameter: each part built for its collection
+        built = [part(collection_id) for collection_id in few]
+        statement = " UNION ALL ".join(
+            f"SELECT * FROM ({sql}) AS part{number}" for number, (sql, _) in enumerate(built)
+        )
+        params = [value for _, part_params in built for value in part_params]
+    elif connection.vendor == "postgresql":
+        at = params.index(NO_COLLECTION)
         sql = "%s".join(pieces[: at + 1]) + "visible.id" + "%s".join(pieces[at + 1 :])
         statement = (
             f"SELECT part.pk FROM unnest(%s::bigint[]) AS visible (id)"
@@ -697,12 +707,15 @@ def _merged_by_id(query, few, db, descending, pk, limit):
         )
         params = [list(few), *params[:at], *params[at + 1 :]]
     else:
-        parts, params = [], []
-        for number, collection_id in enumerate(few):
-            sql, part_params = part(collection_id)
-            parts.append(f"SELECT * FROM ({sql}) AS part{number}")
-            params += part_params
-        statement = " UNION ALL ".join(parts)
+        at = params.index(NO_COLLECTION)
+        statement = " UNION ALL ".join(
+            f"SELECT * FROM ({sql}) AS part{number}" for number in range(len(few))
+        )
+        params = [
+            value
+            for collection_id in few
+            for value in (*params[:at], collection_id, *params[at + 1 :])
+        ]
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         return sorted((row[0] for row in cursor.fetchall()), reverse=descending)[:limit]

@@ -316,6 +316,23 @@ def test_id_order_over_a_few_collections_is_every_visible_image_in_order(
     assert ids == sorted(wanted, reverse=params["sort"] == "-id") and ids
 
 
+def test_id_order_when_a_parameter_equals_the_placeholder_collection(
+    users, sky_images, visible, monkeypatch
+):
+    """The merged statement is built once for an id no collection has, then given each
+    collection's; should a filter's value equal that id, each collection's part is built
+    on its own instead, with the same answer."""
+    from archive import search
+
+    client = client_for(users, "owner")
+    params = {"sort": "-id", "exptime_min": "0"}
+    built = [r["id"] for r in all_pages(client, params, page_size=7)]
+    monkeypatch.setattr(search, "NO_COLLECTION", 0)  # 0 == the exposure bound 0.0
+    assert [r["id"] for r in all_pages(client, params, page_size=7)] == built
+    wanted = expected_ids(sky_images, visible["owner"], lambda w, e: e["EXPTIME"] is not None)
+    assert built == sorted(wanted, reverse=True) and built
+
+
 @pytest.mark.parametrize("few", [200, 0])
 def test_a_moved_image_is_found_where_it_went_and_only_by_who_sees_it_there(
     users, sky_images, collections, monkeypatch, few
