@@ -7,11 +7,14 @@ import re
 import ijson
 
 from catalogs.importers import CatalogImportError, limit
+from catalogs.uploads import json_too_deep
 
 # A colour name (ds9's and CSS's are letters) or a hex colour: nothing a reader could parse.
 COLOUR = re.compile(r"[A-Za-z]{1,30}|#[0-9A-Fa-f]{3,12}")  # X11: #rgb to #rrrrggggbbbb
 # A NUL character as json.dumps writes it (an escaped backslash before "u0000" is text).
 _NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+
+MAX_DEPTH = 64  # levels of JSON nesting, as the API allows in a body
 
 DEPTH = {
     "Point": 0,
@@ -27,6 +30,15 @@ def parse(job, max_feature_bytes=None):
     """Features of a GeoJSON document, a FeatureCollection read one feature at a time."""
     max_feature_bytes = limit("MAX_FEATURE_BYTES", max_feature_bytes)
     job.next_pass()
+    # The JSON reader keeps the path of every open level: a small file of deeply nested
+    # arrays would take gigabytes. Uploads are refused for it; a file stored before, or
+    # given to the command, is refused here.
+    stream = job.source.open_binary()
+    try:
+        if json_too_deep(stream, MAX_DEPTH):
+            raise CatalogImportError(f"JSON nested more than {MAX_DEPTH} levels deep.")
+    finally:
+        stream.close()
     kind = _top_level_type(job.source)
     if kind == "FeatureCollection":
         stream = job.source.open_binary()

@@ -206,3 +206,45 @@ def test_what_is_not_a_geojson_document_is_told_exactly(text, message):
     with pytest.raises(CatalogImportError) as error:
         import_catalog(text, fmt="geojson")
     assert str(error.value) == message
+
+
+def test_a_document_nested_deeper_than_the_limit_is_refused_before_it_is_read(tmp_path):
+    """The JSON reader keeps the path of every open level (a 200 KB file of nested
+    arrays grew a server past 20 GB): such a file, however it reaches the importer, is
+    refused first. Run in a process of its own with a cap on its memory, so that a
+    reader let loose fails this test instead of the machine."""
+    import subprocess
+    import sys
+
+    from catalogs.importers.geojson import MAX_DEPTH
+
+    deep = tmp_path / "deep.geojson"
+    deep.write_bytes(
+        b'{"type": "FeatureCollection", "features": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    )
+
+    def nested(name, depth):  # the collection, its list, the feature, its properties: 4
+        arrays = "[" * (depth - 4) + "1" + "]" * (depth - 4)
+        path = tmp_path / name
+        text = collection(feature(point(1, 2))).decode()
+        path.write_text(text.replace('"properties": {}', f'"properties": {{"deep": {arrays}}}'))
+        return path
+
+    edge, over = nested("edge.geojson", MAX_DEPTH), nested("over.geojson", MAX_DEPTH + 1)
+    script = (
+        "import resource, sys; resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))\n"
+        "import django; django.setup()\n"
+        "from catalogs.importers import CatalogImportError, open_catalog\n"
+        "for path in sys.argv[1:]:\n"
+        "    try:\n"
+        "        print(sum(len(b) for b in open_catalog(path, fmt='geojson').batches(10)))\n"
+        "    except CatalogImportError as exc:\n"
+        "        print(exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(deep), str(edge), str(over)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    refused = f"JSON nested more than {MAX_DEPTH} levels deep."
+    assert done.stdout.splitlines() == [refused, "1", refused]
