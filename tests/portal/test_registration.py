@@ -114,14 +114,6 @@ def test_upload_without_a_file(owner_client, collections):
 # --- register_images: files in place under a data root ---------------------------------
 
 
-@pytest.fixture
-def data_root(tmp_path, settings):
-    root = tmp_path / "archive"
-    root.mkdir()
-    settings.DATA_ROOTS = [*settings.DATA_ROOTS, root]
-    return root
-
-
 def test_register_images_in_place(collections, fits_factory, data_root, capsys):
     fits_factory("one.fits", folder=data_root, seed=1)
     fits_factory("two.fits", folder=data_root, seed=2, kind="cube")

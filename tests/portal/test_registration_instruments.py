@@ -22,14 +22,6 @@ from tests.engine.instruments import decam_mef, hst_flt, radio_cube
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def data_root(tmp_path, settings):
-    root = tmp_path / "archive"
-    root.mkdir()
-    settings.DATA_ROOTS = [*settings.DATA_ROOTS, root]
-    return root
-
-
 def extension_centres(path, extensions, frame="icrs"):
     """ICRS (ra, dec) of each extension's central pixel, by astropy."""
     found = []
