@@ -533,14 +533,15 @@ def _union_of_ranges(ranges, limit):
     than built from querysets, which would cost more than the statement itself."""
     if not ranges:
         return []
-    quote = connection.ops.quote_name
+    database = connections[SkyCell.objects.db]
+    quote = database.ops.quote_name
     meta = SkyCell._meta
     table, image, cell = (
         quote(meta.db_table), quote(meta.get_field("image").column), quote(meta.get_field("cell").column)
     )  # fmt: skip
     scan = f"SELECT {image} FROM {table} WHERE {cell} >= %s AND {cell} < %s"
     statement = " UNION ".join([scan] * len(ranges)) + " LIMIT %s"
-    with connection.cursor() as cursor:
+    with database.cursor() as cursor:
         cursor.execute(statement, [bound for pair in ranges for bound in pair] + [limit])
         return [row[0] for row in cursor.fetchall()]
 
@@ -598,11 +599,10 @@ def search(user, query):
     size = query.page_size
     chunk = size + 1 if spatial is None and first is None else min(4 * (size + 1), 1000)
     budget = settings.ARCHIVE_MAX_EXAMINED
-    # Each candidate read: (id, the sort's value). On PostgreSQL the ids and dates come
-    # from the index of dates and collections by id alone (the rule asked there too):
-    # a spatial query's thousands of candidates, most of them others' or past the
-    # page, are never read from the table. Only the footprints of the first ``chunk``
-    # are read, tested all at once, and the rows of a page's hits whole.
+    # Each candidate read: (id, the sort's value) only: a spatial query's thousands of
+    # candidates, most of them others' or past the page, are sorted without their
+    # footprints. Only the footprints of the first ``chunk`` are read, tested all at
+    # once, and the rows of a page's hits whole.
     fields = ["pk"] + ([] if column == "pk" else [column])
     found, examined = [], 0
     while True:
